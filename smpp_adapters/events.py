@@ -14,6 +14,13 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectionMade(Event):
+    """The transport connected (reported by the adapter, not the session): vet the peer here."""
+
+    peer: tuple[str, int] | None
+
+
+@dataclass(frozen=True, slots=True)
 class RequestReceived(Event):
     """The peer sent a request the owner must answer with ``Session.send_response``."""
 
