@@ -1,0 +1,1 @@
+"""HTTP APIs (aiohttp): the operator API, and later the tenant and CAMARA endpoints."""

@@ -1,0 +1,64 @@
+"""Every API error answers JSON ``{"status", "code", "message"}``, CAMARA's shape, everywhere."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+log = structlog.get_logger("otpgate.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_CODES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "TOO_MANY_REQUESTS",
+    503: "UNAVAILABLE",
+}
+
+
+def error_response(status: int, message: str, code: str | None = None) -> web.Response:
+    return web.json_response(
+        {"status": status, "code": code or _CODES.get(status, "INTERNAL"), "message": message},
+        status=status,
+    )
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return error_response(error.status, error.reason or "error")
+    except Exception:
+        log.exception("api_unhandled_error", path=request.path)
+        return error_response(500, "internal error", "INTERNAL")
+
+
+def bearer_auth(
+    key: str | None, open_paths: frozenset[str]
+) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Require ``Authorization: Bearer <key>`` except on ``open_paths``."""
+    expected = f"Bearer {key}".encode() if key else None
+
+    @web.middleware
+    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in open_paths:
+            return await handler(request)
+        given = request.headers.get("Authorization", "").encode()
+        if expected is None or not hmac.compare_digest(given, expected):
+            return error_response(401, "missing or wrong bearer key")
+        return await handler(request)
+
+    return authenticate

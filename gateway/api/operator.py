@@ -1,0 +1,55 @@
+"""The operator API: health and the state of binds (later issues add signals, holds, tenants)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from .errors import bearer_auth, json_errors
+
+if TYPE_CHECKING:
+    from ..app import Gateway
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def build_operator_app(gateway: Gateway) -> web.Application:
+    app = web.Application(
+        middlewares=[json_errors, bearer_auth(gateway.config.api.operator_key, OPEN_PATHS)]
+    )
+    app["gateway"] = gateway
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "alive"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        upstream = {name: pool.can_transmit for (name, _), pool in gateway.router.pools.items()}
+        ready = any(upstream.values())
+        return web.json_response(
+            {"ready": ready, "upstream": upstream}, status=200 if ready else 503
+        )
+
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "node": gateway.config.node_id,
+                "esme_binds": {
+                    a: [b.mode for b in gateway.binds.binds_of(a)]
+                    for a in gateway.binds.accounts.accounts
+                },
+                "upstream": [
+                    {
+                        "route": pool.name,
+                        "system_id": pool.credentials.system_id,
+                        "binds": pool.bound_count,
+                    }
+                    for pool in gateway.router.pools.values()
+                ],
+            }
+        )
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/v1/status", status)
+    return app

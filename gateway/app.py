@@ -1,0 +1,168 @@
+"""The composition root: build every part from the configuration, start them, stop them in order."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from pathlib import Path
+
+import sqlite_utils
+import structlog
+from aiohttp import web
+
+from smpp_adapters.server import start_server
+from smpp_adapters.session import SessionConfig
+
+from .accounts import AccountBook, Lockout
+from .api.operator import build_operator_app
+from .clock import Clock, SystemClock
+from .config import Config
+from .store import SqliteWriter
+from .traffic import receipt_relay
+from .traffic.esme_binds import EsmeBinds
+from .traffic.id_map import IdMap
+from .traffic.message_ids import MessageIdGenerator, node_number
+from .traffic.pipeline import Pipeline
+from .traffic.receipt_relay import ReceiptRelay
+from .traffic.router import Router
+
+log = structlog.get_logger("otpgate")
+
+
+def durable_schema(db: sqlite_utils.Database) -> None:
+    """Tables of the durable database (synchronous=FULL): what must survive a power cut."""
+    receipt_relay.create_tables(db)
+
+
+class Gateway:
+    """One otpgate node."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.smpp_port: int | None = None
+        self.smpp_tls_port: int | None = None
+        self.api_port: int | None = None
+        self.simulators: dict[str, object] = {}
+        self._servers: list[asyncio.Server] = []
+        self._api_runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        config = self.config
+        loop = asyncio.get_running_loop()
+        data_dir = Path(config.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.durable = SqliteWriter(
+            data_dir / "otpgate.sqlite",
+            synchronous="FULL",
+            schema=durable_schema,
+            secure_delete=True,
+        )
+        self.durable.open(loop)
+        self.id_map = IdMap(data_dir / "message-map.sqlite")
+        self.id_map.open(loop)
+
+        hosts_of = {}
+        for route in config.smpp.routes:
+            if route.simulator:
+                hosts_of[route.name] = (("127.0.0.1", await self._start_simulator(route.name)),)
+            else:
+                hosts_of[route.name] = route.hosts
+
+        smpp = config.smpp
+        self.binds = EsmeBinds(
+            AccountBook(smpp.accounts), Lockout(smpp.bind_failures_before_lockout, smpp.lockout_s)
+        )
+        self.relay = ReceiptRelay(
+            self.binds,
+            self.id_map,
+            self.durable,
+            self.clock,
+            buffer_s=smpp.receipt_buffer_s,
+            mo_account=smpp.mo_account,
+        )
+        self.router = Router(config, hosts_of, self.relay.on_upstream_deliver)
+        ids = MessageIdGenerator(
+            node_number(config.node_id),
+            lambda: int(self.clock.now() * 1000),
+            smpp.message_id_format,
+        )
+        self.pipeline = Pipeline(self.router, self.id_map, ids, self.clock, self.relay)
+        self.binds.pipeline = self.pipeline
+        self.router.start()
+
+        session_config = SessionConfig(
+            window=50,
+            incoming_window=100,
+            response_timeout_s=10.0,
+            enquire_link_interval_s=smpp.enquire_link_interval_s,
+            inactivity_timeout_s=smpp.inactivity_timeout_s,
+            max_pdu_bytes=smpp.max_pdu_bytes,
+        )
+        server = await start_server(self.binds, smpp.host, smpp.port, config=session_config)
+        self._servers.append(server)
+        self.smpp_port = server.sockets[0].getsockname()[1]
+        if smpp.tls_port is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(smpp.tls_cert_file or "", smpp.tls_key_file)
+            tls_server = await start_server(
+                self.binds, smpp.host, smpp.tls_port, config=session_config, ssl=context
+            )
+            self._servers.append(tls_server)
+            self.smpp_tls_port = tls_server.sockets[0].getsockname()[1]
+
+        self._api_runner = web.AppRunner(build_operator_app(self), access_log=None)
+        await self._api_runner.setup()
+        site = web.TCPSite(self._api_runner, config.api.host, config.api.port)
+        await site.start()
+        self.api_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        log.info(
+            "gateway_started",
+            node=config.node_id,
+            smpp=f"{smpp.host}:{self.smpp_port}",
+            api=f"{config.api.host}:{self.api_port}",
+            config=config.source,
+        )
+
+    async def _start_simulator(self, route: str) -> int:
+        from smpp_adapters.simulator import SimulatorConfig, SmscSimulator
+
+        simulator = SmscSimulator(
+            SimulatorConfig(
+                host="127.0.0.1",
+                port=self.config.simulator.port,
+                receipt_delay_s=self.config.simulator.receipt_delay_s,
+            )
+        )
+        port = await simulator.start()
+        self.simulators[route] = simulator
+        return port
+
+    async def wait_upstream(self, timeout_s: float = 10.0) -> None:
+        """Wait until every pool has a transmitting bind (tests, start-up scripts)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not all(pool.can_transmit for pool in self.router.pools.values()):
+            if loop.time() > deadline:
+                raise TimeoutError("upstream binds not up")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight answers drain, unbind ESMEs, close upstream and stores."""
+        for server in self._servers:
+            server.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while loop.time() < deadline and any(
+            c.session.outstanding for pool in self.router.pools.values() for c in pool._transmitters
+        ):
+            await asyncio.sleep(0.02)
+        await self.binds.close_all()
+        await self.router.stop()
+        if self._api_runner is not None:
+            await self._api_runner.cleanup()
+        for simulator in self.simulators.values():
+            await simulator.stop()  # type: ignore[attr-defined]
+        self.id_map.close()
+        self.durable.close()
+        log.info("gateway_stopped", node=self.config.node_id)

@@ -1,0 +1,127 @@
+"""The ``otpgate`` command: run, smsc-sim, send, hash-password."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import os
+import signal
+import sys
+from pathlib import Path
+
+from .config import ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="otpgate", description="SMS-hijack detection gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the gateway (embedded defaults without --config)")
+    run.add_argument("--config", type=Path, help="TOML configuration file")
+    run.add_argument(
+        "--uvloop", action="store_true", help="use uvloop (pip install 'otpgate[speed]')"
+    )
+
+    commands.add_parser("smsc-sim", help="run the SMSC simulator", add_help=False)
+
+    send = commands.add_parser("send", help="send one SMS through a gateway (a small ESME)")
+    send.add_argument("--to", required=True, help="destination, E.164")
+    send.add_argument("--text", required=True)
+    send.add_argument("--from", dest="source", default="otpgate")
+    send.add_argument("--host", default="127.0.0.1")
+    send.add_argument("--port", type=int, default=2775)
+    send.add_argument("--system-id", default="demo")
+    send.add_argument(
+        "--password", default=os.environ.get("OTPGATE_PASSWORD"), help="or $OTPGATE_PASSWORD"
+    )
+    send.add_argument(
+        "--no-receipt", action="store_true", help="do not wait for the delivery receipt"
+    )
+    send.add_argument("--timeout", type=float, default=30.0)
+
+    hashpw = commands.add_parser("hash-password", help="print the scrypt hash of an SMPP password")
+    hashpw.add_argument(
+        "--stdin", action="store_true", help="read the password from standard input"
+    )
+
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "smsc-sim":
+        from smpp_adapters.simulator import main as simulator_main
+
+        return simulator_main(argv[1:])
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return _run(args.config, args.uvloop)
+    if args.command == "send":
+        from .send import send_one
+
+        return send_one(args)
+    if args.command == "hash-password":
+        from .accounts import hash_password
+
+        password = (
+            sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("SMPP password: ")
+        )
+        if not password or len(password) > 8:
+            print("error: an SMPP 3.4 password has 1 to 8 characters", file=sys.stderr)
+            return 2
+        print(hash_password(password))
+        return 0
+    return 2
+
+
+def _run(config_path: Path | None, use_uvloop: bool) -> int:
+    from .embedded import DEMO_ACCOUNT, embedded_config
+    from .logs import configure_logging
+
+    if config_path is None:
+        config, password, operator_key = embedded_config()
+        print(
+            "otpgate on embedded defaults (SQLite in ./otpgate-data, built-in SMSC simulator)\n"
+            f"  SMPP        127.0.0.1:{config.smpp.port}  system_id={DEMO_ACCOUNT} password={password}\n"
+            f"  API         http://127.0.0.1:{config.api.port}  Authorization: Bearer {operator_key}\n"
+            f"  try it:     OTPGATE_PASSWORD={password} otpgate send --to +447400123123 --text 'hello'",
+            flush=True,
+        )
+    else:
+        try:
+            config = load_config(config_path)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    configure_logging(config.log_level, config.log_format)
+    if use_uvloop:
+        import uvloop
+
+        uvloop.install()
+    try:
+        asyncio.run(_serve(config))
+    except KeyboardInterrupt:
+        pass
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(config: object) -> None:
+    from .app import Gateway
+
+    gateway = Gateway(config)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    await gateway.start()
+    try:
+        await stop.wait()
+    finally:
+        await gateway.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

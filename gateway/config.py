@@ -1,0 +1,411 @@
+"""The configuration tree: read one TOML file, validate every key once, fail with file and key.
+
+Nothing else in otpgate reads configuration files or environment variables: secrets named
+by ``*_env`` and ``*_file`` keys are resolved here, at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    system_id: str
+    password_hash: str
+    tenant: str | None = None
+    max_binds: int = 4
+    window: int = 100
+    max_tps: float | None = None
+    allowed_ips: tuple[str, ...] = ()
+    route: str | None = None
+    upstream_system_id: str | None = None
+    upstream_password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteConfig:
+    name: str
+    hosts: tuple[tuple[str, int], ...] = ()
+    system_id: str = ""
+    password: str = ""
+    system_type: str = ""
+    bind_mode: str = "trx"  # "trx" or "tx+rx"
+    binds: int = 1
+    window: int = 100
+    queue: int = 1000
+    response_timeout_s: float = 10.0
+    enquire_link_interval_s: float = 30.0
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 30.0
+    simulator: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SmppConfig:
+    host: str = "127.0.0.1"
+    port: int = 2775
+    tls_port: int | None = None
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    accounts: tuple[AccountConfig, ...] = ()
+    routes: tuple[RouteConfig, ...] = ()
+    message_id_format: str = "decimal"
+    mo_account: str | None = None
+    max_pdu_bytes: int = 64 * 1024
+    enquire_link_interval_s: float = 30.0
+    inactivity_timeout_s: float = 300.0
+    bind_failures_before_lockout: int = 5
+    lockout_s: float = 60.0
+    receipt_buffer_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorSettings:
+    """The in-process SMSC simulator used when a route says ``simulator = true``."""
+
+    receipt_delay_s: float = 0.2
+    port: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    operator_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: str = "<embedded defaults>"
+    node_id: str = "node-1"
+    data_dir: Path = Path("otpgate-data")
+    smpp: SmppConfig = field(default_factory=SmppConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    log_level: str = "info"
+    log_format: str = "json"
+    message_map_retention_h: float = 72.0
+
+    def route(self, name: str | None) -> RouteConfig:
+        """The named route, or the first one."""
+        if name is None:
+            return self.smpp.routes[0]
+        return next(r for r in self.smpp.routes if r.name == name)
+
+
+class _Section:
+    """One table of the file: typed reads that name the key on error, and a check for leftovers."""
+
+    def __init__(self, source: str, path: str, data: object) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: {path or 'top level'}: expected a table")
+        self.source, self.path, self.data = source, path, dict(data)
+        self._seen: set[str] = set()
+
+    def _where(self, key: str) -> str:
+        return f"{self.source}: {self.path + '.' if self.path else ''}{key}"
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        self._seen.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and bool not in kinds:
+            raise ConfigError(f"{self._where(key)}: expected {_names(kinds)}, got a boolean")
+        if not isinstance(value, kinds):
+            raise ConfigError(f"{self._where(key)}: expected {_names(kinds)}, got {value!r}")
+        return value
+
+    def positive(self, key: str, kind: type, default: Any) -> Any:
+        value = self.get(key, kind, default)
+        if value is not None and value <= 0:
+            raise ConfigError(f"{self._where(key)}: must be greater than 0, got {value}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in choices:
+            raise ConfigError(
+                f"{self._where(key)}: expected one of {', '.join(choices)}, got {value!r}"
+            )
+        return value
+
+    def secret(self, key: str, *, required: bool = False) -> str | None:
+        """A secret named by ``<key>_env`` (environment variable) or ``<key>_file``."""
+        env_name = self.get(f"{key}_env", str)
+        file_name = self.get(f"{key}_file", str)
+        if key in self.data:
+            raise ConfigError(
+                f"{self._where(key)}: secrets are never written in the file; use {key}_env or {key}_file"
+            )
+        if env_name is not None:
+            value = os.environ.get(env_name)
+            if value is None:
+                raise ConfigError(
+                    f"{self._where(key + '_env')}: environment variable {env_name} is not set"
+                )
+            return value
+        if file_name is not None:
+            try:
+                return Path(file_name).read_text().strip()
+            except OSError as error:
+                raise ConfigError(
+                    f"{self._where(key + '_file')}: cannot read {file_name}: {error.strerror}"
+                ) from error
+        if required:
+            raise ConfigError(f"{self._where(key + '_env')}: required ({key}_env or {key}_file)")
+        return None
+
+    def table(self, key: str) -> _Section:
+        self._seen.add(key)
+        return _Section(
+            self.source, f"{self.path}.{key}" if self.path else key, self.data.get(key, {})
+        )
+
+    def tables(self, key: str) -> list[_Section]:
+        self._seen.add(key)
+        items = self.data.get(key, [])
+        if not isinstance(items, list):
+            raise ConfigError(f"{self._where(key)}: expected an array of tables ([[{key}]])")
+        name = f"{self.path}.{key}" if self.path else key
+        return [_Section(self.source, f"{name}[{i}]", item) for i, item in enumerate(items)]
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self._seen)
+        if unknown:
+            raise ConfigError(f"{self._where(unknown[0])}: unknown key")
+
+
+def _names(kinds: tuple[type, ...]) -> str:
+    words = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "a list",
+        dict: "a table",
+    }
+    return " or ".join(words.get(k, k.__name__) for k in kinds)
+
+
+def _host_port(section: _Section, key: str, text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{section._where(key)}: expected 'host:port', got {text!r}")
+    return host, int(port)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a configuration file."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"{source}: cannot read: {error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    return parse_config(data, source=source)
+
+
+def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
+    root = _Section(source, "", data)
+    node = root.table("node")
+    node_id = node.get("id", str, "node-1")
+    data_dir = Path(node.get("data_dir", str, "otpgate-data"))
+    node.done()
+
+    smpp = _parse_smpp(root.table("smpp"))
+
+    api = root.table("api")
+    api_config = ApiConfig(
+        host=api.get("host", str, "127.0.0.1"),
+        port=api.get("port", int, 8080),
+        operator_key=api.secret("operator_key"),
+    )
+    api.done()
+
+    sim = root.table("simulator")
+    simulator = SimulatorSettings(
+        receipt_delay_s=sim.get("receipt_delay_s", float, 0.2), port=sim.get("port", int, 0)
+    )
+    sim.done()
+
+    logging = root.table("logging")
+    level = logging.choice("level", ("debug", "info", "warning", "error"), "info")
+    log_format = logging.choice("format", ("json", "console"), "json")
+    logging.done()
+
+    retention = root.table("retention")
+    message_map_h = retention.positive("message_map_h", float, 72.0)
+    retention.done()
+    root.done()
+    return Config(
+        source=source,
+        node_id=node_id,
+        data_dir=data_dir,
+        smpp=smpp,
+        api=api_config,
+        simulator=simulator,
+        log_level=level,
+        log_format=log_format,
+        message_map_retention_h=message_map_h,
+    )
+
+
+def _parse_smpp(smpp: _Section) -> SmppConfig:
+    listen = smpp.table("listen")
+    host = listen.get("host", str, "127.0.0.1")
+    port = listen.get("port", int, 2775)
+    tls_port = listen.get("tls_port", int)
+    tls_cert = listen.get("tls_cert_file", str)
+    tls_key = listen.get("tls_key_file", str)
+    if tls_port is not None and not (tls_cert and tls_key):
+        raise ConfigError(f"{listen._where('tls_port')}: needs tls_cert_file and tls_key_file")
+    listen.done()
+
+    routes = _parse_routes(smpp)
+    route_names = {r.name for r in routes}
+    accounts = []
+    for section in smpp.tables("accounts"):
+        accounts.append(_parse_account(section, route_names))
+    names = [a.system_id for a in accounts]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"{smpp.source}: smpp.accounts: system_id {name!r} appears twice")
+    mo_account = smpp.get("mo_account", str)
+    if mo_account is not None and mo_account not in names:
+        raise ConfigError(f"{smpp._where('mo_account')}: no account {mo_account!r}")
+    config = SmppConfig(
+        host=host,
+        port=port,
+        tls_port=tls_port,
+        tls_cert_file=tls_cert,
+        tls_key_file=tls_key,
+        accounts=tuple(accounts),
+        routes=routes,
+        message_id_format=smpp.choice("message_id_format", ("decimal", "hex"), "decimal"),
+        mo_account=mo_account,
+        max_pdu_bytes=smpp.positive("max_pdu_bytes", int, 64 * 1024),
+        enquire_link_interval_s=smpp.positive("enquire_link_interval_s", float, 30.0),
+        inactivity_timeout_s=smpp.positive("inactivity_timeout_s", float, 300.0),
+        bind_failures_before_lockout=smpp.positive("bind_failures_before_lockout", int, 5),
+        lockout_s=smpp.positive("lockout_s", float, 60.0),
+        receipt_buffer_s=smpp.positive("receipt_buffer_s", float, 30.0),
+    )
+    smpp.done()
+    return config
+
+
+def _parse_routes(smpp: _Section) -> tuple[RouteConfig, ...]:
+    upstream = smpp.table("upstream")
+    sections = upstream.tables("routes")
+    single = {k: v for k, v in upstream.data.items() if k != "routes"}
+    if sections and single:
+        raise ConfigError(
+            f"{upstream._where(sorted(single)[0])}: use either one route in [smpp.upstream] "
+            "or several in [[smpp.upstream.routes]], not both"
+        )
+    if not sections:
+        sections = [upstream] if single else []
+    routes = tuple(_parse_route(s, i) for i, s in enumerate(sections))
+    if not sections:
+        upstream.done()
+    if not routes:
+        raise ConfigError(
+            f"{smpp.source}: smpp.upstream: no route (set host and port, or simulator = true)"
+        )
+    names = [r.name for r in routes]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{smpp.source}: smpp.upstream.routes: route names must be unique")
+    return routes
+
+
+def _parse_route(section: _Section, index: int) -> RouteConfig:
+    simulator = section.get("simulator", bool, False)
+    hosts: list[tuple[str, int]] = []
+    host = section.get("host", str)
+    if host is not None:
+        hosts.append((host, section.get("port", int, 2775)))
+    else:
+        section.get("port", int)
+    for i, item in enumerate(section.get("hosts", list, [])):
+        if not isinstance(item, str):
+            raise ConfigError(f"{section._where(f'hosts[{i}]')}: expected 'host:port'")
+        hosts.append(_host_port(section, f"hosts[{i}]", item))
+    if not hosts and not simulator:
+        raise ConfigError(f"{section._where('host')}: required (or hosts, or simulator = true)")
+    route = RouteConfig(
+        name=section.get("name", str, "default" if index == 0 else f"route{index}"),
+        hosts=tuple(hosts),
+        system_id=section.get("system_id", str, "otpgate"),
+        password=section.secret("password") or "",
+        system_type=section.get("system_type", str, ""),
+        bind_mode=section.choice("bind_mode", ("trx", "tx+rx"), "trx"),
+        binds=section.positive("binds", int, 1),
+        window=section.positive("window", int, 100),
+        queue=section.get("queue", int, 1000),
+        response_timeout_s=section.positive("response_timeout_s", float, 10.0),
+        enquire_link_interval_s=section.positive("enquire_link_interval_s", float, 30.0),
+        reconnect_min_s=section.positive("reconnect_min_s", float, 0.5),
+        reconnect_max_s=section.positive("reconnect_max_s", float, 30.0),
+        simulator=simulator,
+    )
+    section.done()
+    return route
+
+
+def _parse_account(section: _Section, route_names: set[str]) -> AccountConfig:
+    system_id = section.get("system_id", str)
+    if not system_id or len(system_id) > 15:
+        raise ConfigError(f"{section._where('system_id')}: required, 1 to 15 characters")
+    password_hash = section.get("password_hash", str)
+    if password_hash is None:
+        password = section.secret("password")
+        if password is None:
+            raise ConfigError(
+                f"{section._where('password_hash')}: required (or password_env / password_file)"
+            )
+        from .accounts import hash_password  # config resolves secrets once, at load
+
+        password_hash = hash_password(password)
+    elif not password_hash.startswith("scrypt$"):
+        raise ConfigError(
+            f"{section._where('password_hash')}: expected the output of 'otpgate hash-password'"
+        )
+    route = section.get("route", str)
+    if route is not None and route not in route_names:
+        raise ConfigError(f"{section._where('route')}: no route named {route!r}")
+    upstream_system_id = section.get("upstream_system_id", str)
+    upstream_password = section.secret("upstream_password")
+    if upstream_system_id and upstream_password is None:
+        raise ConfigError(
+            f"{section._where('upstream_password_env')}: required with upstream_system_id"
+        )
+    allowed = section.get("allowed_ips", list, [])
+    account = AccountConfig(
+        system_id=system_id,
+        password_hash=password_hash,
+        tenant=section.get("tenant", str),
+        max_binds=section.positive("max_binds", int, 4),
+        window=section.positive("window", int, 100),
+        max_tps=section.positive("max_tps", float, None),
+        allowed_ips=tuple(str(ip) for ip in allowed),
+        route=route,
+        upstream_system_id=upstream_system_id,
+        upstream_password=upstream_password,
+    )
+    section.done()
+    return account

@@ -1,0 +1,1 @@
+"""The message path: ESME binds, the pipeline of one submit_sm, upstream routes, ids and receipts."""

@@ -1,0 +1,198 @@
+"""The ESME-facing handler: vets binds, knows who is bound, and hands requests to the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import structlog
+
+from smpp_adapters import events as ev
+from smpp_adapters.constants import INTERFACE_VERSION_34, CommandStatus, Tag, status_name
+from smpp_adapters.pdu import Pdu
+from smpp_adapters.transport import SmppConnection
+
+from ..accounts import AccountBook, Lockout
+from ..config import AccountConfig
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+log = structlog.get_logger("otpgate.esme")
+
+_MODES = {"bound_tx": "tx", "bound_rx": "rx", "bound_trx": "trx"}
+
+
+@dataclass(eq=False, slots=True)
+class EsmeBind:
+    """One bound ESME connection and what the gateway keeps about it."""
+
+    account: AccountConfig
+    mode: str
+    connection: SmppConnection
+    tokens: float = 0.0
+    refilled_at: float = 0.0
+    binding: bool = field(default=False)
+
+    @property
+    def can_receive(self) -> bool:
+        return self.mode in ("rx", "trx") and self.connection.is_open
+
+
+class EsmeBinds:
+    """Implements the server's ConnectionHandler."""
+
+    def __init__(self, accounts: AccountBook, lockout: Lockout, system_id: str = "otpgate") -> None:
+        self.accounts = accounts
+        self.lockout = lockout
+        self.system_id = system_id
+        self.pipeline: Pipeline | None = None
+        self.on_receiver_bound: list = []  # callables(EsmeBind): pending receipts go out
+        self._binds: dict[str, list[EsmeBind]] = {}
+        self._next_receiver: dict[str, int] = {}
+        self._connections: set[SmppConnection] = set()
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def binds_of(self, account: str) -> list[EsmeBind]:
+        return self._binds.get(account, [])
+
+    def pick_receiver(self, account: str) -> EsmeBind | None:
+        """A receiver/transceiver bind of the account with room in its window, round-robin."""
+        binds = [b for b in self._binds.get(account, ()) if b.can_receive]
+        if not binds:
+            return None
+        start = self._next_receiver.get(account, 0)
+        for i in range(len(binds)):
+            bind = binds[(start + i) % len(binds)]
+            if bind.connection.session.can_send:
+                self._next_receiver[account] = start + i + 1
+                return bind
+        return None
+
+    @property
+    def bind_count(self) -> int:
+        return sum(len(b) for b in self._binds.values())
+
+    # -- events ----------------------------------------------------------------------------
+
+    def on_event(self, connection: SmppConnection, event: ev.Event) -> None:
+        kind = type(event)
+        bind = connection.context
+        if kind is ev.SubmitSmReceived or kind is ev.DataSmReceived:
+            pdu = event.pdu  # type: ignore[attr-defined]
+            if bind.account.max_tps is not None and not self._take_token(bind):  # type: ignore[union-attr]
+                connection.send_response(pdu, CommandStatus.ESME_RTHROTTLED)
+                return
+            self.pipeline.on_submit(bind, pdu)  # type: ignore[union-attr,arg-type]
+        elif kind is ev.BindRequested:
+            asyncio.get_running_loop().create_task(self._bind(connection, event.pdu))  # type: ignore[attr-defined]
+        elif kind is ev.QuerySmReceived:
+            self.pipeline.on_query(bind, event.pdu)  # type: ignore[union-attr,attr-defined,arg-type]
+        elif kind is ev.CancelSmReceived:
+            self.pipeline.on_cancel(bind, event.pdu)  # type: ignore[union-attr,attr-defined,arg-type]
+        elif kind is ev.ConnectionMade:
+            self._connections.add(connection)
+        elif kind is ev.SessionEnded:
+            self._connections.discard(connection)
+            if isinstance(bind, EsmeBind):
+                self._unregister(bind)
+                log.info(
+                    "esme_unbound",
+                    account=bind.account.system_id,
+                    mode=bind.mode,
+                    reason=event.reason,
+                )  # type: ignore[attr-defined]
+        elif kind is ev.PduRejected:
+            error = event.error  # type: ignore[attr-defined]
+            log.warning(
+                "esme_pdu_rejected",
+                peer=connection.peer[0] if connection.peer else None,
+                account=bind.account.system_id if isinstance(bind, EsmeBind) else None,
+                status=status_name(error.command_status),
+                fatal=error.fatal,
+                error=str(error),
+            )
+
+    def _take_token(self, bind: EsmeBind) -> bool:
+        now = bind.connection.loop.time()
+        rate = bind.account.max_tps or 0.0
+        bind.tokens = min(rate, bind.tokens + (now - bind.refilled_at) * rate)
+        bind.refilled_at = now
+        if bind.tokens >= 1.0:
+            bind.tokens -= 1.0
+            return True
+        return False
+
+    async def _bind(self, connection: SmppConnection, pdu: Pdu) -> None:
+        if connection.context is not None:  # a second bind while the first is being checked
+            connection.send_response(pdu, CommandStatus.ESME_RALYBND)
+            return
+        connection.context = "binding"
+        loop = asyncio.get_running_loop()
+        ip = connection.peer[0] if connection.peer else "?"
+        system_id = str(pdu.params["system_id"])
+        if self.lockout.locked(ip, loop.time()):
+            status, account = CommandStatus.ESME_RBINDFAIL, None
+        else:
+            # scrypt costs tens of milliseconds: keep it off the event loop.
+            status, account = await loop.run_in_executor(
+                None, self.accounts.check_bind, system_id, str(pdu.params["password"]), ip
+            )
+            if status in (CommandStatus.ESME_RINVPASWD, CommandStatus.ESME_RINVSYSID):
+                self.lockout.failed(ip, loop.time())
+            elif (
+                account is not None
+                and len(self._binds.get(account.system_id, ())) >= account.max_binds
+            ):
+                status, account = CommandStatus.ESME_RBINDFAIL, None
+        if account is None or not connection.is_open:
+            log.warning(
+                "esme_bind_refused", peer=ip, system_id=system_id, status=status_name(status)
+            )
+            connection.send_response(pdu, status)
+            connection.context = None
+            connection.close("bind refused")
+            return
+        self.lockout.succeeded(ip)
+        tlvs = [(Tag.SC_INTERFACE_VERSION, bytes((INTERFACE_VERSION_34,)))]
+        connection.send_response(pdu, CommandStatus.ESME_ROK, {"system_id": self.system_id}, tlvs)
+        connection.session.incoming_window = account.window
+        bind = EsmeBind(
+            account, _MODES[connection.session.state.value], connection, refilled_at=loop.time()
+        )
+        bind.tokens = account.max_tps or 0.0
+        connection.context = bind
+        self._binds.setdefault(account.system_id, []).append(bind)
+        log.info(
+            "esme_bound",
+            account=account.system_id,
+            mode=bind.mode,
+            peer=ip,
+            interface_version=connection.session.peer_interface_version,
+        )
+        if bind.can_receive:
+            for callback in self.on_receiver_bound:
+                callback(bind)
+
+    def _unregister(self, bind: EsmeBind) -> None:
+        binds = self._binds.get(bind.account.system_id)
+        if binds and bind in binds:
+            binds.remove(bind)
+
+    async def close_all(self, timeout_s: float = 5.0) -> None:
+        """Unbind every ESME (graceful shutdown) and wait for the connections to close."""
+        loop = asyncio.get_running_loop()
+        connections = list(self._connections)
+        for connection in connections:
+            if connection.session.bound:
+                connection.session.unbind(loop.time())
+                connection.flush()
+            else:
+                connection.close("shutdown")
+        for connection in connections:
+            try:
+                await asyncio.wait_for(connection.closed.wait(), timeout_s)
+            except TimeoutError:
+                connection.abort()

@@ -1,0 +1,130 @@
+"""The mapping (route, upstream id) -> (gateway id, account): recent rows in memory, all on disk.
+
+Receipts and query_sm/cancel_sm need it. One row per message goes to a database of its own
+at ``synchronous=NORMAL`` (losing the last rows to a power cut costs receipts, not
+messages); rows are batched per loop pass and committed by the writer thread. Recent rows
+stay in memory so the common receipt, seconds after its message, never touches the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from ..store import SqliteWriter
+
+
+@dataclass(frozen=True, slots=True)
+class MappedMessage:
+    route: str
+    upstream_id: str
+    gateway_id: str
+    account: str
+    registered_delivery: int
+    created_at: float
+
+
+def _schema(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS message_map (
+            route TEXT NOT NULL, upstream_id TEXT NOT NULL, gateway_id TEXT NOT NULL,
+            account TEXT NOT NULL, registered_delivery INTEGER NOT NULL, created_at REAL NOT NULL,
+            PRIMARY KEY (route, upstream_id)) WITHOUT ROWID"""
+    )
+    db["message_map"].create_index(["gateway_id"], if_not_exists=True)
+    db["message_map"].create_index(["created_at"], if_not_exists=True)
+
+
+_INSERT = "INSERT OR REPLACE INTO message_map VALUES (?, ?, ?, ?, ?, ?)"
+_COLUMNS = "route, upstream_id, gateway_id, account, registered_delivery, created_at"
+
+
+class IdMap:
+    def __init__(self, path: Path, *, memory_s: float = 900.0) -> None:
+        self.writer = SqliteWriter(path, synchronous="NORMAL", schema=_schema)
+        self._memory_s = memory_s
+        self._by_upstream: dict[tuple[str, str], MappedMessage] = {}
+        self._by_gateway: dict[str, MappedMessage] = {}
+        self._order: deque[MappedMessage] = deque()
+        self._pending_rows: list[tuple[object, ...]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def open(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.writer.open(loop)
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()
+
+    def record(self, message: MappedMessage) -> None:
+        self._by_upstream[(message.route, message.upstream_id)] = message
+        self._by_gateway[message.gateway_id] = message
+        self._order.append(message)
+        if not self._pending_rows and self._loop is not None:
+            self._loop.call_soon(self._flush)
+        self._pending_rows.append(
+            (
+                message.route,
+                message.upstream_id,
+                message.gateway_id,
+                message.account,
+                message.registered_delivery,
+                message.created_at,
+            )
+        )
+        self._forget_older_than(message.created_at - self._memory_s)
+
+    def _flush(self) -> None:
+        if self._pending_rows:
+            rows, self._pending_rows = self._pending_rows, []
+            self.writer.write_many(_INSERT, rows)
+
+    def _forget_older_than(self, cutoff: float) -> None:
+        order = self._order
+        while order and order[0].created_at < cutoff:
+            old = order.popleft()
+            self._by_upstream.pop((old.route, old.upstream_id), None)
+            self._by_gateway.pop(old.gateway_id, None)
+
+    def recent_by_upstream(self, route: str, upstream_id: str) -> MappedMessage | None:
+        """The mapping if it is still in memory (no disk access)."""
+        return self._by_upstream.get((route, upstream_id))
+
+    async def by_upstream(self, route: str, upstream_id: str) -> MappedMessage | None:
+        found = self._by_upstream.get((route, upstream_id))
+        if found is not None:
+            return found
+
+        def read(conn: sqlite3.Connection) -> tuple[object, ...] | None:
+            return conn.execute(
+                f"SELECT {_COLUMNS} FROM message_map WHERE route = ? AND upstream_id = ?",
+                (route, upstream_id),
+            ).fetchone()
+
+        self._flush()
+        row = await self.writer.call(read)
+        return MappedMessage(*row) if row else None  # type: ignore[arg-type]
+
+    async def by_gateway_id(self, gateway_id: str) -> MappedMessage | None:
+        found = self._by_gateway.get(gateway_id)
+        if found is not None:
+            return found
+
+        def read(conn: sqlite3.Connection) -> tuple[object, ...] | None:
+            return conn.execute(
+                f"SELECT {_COLUMNS} FROM message_map WHERE gateway_id = ?", (gateway_id,)
+            ).fetchone()
+
+        self._flush()
+        row = await self.writer.call(read)
+        return MappedMessage(*row) if row else None  # type: ignore[arg-type]
+
+    def purge(self, before: float) -> None:
+        """Drop rows older than ``before`` (the retention job)."""
+        self.writer.write("DELETE FROM message_map WHERE created_at < ?", (before,))

@@ -1,0 +1,130 @@
+"""The path of one submit_sm: decide, forward upstream, answer the ESME with the gateway's id.
+
+Single-part messages pass transparently: the upstream's bytes go out with only the sequence
+number patched, and the upstream's status comes back to the ESME. On ESME_ROK the gateway
+issues its own message id and records (route, upstream id) -> (gateway id, account) so
+receipts, query_sm and cancel_sm find their way back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import structlog
+
+from smpp_adapters.constants import CommandId, CommandStatus, status_name
+from smpp_adapters.pdu import Pdu
+from smpp_adapters.transport import ResponseCallback
+
+from ..clock import Clock
+from .id_map import IdMap, MappedMessage
+from .message_ids import MessageIdGenerator
+from .router import Router
+from .upstream import UpstreamPool
+
+if TYPE_CHECKING:
+    from .esme_binds import EsmeBind
+    from .receipt_relay import ReceiptRelay
+
+log = structlog.get_logger("otpgate.pipeline")
+
+_OK = CommandStatus.ESME_ROK
+# The upstream took the request but its answer never came: the outcome is unknown. The
+# ESME may retry; an OTP sent twice is better than one lost.
+_UNKNOWN_OUTCOME = CommandStatus.ESME_RSYSERR
+
+
+class Pipeline:
+    def __init__(
+        self,
+        router: Router,
+        id_map: IdMap,
+        ids: MessageIdGenerator,
+        clock: Clock,
+        relay: ReceiptRelay,
+    ) -> None:
+        self.router = router
+        self.id_map = id_map
+        self.ids = ids
+        self.clock = clock
+        self.relay = relay
+
+    # -- submit_sm and data_sm ---------------------------------------------------------------
+
+    def on_submit(self, bind: EsmeBind, pdu: Pdu) -> None:
+        for pool in self.router.pools_for(bind.account.system_id):
+            if pool.submit(pdu, self._answer(bind, pdu, pool)):
+                return
+        bind.connection.send_response(pdu, CommandStatus.ESME_RTHROTTLED)
+
+    def _answer(self, bind: EsmeBind, pdu: Pdu, pool: UpstreamPool) -> ResponseCallback:
+        def answered(response: Pdu | None) -> None:
+            connection = bind.connection
+            if response is None:
+                connection.send_response(pdu, _UNKNOWN_OUTCOME)
+                log.warning(
+                    "upstream_outcome_unknown", account=bind.account.system_id, route=pool.name
+                )
+                return
+            status = response.command_status
+            if status != _OK:
+                connection.send_response(pdu, status, None, response.tlvs)
+                return
+            gateway_id = self.ids.next()
+            mapped = MappedMessage(
+                pool.name,
+                str(response.params.get("message_id", "")),
+                gateway_id,
+                bind.account.system_id,
+                int(pdu.params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
+                self.clock.now(),
+            )
+            self.id_map.record(mapped)
+            connection.send_response(pdu, _OK, {"message_id": gateway_id}, response.tlvs)
+            if self.relay.early:
+                self.relay.mapping_recorded(mapped)
+
+        return answered
+
+    # -- query_sm and cancel_sm ------------------------------------------------------------
+
+    def on_query(self, bind: EsmeBind, pdu: Pdu) -> None:
+        asyncio.get_running_loop().create_task(
+            self._ask_upstream(bind, pdu, CommandStatus.ESME_RQUERYFAIL)
+        )
+
+    def on_cancel(self, bind: EsmeBind, pdu: Pdu) -> None:
+        asyncio.get_running_loop().create_task(
+            self._ask_upstream(bind, pdu, CommandStatus.ESME_RCANCELFAIL)
+        )
+
+    async def _ask_upstream(self, bind: EsmeBind, pdu: Pdu, failure: int) -> None:
+        """Translate the gateway id to the upstream's, ask, and translate the answer back."""
+        connection = bind.connection
+        gateway_id = str(pdu.params["message_id"])
+        mapped = await self.id_map.by_gateway_id(gateway_id)
+        # Another account's message is answered as unknown: ids leak nothing across accounts.
+        if mapped is None or mapped.account != bind.account.system_id:
+            connection.send_response(pdu, failure)
+            return
+        pool = self.router.pool_for_route(mapped.account, mapped.route)
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Pdu | None] = loop.create_future()
+        upstream_pdu = pdu.evolve(message_id=mapped.upstream_id)
+        if pool is None or not pool.send_query(upstream_pdu, answer.set_result):
+            connection.send_response(pdu, CommandStatus.ESME_RTHROTTLED)
+            return
+        response = await answer
+        if response is None:
+            connection.send_response(pdu, _UNKNOWN_OUTCOME)
+        elif pdu.command_id == CommandId.QUERY_SM and response.command_status == _OK:
+            connection.send_response(pdu, _OK, {**response.params, "message_id": gateway_id})
+        else:
+            connection.send_response(pdu, response.command_status)
+        log.debug(
+            "upstream_asked",
+            account=bind.account.system_id,
+            message_id=gateway_id,
+            status=status_name(response.command_status) if response else None,
+        )

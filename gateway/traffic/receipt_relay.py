@@ -1,0 +1,256 @@
+"""Receipts and mobile-originated messages from the SMSC back to the right ESME.
+
+A receipt is mapped by (route, upstream id) to the gateway id and account, rewritten
+(``receipted_message_id`` and the text's ``id:``), filtered by the ESME's
+registered_delivery, and sent to a receiver bind of that account. The SMSC's deliver_sm is
+acknowledged only once the ESME acknowledged the receipt or it sits on disk, so a receipt
+is not lost between the two. A receipt that arrives before its submit_sm_resp waits a
+little for the mapping; with no receiver bound it waits durably, text blanked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+import structlog
+from smpp_adapters.receipts import is_failure, parse_receipt_text, rewrite_receipt
+
+from smpp_adapters.constants import (
+    ESM_CLASS_TYPE_MASK,
+    REGISTERED_DELIVERY_ALWAYS,
+    REGISTERED_DELIVERY_ON_FAILURE,
+    CommandStatus,
+    MessageState,
+    Tag,
+)
+from smpp_adapters.pdu import Pdu, decode, encode, tlv_cstr
+from smpp_adapters.transport import SmppConnection
+
+from ..clock import Clock
+from ..store import SqliteWriter
+from .id_map import IdMap, MappedMessage
+
+if TYPE_CHECKING:
+    from .esme_binds import EsmeBind, EsmeBinds
+    from .upstream import UpstreamPool
+
+log = structlog.get_logger("otpgate.receipts")
+
+_RECEIPT_TYPES = (0x04, 0x08, 0x10, 0x20)  # SMSC receipt, SME ack, manual ack, intermediate
+_FAILED_STATES = frozenset(
+    {
+        MessageState.EXPIRED,
+        MessageState.DELETED,
+        MessageState.UNDELIVERABLE,
+        MessageState.REJECTED,
+        MessageState.UNKNOWN,
+    }
+)
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS pending_receipts (
+            id INTEGER PRIMARY KEY, account TEXT NOT NULL, gateway_id TEXT NOT NULL,
+            pdu BLOB NOT NULL, created_at REAL NOT NULL)"""
+    )
+    db["pending_receipts"].create_index(["account"], if_not_exists=True)
+
+
+def wanted(registered_delivery: int, failed: bool) -> bool:
+    """registered_delivery 1: every final receipt; 2: failures only; 0: none."""
+    if registered_delivery == REGISTERED_DELIVERY_ALWAYS:
+        return True
+    return registered_delivery == REGISTERED_DELIVERY_ON_FAILURE and failed
+
+
+def receipt_failed(pdu: Pdu) -> bool:
+    state = pdu.tlv_int(Tag.MESSAGE_STATE)
+    if state is not None:
+        return state in _FAILED_STATES
+    fields = parse_receipt_text(bytes(pdu.params.get("short_message", b"")))  # type: ignore[arg-type]
+    return fields is not None and is_failure(fields.stat)
+
+
+def rewrite_for_esme(pdu: Pdu, gateway_id: str, *, blank_text: bool) -> Pdu:
+    """The receipt as the ESME must see it: our id in the TLV and in the text."""
+    short_message = bytes(pdu.params.get("short_message", b""))  # type: ignore[arg-type]
+    changes: dict[str, bytes] = {}
+    if short_message:
+        changes["short_message"] = rewrite_receipt(
+            short_message, message_id=gateway_id, blank_text=blank_text
+        )
+    tlvs = [
+        (t, v)
+        for t, v in pdu.tlvs
+        if t != Tag.RECEIPTED_MESSAGE_ID and not (blank_text and t == Tag.MESSAGE_PAYLOAD)
+    ]
+    tlvs.append((Tag.RECEIPTED_MESSAGE_ID, tlv_cstr(gateway_id)))
+    return pdu.evolve(tlvs=tlvs, **changes)
+
+
+class ReceiptRelay:
+    def __init__(
+        self,
+        binds: EsmeBinds,
+        id_map: IdMap,
+        durable: SqliteWriter,
+        clock: Clock,
+        *,
+        buffer_s: float = 30.0,
+        mo_account: str | None = None,
+    ) -> None:
+        self.binds = binds
+        self.id_map = id_map
+        self.durable = durable
+        self.clock = clock
+        self.buffer_s = buffer_s
+        self.mo_account = mo_account
+        # Receipts that came before their submit_sm_resp: (route, upstream id) -> what to do.
+        self.early: dict[tuple[str, str], Callable[[MappedMessage], None]] = {}
+        self._sending_pending: set[int] = set()
+        binds.on_receiver_bound.append(self.deliver_pending)
+
+    # -- from the SMSC ---------------------------------------------------------------------
+
+    def on_upstream_deliver(self, pool: UpstreamPool, connection: SmppConnection, pdu: Pdu) -> None:
+        if int(pdu.params.get("esm_class", 0)) & ESM_CLASS_TYPE_MASK not in _RECEIPT_TYPES:  # type: ignore[arg-type]
+            self._relay_mobile_originated(connection, pdu)
+            return
+        upstream_id = pdu.tlv_cstr(Tag.RECEIPTED_MESSAGE_ID)
+        if not upstream_id:
+            fields = parse_receipt_text(bytes(pdu.params.get("short_message", b"")))  # type: ignore[arg-type]
+            upstream_id = fields.message_id if fields else None
+        if not upstream_id:
+            log.warning("receipt_without_id", route=pool.name)
+            connection.send_response(pdu, CommandStatus.ESME_ROK)
+            return
+        mapped = self.id_map.recent_by_upstream(pool.name, upstream_id)
+        if mapped is not None:
+            self._relay(mapped, connection, pdu)
+        else:
+            asyncio.get_running_loop().create_task(
+                self._find_mapping(pool.name, upstream_id, connection, pdu)
+            )
+
+    async def _find_mapping(
+        self, route: str, upstream_id: str, connection: SmppConnection, pdu: Pdu
+    ) -> None:
+        mapped = await self.id_map.by_upstream(route, upstream_id)
+        if mapped is None:
+            mapped = self.id_map.recent_by_upstream(route, upstream_id)  # answered meanwhile?
+        if mapped is not None:
+            self._relay(mapped, connection, pdu)
+            return
+        key = (route, upstream_id)
+        self.early[key] = lambda found: self._relay(found, connection, pdu)
+        loop = asyncio.get_running_loop()
+
+        def give_up() -> None:
+            if self.early.pop(key, None) is not None:
+                log.warning("receipt_unmatched", route=route)
+                connection.send_response(pdu, CommandStatus.ESME_ROK)
+
+        loop.call_later(self.buffer_s, give_up)
+
+    def mapping_recorded(self, mapped: MappedMessage) -> None:
+        """Called by the pipeline when a mapping appears while receipts wait for one."""
+        relay = self.early.pop((mapped.route, mapped.upstream_id), None)
+        if relay is not None:
+            relay(mapped)
+
+    def _relay(self, mapped: MappedMessage, upstream: SmppConnection, pdu: Pdu) -> None:
+        if not wanted(mapped.registered_delivery, receipt_failed(pdu)):
+            upstream.send_response(pdu, CommandStatus.ESME_ROK)
+            return
+        receipt = rewrite_for_esme(pdu, mapped.gateway_id, blank_text=False)
+        self.send_to_esme(
+            mapped.account,
+            mapped.gateway_id,
+            receipt,
+            lambda: upstream.send_response(pdu, CommandStatus.ESME_ROK),
+        )
+
+    def send_to_esme(
+        self, account: str, gateway_id: str, receipt: Pdu, done: Callable[[], None]
+    ) -> None:
+        """Deliver a receipt to a receiver of the account, or keep it on disk; then call done."""
+        bind = self.binds.pick_receiver(account)
+        if bind is None:
+            self.store(account, gateway_id, receipt, done)
+            return
+
+        def answered(response: Pdu | None) -> None:
+            if response is not None and response.command_status == CommandStatus.ESME_ROK:
+                done()
+            else:
+                self.store(account, gateway_id, receipt, done)
+
+        bind.connection.send_request(receipt, answered)
+
+    def store(
+        self, account: str, gateway_id: str, receipt: Pdu, done: Callable[[], None] | None = None
+    ) -> None:
+        """Keep a receipt until the account binds a receiver; its text is blanked on disk."""
+        blanked = rewrite_for_esme(receipt, gateway_id, blank_text=True)
+        self.durable.write(
+            "INSERT INTO pending_receipts (account, gateway_id, pdu, created_at) VALUES (?, ?, ?, ?)",
+            (account, gateway_id, encode(blanked), self.clock.now()),
+            (lambda error: done()) if done else None,
+        )
+
+    # -- to an ESME that just bound --------------------------------------------------------
+
+    def deliver_pending(self, bind: EsmeBind) -> None:
+        asyncio.get_running_loop().create_task(self._deliver_pending(bind))
+
+    async def _deliver_pending(self, bind: EsmeBind) -> None:
+        account = bind.account.system_id
+
+        def read(conn: sqlite3.Connection) -> list[tuple[int, bytes]]:
+            return conn.execute(
+                "SELECT id, pdu FROM pending_receipts WHERE account = ? ORDER BY id LIMIT 10000",
+                (account,),
+            ).fetchall()
+
+        rows = await self.durable.call(read)
+        for row_id, data in rows:
+            if row_id in self._sending_pending or not bind.connection.is_open:
+                continue
+            while not bind.connection.session.can_send and bind.connection.is_open:
+                await asyncio.sleep(0.01)
+            if not bind.connection.is_open:
+                return
+            self._sending_pending.add(row_id)
+            bind.connection.send_request(decode(data), self._pending_answered(row_id))
+
+    def _pending_answered(self, row_id: int) -> Callable[[Pdu | None], None]:
+        def answered(response: Pdu | None) -> None:
+            self._sending_pending.discard(row_id)
+            if response is not None and response.command_status == CommandStatus.ESME_ROK:
+                self.durable.write("DELETE FROM pending_receipts WHERE id = ?", (row_id,))
+
+        return answered
+
+    # -- mobile-originated -----------------------------------------------------------------
+
+    def _relay_mobile_originated(self, upstream: SmppConnection, pdu: Pdu) -> None:
+        if self.mo_account is None:
+            upstream.send_response(pdu, CommandStatus.ESME_RINVDSTADR)
+            return
+        bind = self.binds.pick_receiver(self.mo_account)
+        if bind is None:
+            upstream.send_response(pdu, CommandStatus.ESME_RX_T_APPN)  # temporary: the SMSC retries
+            return
+
+        def answered(response: Pdu | None) -> None:
+            status = (
+                response.command_status if response is not None else CommandStatus.ESME_RX_T_APPN
+            )
+            upstream.send_response(pdu, status)
+
+        bind.connection.send_request(pdu, answered)
