@@ -207,6 +207,9 @@ def _host_port(section: _Section, key: str, text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+_SECTIONS = frozenset({"node", "smpp", "api", "simulator", "logging", "retention"})
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate a configuration file."""
     source = str(path)
@@ -222,6 +225,10 @@ def load_config(path: str | Path) -> Config:
 
 def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     root = _Section(source, "", data)
+    # Unknown top-level tables first: a misspelt section explains the errors that would follow.
+    for key in data:
+        if key not in _SECTIONS:
+            raise ConfigError(f"{source}: {key}: unknown key")
     node = root.table("node")
     node_id = node.get("id", str, "node-1")
     data_dir = Path(node.get("data_dir", str, "otpgate-data"))

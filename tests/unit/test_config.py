@@ -1,0 +1,107 @@
+"""Configuration: the documented example loads, and every mistake names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.accounts import hash_password, verify_password
+from gateway.config import ConfigError, load_config, parse_config
+
+EXAMPLE = Path(__file__).parents[2] / "deploy" / "gateway.example.toml"
+HASH = "scrypt$16384$8$1$c2FsdA==$aGFzaA=="
+
+
+def test_documented_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTPGATE_UPSTREAM_PASSWORD", "secret")
+    monkeypatch.setenv("OTPGATE_OPERATOR_KEY", "key")
+    config = load_config(EXAMPLE)
+    assert config.smpp.routes[0].hosts == (("smsc1.operator.example", 2775),)
+    assert config.smpp.routes[0].password == "secret"
+    assert config.api.operator_key == "key"
+    assert config.smpp.accounts[0].allowed_ips == ("10.20.0.0/24",)
+
+
+def _minimal(**smpp: object) -> dict:
+    return {"smpp": {"upstream": {"simulator": True}, **smpp}}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"nodes": {}}, "f.toml: nodes: unknown key"),
+        ({"node": {"id": 5}}, "f.toml: node.id: expected a string, got 5"),
+        ({"smpp": {}}, "f.toml: smpp.upstream: no route"),
+        (
+            {"smpp": {"upstream": {"host": "h", "bind_mode": "tx"}}},
+            "f.toml: smpp.upstream.bind_mode: expected one of trx, tx+rx",
+        ),
+        (
+            {"smpp": {"upstream": {"simulator": True, "password": "x"}}},
+            "f.toml: smpp.upstream.password: secrets are never written",
+        ),
+        (
+            {"smpp": {"upstream": {"simulator": True, "password_env": "OTPGATE_TEST_UNSET"}}},
+            "OTPGATE_TEST_UNSET is not set",
+        ),
+        (
+            {"smpp": {"upstream": {"simulator": True, "window": 0}}},
+            "smpp.upstream.window: must be greater than 0",
+        ),
+        (
+            {"smpp": {"upstream": {"hosts": ["nohost"]}}},
+            "smpp.upstream.hosts[0]: expected 'host:port'",
+        ),
+        (_minimal(accounts=[{"system_id": "a"}]), "smpp.accounts[0].password_hash: required"),
+        (
+            _minimal(accounts=[{"system_id": "a", "password_hash": "plain"}]),
+            "expected the output of 'otpgate hash-password'",
+        ),
+        (
+            _minimal(accounts=[{"system_id": "a", "password_hash": HASH, "route": "x"}]),
+            "smpp.accounts[0].route: no route named 'x'",
+        ),
+        (
+            _minimal(accounts=[{"system_id": "a", "password_hash": HASH, "colour": 1}]),
+            "smpp.accounts[0].colour: unknown key",
+        ),
+        (
+            _minimal(accounts=[{"system_id": "a" * 16, "password_hash": HASH}]),
+            "smpp.accounts[0].system_id: required, 1 to 15",
+        ),
+        (_minimal(mo_account="nobody"), "smpp.mo_account: no account 'nobody'"),
+        (
+            _minimal(message_id_format="uuid"),
+            "smpp.message_id_format: expected one of decimal, hex",
+        ),
+        ({"logging": {"level": "loud"}, **_minimal()}, "logging.level: expected one of"),
+    ],
+)
+def test_errors_name_file_and_key(data: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(data, source="f.toml")
+    assert expected in str(error.value)
+
+
+def test_both_route_forms_refused() -> None:
+    data = {"smpp": {"upstream": {"host": "h", "routes": [{"name": "r", "simulator": True}]}}}
+    with pytest.raises(ConfigError, match="either one route"):
+        parse_config(data, source="f.toml")
+
+
+def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[node\n")
+    with pytest.raises(ConfigError, match="bad.toml: not valid TOML"):
+        load_config(bad)
+
+
+def test_password_hash_round_trip() -> None:
+    stored = hash_password("s3cret")
+    assert stored.startswith("scrypt$") and "s3cret" not in stored
+    assert verify_password("s3cret", stored)
+    assert not verify_password("s3creT", stored)
+    assert not verify_password("s3cret", "scrypt$garbage")
