@@ -95,7 +95,7 @@ def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
         load_config(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[node\n")
-    with pytest.raises(ConfigError, match="bad.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
         load_config(bad)
 
 
