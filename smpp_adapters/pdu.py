@@ -8,7 +8,7 @@ the original bytes so a relay can forward them with only the sequence number pat
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from .constants import HEADER_BYTES, RESPONSE_BIT, CommandId, Tag
@@ -314,36 +314,64 @@ def decode(data: bytes) -> Pdu:
     )
 
 
+def _compile_decoder(
+    layout: tuple[Field, ...],
+) -> Callable[[bytes, int, int], tuple[dict[str, ParamValue], int]]:
+    """Generate straight-line code for one layout: the table stays the single source of truth,
+    and the hot path pays no per-field interpretation."""
+    lines = ["def decode_body(data, pos, end):", "    find = data.find", "    p = {}"]
+    i = 0
+    while i < len(layout):
+        kind, name, size, status = layout[i]
+        if kind == CSTR:
+            lines += [
+                f"    limit = pos + {size}",
+                "    nul = find(b'\\0', pos, limit if limit < end else end)",
+                "    if nul < 0:",
+                f"        raise PduError({name + ': missing NUL within ' + str(size) + ' octets'!r}, {int(status)})",
+                f"    p[{name!r}] = data[pos:nul].decode('latin-1') if nul > pos else ''",
+                "    pos = nul + 1",
+            ]
+            i += 1
+        elif kind == U8:
+            run = []
+            while i < len(layout) and layout[i][0] == U8:
+                run.append(layout[i][1])
+                i += 1
+            lines += [
+                f"    if pos + {len(run)} > end:",
+                f"        raise PduError({run[0] + ': body ends early'!r}, {int(S.ESME_RINVCMDLEN)})",
+            ]
+            lines += [f"    p[{n!r}] = data[pos + {k}]" for k, n in enumerate(run)]
+            lines.append(f"    pos += {len(run)}")
+        else:
+            lines += [
+                "    if pos >= end:",
+                f"        raise PduError('sm_length: body ends early', {int(S.ESME_RINVMSGLEN)})",
+                "    length = data[pos]",
+                "    pos += 1",
+                "    if pos + length > end:",
+                f"        raise PduError('sm_length runs past the PDU', {int(S.ESME_RINVMSGLEN)})",
+                f"    p[{name!r}] = data[pos:pos + length]",
+                "    pos += length",
+            ]
+            i += 1
+    lines.append("    return p, pos")
+    namespace: dict[str, object] = {"PduError": PduError}
+    exec("\n".join(lines), namespace)
+    return namespace["decode_body"]  # type: ignore[return-value]
+
+
+_DECODERS: Final = {command_id: _compile_decoder(layout) for command_id, layout in LAYOUTS.items()}
+
+
 def _decode_params(
     data: bytes, pos: int, end: int, layout: tuple[Field, ...], command_id: int
 ) -> tuple[dict[str, ParamValue], int]:
-    params: dict[str, ParamValue] = {}
     if pos == end and command_id & RESPONSE_BIT:
         # A failed response may omit its body entirely (SMPP 3.4 section 4.4.2).
         return {name: _DEFAULTS[kind] for kind, name, _, _ in layout}, pos
-    find = data.find
-    for kind, name, size, status in layout:
-        if kind == CSTR:
-            nul = find(b"\0", pos, pos + size if pos + size < end else end)
-            if nul < 0:
-                raise PduError(f"{name}: missing NUL within {size} octets", status)
-            params[name] = data[pos:nul].decode("latin-1")
-            pos = nul + 1
-        elif kind == U8:
-            if pos >= end:
-                raise PduError(f"{name}: body ends early", S.ESME_RINVCMDLEN)
-            params[name] = data[pos]
-            pos += 1
-        else:
-            if pos >= end:
-                raise PduError("sm_length: body ends early", S.ESME_RINVMSGLEN)
-            length = data[pos]
-            pos += 1
-            if pos + length > end:
-                raise PduError(f"sm_length {length} runs past the PDU", S.ESME_RINVMSGLEN)
-            params[name] = data[pos : pos + length]
-            pos += length
-    return params, pos
+    return _DECODERS[command_id](data, pos, end)
 
 
 def _decode_tlvs(data: bytes, pos: int, end: int, command_id: int) -> tuple[Tlv, ...]:

@@ -1,0 +1,73 @@
+"""Helpers for integration tests: a real SMSC simulator and a real gateway on loopback, port 0."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from gateway.accounts import hash_password
+from gateway.app import Gateway
+from gateway.config import AccountConfig, ApiConfig, Config, RouteConfig, SmppConfig
+from smpp_adapters.simulator import SimulatorConfig, SmscSimulator
+
+PASSWORD = "secret1"
+_HASH = hash_password(PASSWORD)  # scrypt once per test session, not per test
+OPERATOR_KEY = "test-operator-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def account(system_id: str, **overrides: Any) -> AccountConfig:
+    return AccountConfig(system_id=system_id, password_hash=_HASH, **overrides)
+
+
+def route(name: str, *ports: int, **overrides: Any) -> RouteConfig:
+    defaults: dict[str, Any] = {"reconnect_min_s": 0.05, "reconnect_max_s": 0.5, "response_timeout_s": 5.0}
+    defaults.update(overrides)
+    return RouteConfig(name=name, hosts=tuple(("127.0.0.1", p) for p in ports), **defaults)
+
+
+def gateway_config(
+    data_dir: Path,
+    routes: tuple[RouteConfig, ...],
+    accounts: tuple[AccountConfig, ...] = (),
+    **smpp: Any,
+) -> Config:
+    return Config(
+        source="<test>",
+        data_dir=data_dir,
+        smpp=SmppConfig(host="127.0.0.1", port=0, accounts=accounts or (account("bank"),), routes=routes, **smpp),
+        api=ApiConfig(host="127.0.0.1", port=0, operator_key=OPERATOR_KEY),
+    )
+
+
+@asynccontextmanager
+async def running_simulator(**options: Any) -> AsyncIterator[SmscSimulator]:
+    options.setdefault("receipt_delay_s", 0.01)
+    simulator = SmscSimulator(SimulatorConfig(host="127.0.0.1", port=options.pop("port", 0), **options))
+    await simulator.start()
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@asynccontextmanager
+async def running_gateway(config: Config, *, wait_upstream: bool = True) -> AsyncIterator[Gateway]:
+    gateway = Gateway(config)
+    await gateway.start()
+    try:
+        if wait_upstream:
+            await gateway.wait_upstream()
+        yield gateway
+    finally:
+        await gateway.stop()
+
+
