@@ -1,0 +1,1 @@
+"""Network signals: the signal model, MSISDN and country tables, and the in-memory risk index."""
