@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 import struct
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from itertools import pairwise
-from typing import Final
+from typing import Any, Final
 
 from gateway.signals.countries import are_neighbours
 from gateway.signals.model import (
@@ -113,13 +114,18 @@ class RiskConfig:
 #   times   untrusted-network location updates, signalling alerts    n x f64 each
 #   places  (at, country as two ASCII bytes)                          n x (f64, 2s)
 # Locations come last so that the common update (one more place) appends to the tail.
-_HEADER: Final = struct.Struct("<6B")
 _SWAP, _CLEAR_SS, _CLEAR_CF, _CLEAR_RT, _CFU_TRUNCATED = 1, 2, 4, 8, 16
 _OPTIONAL_BITS: Final = (_SWAP, _CLEAR_SS, _CLEAR_CF, _CLEAR_RT)
-_IMSI: Final = struct.Struct("<qd")
-_CFU: Final = struct.Struct("<d?q")
-_TIME: Final = struct.Struct("<d")
+_OPTIONAL_COUNT: Final = tuple(bin(flags & 15).count("1") for flags in range(256))
 _PLACE: Final = struct.Struct("<d2s")
+_IMSI: Final = struct.Struct("<qd")
+
+
+@lru_cache(maxsize=4096)
+def _layout(n_optional: int, n_imsi: int, n_cfu: int, n_times: int, n_place: int) -> struct.Struct:
+    return struct.Struct(
+        "<6B" + "d" * n_optional + "qd" * n_imsi + "d?q" * n_cfu + "d" * n_times + "d2s" * n_place
+    )
 
 
 class _State:
@@ -153,51 +159,120 @@ class _State:
     @classmethod
     def unpack(cls, blob: bytes) -> _State:
         st = cls()
-        flags, n_imsi, n_cfu, n_untrusted, n_alert, n_place = _HEADER.unpack_from(blob, 0)
-        off = _HEADER.size
-        optional = []
-        for bit in _OPTIONAL_BITS:
-            if flags & bit:
-                optional.append(_TIME.unpack_from(blob, off)[0])
-                off += 8
-            else:
-                optional.append(None)
-        st.swap_at, st.cleared_ss, st.cleared_cf, st.cleared_rt = optional
+        flags, n_imsi, n_cfu, n_untrusted, n_alert, n_place = blob[:6]
+        n_optional = _OPTIONAL_COUNT[flags]
+        layout = _layout(n_optional, n_imsi, n_cfu, n_untrusted + n_alert, n_place)
+        values = layout.unpack(blob)
+        i = 6
+        if n_optional:
+            optional: list[float | None] = []
+            for bit in _OPTIONAL_BITS:
+                if flags & bit:
+                    optional.append(values[i])
+                    i += 1
+                else:
+                    optional.append(None)
+            st.swap_at, st.cleared_ss, st.cleared_cf, st.cleared_rt = optional
         st.cfu_truncated = bool(flags & _CFU_TRUNCATED)
-        end = off + n_imsi * _IMSI.size
-        st.imsis = dict(_IMSI.iter_unpack(blob[off:end]))
-        off, end = end, end + n_cfu * _CFU.size
-        st.cfu = list(_CFU.iter_unpack(blob[off:end]))
-        off, end = end, end + n_untrusted * 8
-        st.untrusted = [t for (t,) in _TIME.iter_unpack(blob[off:end])]
-        off, end = end, end + n_alert * 8
-        st.alerts = [t for (t,) in _TIME.iter_unpack(blob[off:end])]
-        off, end = end, end + n_place * _PLACE.size
-        st.places = list(_PLACE.iter_unpack(blob[off:end]))
+        if n_imsi:
+            end = i + 2 * n_imsi
+            st.imsis = dict(zip(values[i:end:2], values[i + 1 : end : 2], strict=True))
+            i = end
+        if n_cfu:
+            end = i + 3 * n_cfu
+            st.cfu = list(
+                zip(values[i:end:3], values[i + 1 : end : 3], values[i + 2 : end : 3], strict=True)
+            )
+            i = end
+        if n_untrusted:
+            st.untrusted = list(values[i : i + n_untrusted])
+            i += n_untrusted
+        if n_alert:
+            st.alerts = list(values[i : i + n_alert])
+            i += n_alert
+        if n_place:
+            st.places = list(zip(values[i::2], values[i + 1 :: 2], strict=True))
         return st
 
     def pack(self) -> bytes:
         flags = _CFU_TRUNCATED if self.cfu_truncated else 0
-        parts = [b""]
+        values: list[object] = [0, len(self.imsis), len(self.cfu), len(self.untrusted)]
+        values += (len(self.alerts), len(self.places))
         optional = (self.swap_at, self.cleared_ss, self.cleared_cf, self.cleared_rt)
         for bit, value in zip(_OPTIONAL_BITS, optional, strict=True):
             if value is not None:
                 flags |= bit
-                parts.append(_TIME.pack(value))
-        parts.extend(_IMSI.pack(k, t) for k, t in self.imsis.items())
-        parts.extend(_CFU.pack(*c) for c in self.cfu)
-        parts.extend(_TIME.pack(t) for t in self.untrusted)
-        parts.extend(_TIME.pack(t) for t in self.alerts)
-        parts.extend(_PLACE.pack(*p) for p in self.places)
-        parts[0] = _HEADER.pack(
-            flags,
+                values.append(value)
+        values[0] = flags
+        for pair in self.imsis.items():
+            values += pair
+        for point in self.cfu:
+            values += point
+        values += self.untrusted
+        values += self.alerts
+        for place in self.places:
+            values += place
+        layout = _layout(
+            _OPTIONAL_COUNT[flags],
             len(self.imsis),
             len(self.cfu),
-            len(self.untrusted),
-            len(self.alerts),
+            len(self.untrusted) + len(self.alerts),
             len(self.places),
         )
-        return b"".join(parts)
+        return layout.pack(*values)
+
+
+def _slot_constructor(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
+    """A positional constructor for a frozen slotted dataclass that fills its slots directly.
+
+    The generated ``__init__`` of a frozen dataclass sets each field through
+    ``object.__setattr__``, which costs about 1 µs for RiskFacts: most of a risky look-up.
+    Slot descriptors do the same assignment at a third of the cost. Used only while the
+    class has exactly these fields (checked here and by a test); otherwise the class itself.
+    """
+    if tuple(f.name for f in fields(cls)) != names:
+        return cls
+    setters = [getattr(cls, name).__set__ for name in names]
+    new = object.__new__
+
+    if len(names) == 2:
+        set_0, set_1 = setters
+
+        def build2(v0: Any, v1: Any) -> Any:
+            obj = new(cls)
+            set_0(obj, v0)
+            set_1(obj, v1)
+            return obj
+
+        return build2
+
+    set_0, set_1, set_2, set_3, set_4 = setters
+
+    def build5(v0: Any, v1: Any, v2: Any, v3: Any, v4: Any) -> Any:
+        obj = new(cls)
+        set_0(obj, v0)
+        set_1(obj, v1)
+        set_2(obj, v2)
+        set_3(obj, v3)
+        set_4(obj, v4)
+        return obj
+
+    return build5
+
+
+_RISK_FACTS_FIELDS: Final = (
+    "sim_swap_age_s",
+    "sim_swap_reason",
+    "cf_unconditional_active",
+    "cfu_changed_age_s",
+    "routing_anomalies",
+)
+_risk_facts: Callable[
+    [float | None, str | None, bool, float | None, tuple[RoutingAnomaly, ...]], RiskFacts
+] = _slot_constructor(RiskFacts, _RISK_FACTS_FIELDS)
+_routing_anomaly: Callable[[str, float], RoutingAnomaly] = _slot_constructor(
+    RoutingAnomaly, ("reason", "age_s")
+)
 
 
 # What facts() reads for a number with something to report:
@@ -220,6 +295,9 @@ class RiskIndex:
         self._horizon_s = self.config.anomaly_horizon_s
         allow = self.config.imsi_allow_prefixes
         self._allowed_imsi = tuple(allow) if allow else None
+        cfg = self.config
+        self._checks_networks = bool(cfg.watch_networks) or cfg.roaming_partners is not None
+        self._place_window_s = cfg.anomaly_horizon_s + cfg.min_travel_s
 
     def __len__(self) -> int:
         """Numbers tracked (with any state at all)."""
@@ -258,22 +336,20 @@ class RiskIndex:
         if anomalies:
             oldest = now - self._horizon_s
             routing = tuple(
-                RoutingAnomaly(reason, now - at if at < now else 0.0)
+                _routing_anomaly(reason, now - at if at < now else 0.0)
                 for at, reason in anomalies
                 if at >= oldest
             )
             if not routing and swap_at is None and cfu_changed_at is None and not cfu_active:
                 return NO_RISK
-        return RiskFacts(
-            sim_swap_age_s=None if swap_at is None else (now - swap_at if swap_at < now else 0.0),
-            sim_swap_reason=swap_reason,
-            cf_unconditional_active=cfu_active,
-            cfu_changed_age_s=(
-                None
-                if cfu_changed_at is None
-                else (now - cfu_changed_at if cfu_changed_at < now else 0.0)
-            ),
-            routing_anomalies=routing,
+        return _risk_facts(
+            None if swap_at is None else (now - swap_at if swap_at < now else 0.0),
+            swap_reason,
+            cfu_active,
+            None
+            if cfu_changed_at is None
+            else (now - cfu_changed_at if cfu_changed_at < now else 0.0),
+            routing,
         )
 
     def apply(self, signal: Signal) -> bool:
@@ -289,6 +365,11 @@ class RiskIndex:
             self._remember(event_id)
         key = int(signal.msisdn)
         old = self._states.get(key)
+        if type(signal) is LocationUpdate:
+            appended = self._append_place(old, signal)
+            if appended is not None:
+                self._states[key] = appended
+                return True
         state = _State.unpack(old) if old is not None else _State()
         if not self._merge(state, signal):
             return False
@@ -315,6 +396,56 @@ class RiskIndex:
         self._risky.clear()
         self._seen_ids.clear()
         self._seen_order.clear()
+
+    def _append_place(self, old: bytes | None, signal: LocationUpdate) -> bytes | None:
+        """The new state for the common location update, or None when the general path must decide.
+
+        Common: a first sighting, or a place in the same country as the newest one, later
+        than it, with a known IMSI, within the window and the bound. Then no fact changes and
+        the packed state gains one place at its tail (the same bytes the general path makes).
+        """
+        country = signal.country
+        if country is None:
+            return None
+        mcc_mnc = signal.serving_mcc_mnc
+        if self._checks_networks and mcc_mnc is not None and self.config.untrusted(mcc_mnc):
+            return None
+        at = signal.occurred_at
+        code = country.encode("ascii")
+        imsi = signal.imsi
+        if (
+            imsi is not None
+            and self._allowed_imsi is not None
+            and imsi.startswith(self._allowed_imsi)
+        ):
+            imsi = None
+        if old is None:
+            if imsi is None:
+                return _layout(0, 0, 0, 0, 1).pack(0, 0, 0, 0, 0, 1, at, code)
+            return _layout(0, 1, 0, 0, 1).pack(0, 1, 0, 0, 0, 1, int(imsi), at, at, code)
+        flags, n_imsi, n_cfu, n_untrusted, n_alert, n_place = old[:6]
+        if not 0 < n_place < self.config.max_locations:
+            return None
+        last_at, last_code = _PLACE.unpack_from(old, len(old) - _PLACE.size)
+        if at <= last_at or code != last_code:
+            return None
+        first_at = _PLACE.unpack_from(old, len(old) - n_place * _PLACE.size)[0]
+        if first_at < at - self._place_window_s:
+            return None
+        if imsi is not None:
+            wanted = int(imsi)
+            off = 6 + 8 * _OPTIONAL_COUNT[flags]
+            for _ in range(n_imsi):
+                known, first_seen = _IMSI.unpack_from(old, off)
+                if known == wanted:
+                    if first_seen > at:
+                        return None
+                    break
+                off += _IMSI.size
+            else:
+                return None
+        header = bytes((flags, n_imsi, n_cfu, n_untrusted, n_alert, n_place + 1))
+        return header + old[6:] + _PLACE.pack(at, code)
 
     def _remember(self, event_id: str) -> None:
         self._seen_ids.add(event_id)
@@ -398,17 +529,20 @@ class RiskIndex:
             # was a change. Truncated, it is never taken for the first state ever.
             del st.cfu[: len(st.cfu) - cfg.max_cfu_states - 1]
             st.cfu_truncated = True
-        if st.places:
+        places = st.places
+        if places:
             # A place older than this before the newest can only pair with a later place into
             # an anomaly older than the horizon.
-            oldest = st.places[-1][0] - cfg.anomaly_horizon_s - cfg.min_travel_s
-            keep = [p for p in st.places if p[0] >= oldest]
-            st.places = keep[-cfg.max_locations :]
+            oldest = places[-1][0] - self._place_window_s
+            if places[0][0] < oldest:
+                places = [p for p in places if p[0] >= oldest]
+            st.places = places[-cfg.max_locations :]
         for times in (st.untrusted, st.alerts):
             if times:
                 oldest = times[-1] - cfg.anomaly_horizon_s
                 times[:] = [t for t in times if t >= oldest][-cfg.max_anomaly_times :]
-        st.imsis = dict(sorted(st.imsis.items()))
+        if len(st.imsis) > 1:
+            st.imsis = dict(sorted(st.imsis.items()))
 
     # -- deriving the facts' inputs ------------------------------------------------------
 
@@ -450,6 +584,8 @@ class RiskIndex:
         return (swap_at, swap_reason, cfu_active, cfu_changed_at, anomalies)
 
     def _anomalies(self, st: _State) -> tuple[tuple[float, str], ...]:
+        if len(st.places) < 2 and not st.untrusted and not st.alerts:
+            return ()
         found: list[tuple[float, str]] = []
         min_travel = self.config.min_travel_s
         places = st.places

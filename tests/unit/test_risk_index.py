@@ -613,3 +613,36 @@ def test_any_order_gives_the_same_index(seed: int, order: random.Random) -> None
 def test_bad_config_is_refused_with_the_key(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         RiskConfig(**kwargs)
+
+
+def test_fast_fact_constructors_match_the_dataclasses() -> None:
+    # The index fills RiskFacts' slots directly (a third of the frozen __init__'s cost); if
+    # policies/facts.py gains or renames a field, the index must fall back, not half-build.
+    from gateway.signals import risk_index
+
+    assert risk_index._risk_facts is not RiskFacts, "fast path disabled: RiskFacts fields changed"
+    anomaly = risk_index._routing_anomaly("signalling_alert", 2.0)
+    assert anomaly == RoutingAnomaly("signalling_alert", 2.0)
+    built = risk_index._risk_facts(1.0, "sim_swap", True, 3.0, (anomaly,))
+    assert built == RiskFacts(1.0, "sim_swap", True, 3.0, (anomaly,))
+    assert hash(built) == hash(RiskFacts(1.0, "sim_swap", True, 3.0, (anomaly,)))
+    assert built.routing_anomaly == anomaly
+
+
+def test_allow_list_and_watch_list_keep_any_order_equal() -> None:
+    config = RiskConfig(
+        imsi_allow_prefixes=("2341500000000",),
+        watch_networks=frozenset({"250-99"}),
+        roaming_partners=frozenset({"208", "214-07"}),
+        home_networks=frozenset({"234-10"}),
+        max_locations=3,
+    )
+    rng = random.Random(5)
+    signals = _random_history(rng, numbers=30, per_number=30)
+    reference = RiskIndex(config)
+    reference.apply_all(sorted(signals, key=lambda s: s.occurred_at))
+    for _ in range(3):
+        rng.shuffle(signals)
+        again = RiskIndex(config)
+        again.apply_all(signals)
+        assert again == reference
