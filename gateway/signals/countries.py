@@ -10,6 +10,7 @@ import csv
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "MCC_COUNTRY",
@@ -119,7 +120,7 @@ def _write_e164_table(path: Path) -> None:  # pragma: no cover - a maintenance t
     (the first region of the code's list that matches wins).
     """
     import phonenumbers
-    import regex
+    import regex  # type: ignore[import-untyped,unused-ignore]
 
     kinds = (
         "premium_rate",
@@ -134,9 +135,9 @@ def _write_e164_table(path: Path) -> None:  # pragma: no cover - a maintenance t
         "mobile",
     )
 
-    def patterns(region: str) -> tuple[object, object | None, list[object]]:
+    def patterns(region: str) -> tuple[Any, Any, list[Any]]:
         meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        assert meta is not None
+        assert meta is not None and meta.general_desc is not None
         leading = regex.compile(meta.leading_digits) if meta.leading_digits else None
         descs = [getattr(meta, k) for k in kinds]
         pats = [
@@ -146,7 +147,7 @@ def _write_e164_table(path: Path) -> None:  # pragma: no cover - a maintenance t
         ]
         return regex.compile(meta.general_desc.national_number_pattern), leading, pats
 
-    def candidates(compiled: list[tuple[str, tuple]], prefix: str) -> list[str]:
+    def candidates(compiled: list[tuple[str, Any]], prefix: str) -> list[str]:
         found = []
         for region, (general, leading, pats) in compiled:
             if not general.fullmatch(prefix, partial=True):
@@ -159,7 +160,7 @@ def _write_e164_table(path: Path) -> None:  # pragma: no cover - a maintenance t
 
     rows: list[tuple[str, str, str]] = []
 
-    def walk(code: str, compiled: list[tuple[str, tuple]], prefix: str, inherited: str) -> None:
+    def walk(code: str, compiled: list[tuple[str, Any]], prefix: str, inherited: str) -> None:
         found = candidates(compiled, prefix)
         if not found:
             return

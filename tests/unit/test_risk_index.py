@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -646,3 +649,57 @@ def test_allow_list_and_watch_list_keep_any_order_equal() -> None:
         again = RiskIndex(config)
         again.apply_all(signals)
         assert again == reference
+
+
+# -- the shared scenarios ---------------------------------------------------------------
+
+_SCENARIOS = Path(__file__).resolve().parents[3] / "shared" / "scenarios"
+# Good enough to tell the scenarios' OTPs from their other messages; the real classifier is
+# the policies package's business.
+_LOOKS_LIKE_OTP = re.compile(r"code|código|验证码|one-time", re.IGNORECASE)
+
+
+def _default_policy_rule(f: RiskFacts) -> int:
+    """The row of DESIGN.md's default policy table an OTP with these facts matches."""
+    if f.sim_swap_age_s is not None and f.sim_swap_age_s < D:
+        return 1
+    if f.cf_unconditional_active and f.cfu_changed_age_s is not None and f.cfu_changed_age_s < D:
+        return 2
+    if any(a.age_s < H for a in f.routing_anomalies):
+        return 3
+    if f.sim_swap_age_s is not None and f.sim_swap_age_s < 7 * D:
+        return 4
+    if f.cf_unconditional_active:
+        return 5
+    return 6
+
+
+@pytest.mark.parametrize(
+    "path", sorted(_SCENARIOS.glob("*.jsonl")) if _SCENARIOS.is_dir() else [], ids=lambda p: p.stem
+)
+def test_shared_scenarios_get_the_facts_their_expectations_need(path: Path) -> None:
+    idx = RiskIndex(RiskConfig())
+    checked = 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        step = json.loads(line)
+        now = datetime.fromisoformat(step["at"].replace("Z", "+00:00")).timestamp()
+        if "signal" in step:
+            idx.apply(parse_signal(step["signal"], default_region=None))
+            continue
+        submit, expect = step["submit"], step.get("expect")
+        notify = step.get("expect_notify", [])
+        rule = _default_policy_rule(idx.facts(submit["destination_addr"], now))
+        if expect == "hold":
+            assert rule in (1, 2, 3), f"line {number}"
+        elif "risk.sim_swap" in notify:
+            assert rule == 4, f"line {number}"
+        elif "risk.call_forwarding" in notify:
+            assert rule == 5, f"line {number}"
+        elif expect == "deliver" and _LOOKS_LIKE_OTP.search(submit.get("text", "")):
+            assert rule == 6, f"line {number}"
+        else:
+            continue
+        checked += 1
+    assert checked
