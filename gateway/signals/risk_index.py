@@ -91,7 +91,8 @@ class RiskConfig:
             "max_anomaly_times",
         ):
             value = getattr(self, name)
-            if not 1 <= value <= (255 if name != "recent_event_ids" else 10**8):
+            # Counts live in one byte each; the call forwarding bound keeps one state more.
+            if not 1 <= value <= (254 if name != "recent_event_ids" else 10**8):
                 raise ValueError(f"{name}: out of range: {value!r}")
 
     def untrusted(self, mcc_mnc: str) -> bool:
