@@ -39,6 +39,7 @@ async def open_bind(
     config: SessionConfig | None = None,
     connect_timeout_s: float = 5.0,
     ssl: ssl_module.SSLContext | None = None,
+    interface_version: int = INTERFACE_VERSION_34,
 ) -> SmppConnection:
     """Connect and bind (``mode`` is ``trx``, ``tx`` or ``rx``); return the bound connection."""
     loop = asyncio.get_running_loop()
@@ -63,7 +64,7 @@ async def open_bind(
             "system_id": system_id,
             "password": password,
             "system_type": system_type,
-            "interface_version": INTERFACE_VERSION_34,
+            "interface_version": interface_version,
         },
     )
     response = await connection.request(bind)

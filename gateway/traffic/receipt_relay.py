@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 import structlog
-from smpp_adapters.receipts import is_failure, parse_receipt_text, rewrite_receipt
 
 from smpp_adapters.constants import (
     ESM_CLASS_TYPE_MASK,
@@ -28,6 +27,7 @@ from smpp_adapters.constants import (
     Tag,
 )
 from smpp_adapters.pdu import Pdu, decode, encode, tlv_cstr
+from smpp_adapters.receipts import is_failure, parse_receipt_text, rewrite_receipt
 from smpp_adapters.transport import SmppConnection
 
 from ..clock import Clock

@@ -26,7 +26,9 @@ class SmpplibEsme:
     delivered: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.client = smpplib.client.Client(self.host, self.port, timeout=10, allow_unknown_opt_params=True)
+        self.client = smpplib.client.Client(
+            self.host, self.port, timeout=10, allow_unknown_opt_params=True
+        )
         self.client.set_message_sent_handler(self.responses.append)
         self.client.set_message_received_handler(self._on_deliver)
         self._lock = threading.Lock()
@@ -38,9 +40,10 @@ class SmpplibEsme:
 
     def bind(self) -> None:
         self.client.connect()
-        getattr(self.client, {"trx": "bind_transceiver", "tx": "bind_transmitter", "rx": "bind_receiver"}[self.mode])(
-            system_id=self.system_id, password=self.password
-        )
+        getattr(
+            self.client,
+            {"trx": "bind_transceiver", "tx": "bind_transmitter", "rx": "bind_receiver"}[self.mode],
+        )(system_id=self.system_id, password=self.password)
 
     def start_reading(self) -> None:
         """Read PDUs (responses, receipts) on a thread until close()."""
@@ -84,3 +87,104 @@ class SmpplibEsme:
             pass
         if self._reader is not None:
             self._reader.join(2)
+
+
+class AsyncEsme:
+    """Our own ESME on the project's asyncio transport: precise control for protocol tests."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.receipts: list[Any] = []
+        self.delivered: list[Any] = []
+        self.rejected: list[Any] = []
+        self.ended: list[str] = []
+        self.arrived = asyncio.Event()
+        self.connection: Any = None
+        self.answer_delivers = True
+
+    @classmethod
+    async def bind(
+        cls,
+        port: int,
+        system_id: str,
+        password: str,
+        *,
+        mode: str = "trx",
+        interface_version: int = 0x34,
+        window: int = 100,
+    ) -> AsyncEsme:
+        from smpp_adapters.client import open_bind
+        from smpp_adapters.session import SessionConfig
+
+        esme = cls()
+        esme.connection = await open_bind(
+            "127.0.0.1",
+            port,
+            esme,
+            mode=mode,
+            system_id=system_id,
+            password=password,
+            interface_version=interface_version,
+            config=SessionConfig(
+                window=window,
+                response_timeout_s=15,
+                enquire_link_interval_s=None,
+                inactivity_timeout_s=None,
+            ),
+        )
+        return esme
+
+    def on_event(self, connection: Any, event: Any) -> None:
+        from smpp_adapters import events as ev
+
+        if isinstance(event, ev.DeliverSmReceived):
+            pdu = event.pdu
+            (self.receipts if pdu.params["esm_class"] & 0x04 else self.delivered).append(pdu)
+            if self.answer_delivers:
+                connection.send_response(pdu)
+            self.arrived.set()
+        elif isinstance(event, ev.PduRejected):
+            self.rejected.append(event.error)
+        elif isinstance(event, ev.SessionEnded):
+            self.ended.append(event.reason)
+            self.arrived.set()
+
+    async def submit(
+        self, destination: str = "447400123123", text: bytes = b"hello", **params: Any
+    ) -> Any:
+        from smpp_adapters.constants import CommandId
+        from smpp_adapters.pdu import Pdu
+
+        fields = {
+            "source_addr": "TestBank",
+            "source_addr_ton": 5,
+            "dest_addr_ton": 1,
+            "dest_addr_npi": 1,
+            "destination_addr": destination,
+            "short_message": text,
+            "registered_delivery": 1,
+        }
+        tlvs = params.pop("tlvs", ())
+        fields.update(params)
+        return await self.connection.request(Pdu(CommandId.SUBMIT_SM, fields, tlvs))
+
+    async def wait_for(self, predicate: Any, timeout_s: float = 10.0) -> bool:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), min(remaining, 0.1))
+            except TimeoutError:
+                pass
+        return True
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.abort()
