@@ -18,7 +18,6 @@ def build_operator_app(gateway: Gateway) -> web.Application:
     app = web.Application(
         middlewares=[json_errors, bearer_auth(gateway.config.api.operator_key, OPEN_PATHS)]
     )
-    app["gateway"] = gateway
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})

@@ -29,8 +29,8 @@ class SmpplibEsme:
         self.client = smpplib.client.Client(
             self.host, self.port, timeout=10, allow_unknown_opt_params=True
         )
-        self.client.set_message_sent_handler(self.responses.append)
-        self.client.set_message_received_handler(self._on_deliver)
+        self.client.set_message_sent_handler(lambda pdu: self.responses.append(pdu))
+        self.client.set_message_received_handler(lambda pdu: self._on_deliver(pdu))
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self._stop = threading.Event()
