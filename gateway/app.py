@@ -59,7 +59,12 @@ class Gateway:
             secure_delete=True,
         )
         self.durable.open(loop)
-        self.id_map = IdMap(data_dir / "message-map.sqlite")
+        ids = MessageIdGenerator(
+            node_number(config.node_id),
+            lambda: int(self.clock.now() * 1000),
+            config.smpp.message_id_format,
+        )
+        self.id_map = IdMap(data_dir / "message-map.sqlite", ids)
         self.id_map.open(loop)
 
         hosts_of = {}

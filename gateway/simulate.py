@@ -17,9 +17,8 @@ from typing import Any, TextIO
 
 from policies.decisions import Deliver, Hold, Reject
 from policies.policy_file import Policy, load_default_policy, load_policy
-from smpp_adapters.text_decoding import decode_short_message
-
 from smpp_adapters.constants import ESM_CLASS_UDHI
+from smpp_adapters.text_decoding import decode_short_message
 
 from .signals.model import SignalRejected, parse_signal
 from .signals.risk_index import RiskIndex

@@ -222,14 +222,15 @@ class Pdu:
         **params: ParamValue,
     ) -> Pdu:
         """A copy with some header fields, parameters or the TLV list changed."""
-        new_params = {**self.params, **params} if params else self.params
-        return Pdu(
-            self.command_id,
-            new_params,
-            self.tlvs if tlvs is None else tlvs,
-            command_status=self.command_status if command_status is None else command_status,
-            sequence_number=self.sequence_number if sequence_number is None else sequence_number,
-        )
+        # The parameters are already complete: skip the constructor's filling in of defaults.
+        copy = Pdu.__new__(Pdu)
+        copy.command_id = self.command_id
+        copy.command_status = self.command_status if command_status is None else command_status
+        copy.sequence_number = self.sequence_number if sequence_number is None else sequence_number
+        copy.params = {**self.params, **params} if params else self.params
+        copy.tlvs = self.tlvs if tlvs is None else tuple(tlvs)
+        copy.raw = None
+        return copy
 
     def with_tlv(self, tag: int, value: bytes) -> Pdu:
         """A copy where the TLV ``tag`` has this value (replacing any earlier one)."""
@@ -423,6 +424,25 @@ def encode(pdu: Pdu) -> bytes:
             HEADER_BYTES + len(body), pdu.command_id, pdu.command_status, pdu.sequence_number
         )
         + body
+    )
+
+
+def encode_message_id_response(
+    command_id: int,
+    command_status: int,
+    sequence_number: int,
+    message_id: str | None,
+    tlvs: Iterable[Tlv] = (),
+) -> bytes:
+    """A submit_sm_resp, deliver_sm_resp or data_sm_resp, encoded without building a Pdu.
+
+    ``message_id`` None leaves the body out, as SMPP 3.4 allows for a failed response.
+    """
+    body = b"" if message_id is None else message_id.encode("latin-1") + b"\0"
+    for tag, value in tlvs:
+        body += _TLV_HEADER.pack(tag, len(value)) + value
+    return (
+        _HEADER.pack(HEADER_BYTES + len(body), command_id, command_status, sequence_number) + body
     )
 
 

@@ -23,7 +23,16 @@ from .constants import (
     CommandStatus,
 )
 from .errors import LocalProtocolError, PduError
-from .pdu import ParamValue, Pdu, Tlv, decode, encode, encode_with_sequence, read_header
+from .pdu import (
+    ParamValue,
+    Pdu,
+    Tlv,
+    decode,
+    encode,
+    encode_message_id_response,
+    encode_with_sequence,
+    read_header,
+)
 from .session_rules import (
     BIND_STATE_OF,
     BOUND,
@@ -44,6 +53,9 @@ _REQUEST_EVENTS: dict[int, type[ev.RequestReceived]] = {
     CommandId.CANCEL_SM: ev.CancelSmReceived,
 }
 _MAX_SEQUENCE = 0x7FFFFFFF
+_MESSAGE_ID_RESPONSES = frozenset(
+    {CommandId.SUBMIT_SM_RESP, CommandId.DELIVER_SM_RESP, CommandId.DATA_SM_RESP}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +307,29 @@ class Session:
     ) -> None:
         """Answer one of the peer's requests."""
         response_id = request.command_id | RESPONSE_BIT
+        if response_id in _MESSAGE_ID_RESPONSES and (
+            params is None or params.keys() <= {"message_id"}
+        ):
+            # The hot path (every submit_sm and receipt): encode straight from the values.
+            if self._incoming_unanswered:
+                self._incoming_unanswered -= 1
+            if self._ended:
+                return
+            message_id = (
+                params.get("message_id", "") if params else ("" if command_status == 0 else None)
+            )
+            if self.peer_interface_version < INTERFACE_VERSION_34:
+                tlvs = ()
+            self._out.append(
+                encode_message_id_response(
+                    response_id,
+                    command_status,
+                    request.sequence_number,
+                    message_id,
+                    tlvs,  # type: ignore[arg-type]
+                )
+            )
+            return
         pdu = Pdu(
             response_id,
             params,

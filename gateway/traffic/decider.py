@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from policies.classifier import NOT_OTP, Classification, classify
 from policies.engine import Verdict, evaluate
-from policies.policy_file import Policy
-
 from policies.facts import MessageFacts
+from policies.policy_file import Policy
 
 from ..signals.countries import country_of_e164
 from ..signals.risk_index import RiskIndex

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..store import SqliteWriter
+from .message_ids import MessageIdGenerator
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,22 +31,23 @@ class MappedMessage:
 
 
 def _schema(db: sqlite_utils.Database) -> None:
+    # Keyed by the gateway id's integer: ids grow with time, so inserts append to the table
+    # and the retention purge is a range delete; the time of a row is read off its id.
     db.execute(
         """CREATE TABLE IF NOT EXISTS message_map (
-            route TEXT NOT NULL, upstream_id TEXT NOT NULL, gateway_id TEXT NOT NULL,
-            account TEXT NOT NULL, registered_delivery INTEGER NOT NULL, created_at REAL NOT NULL,
-            PRIMARY KEY (route, upstream_id)) WITHOUT ROWID"""
+            id INTEGER PRIMARY KEY, route TEXT NOT NULL, upstream_id TEXT NOT NULL,
+            account TEXT NOT NULL, registered_delivery INTEGER NOT NULL)"""
     )
-    db["message_map"].create_index(["gateway_id"], if_not_exists=True)
-    db["message_map"].create_index(["created_at"], if_not_exists=True)
+    db["message_map"].create_index(["route", "upstream_id"], if_not_exists=True)
 
 
-_INSERT = "INSERT OR REPLACE INTO message_map VALUES (?, ?, ?, ?, ?, ?)"
-_COLUMNS = "route, upstream_id, gateway_id, account, registered_delivery, created_at"
+_INSERT = "INSERT OR REPLACE INTO message_map VALUES (?, ?, ?, ?, ?)"
+_COLUMNS = "id, route, upstream_id, account, registered_delivery"
 
 
 class IdMap:
-    def __init__(self, path: Path, *, memory_s: float = 900.0) -> None:
+    def __init__(self, path: Path, ids: MessageIdGenerator, *, memory_s: float = 900.0) -> None:
+        self.ids = ids
         self.writer = SqliteWriter(path, synchronous="NORMAL", schema=_schema)
         self._memory_s = memory_s
         self._by_upstream: dict[tuple[str, str], MappedMessage] = {}
@@ -70,12 +72,11 @@ class IdMap:
             self._loop.call_soon(self._flush)
         self._pending_rows.append(
             (
+                self.ids.parse(message.gateway_id),
                 message.route,
                 message.upstream_id,
-                message.gateway_id,
                 message.account,
                 message.registered_delivery,
-                message.created_at,
             )
         )
         self._forget_older_than(message.created_at - self._memory_s)
@@ -103,28 +104,43 @@ class IdMap:
 
         def read(conn: sqlite3.Connection) -> tuple[object, ...] | None:
             return conn.execute(
-                f"SELECT {_COLUMNS} FROM message_map WHERE route = ? AND upstream_id = ?",
+                f"SELECT {_COLUMNS} FROM message_map WHERE route = ? AND upstream_id = ?"
+                " ORDER BY id DESC LIMIT 1",
                 (route, upstream_id),
             ).fetchone()
 
         self._flush()
-        row = await self.writer.call(read)
-        return MappedMessage(*row) if row else None  # type: ignore[arg-type]
+        return self._from_row(await self.writer.call(read))
 
     async def by_gateway_id(self, gateway_id: str) -> MappedMessage | None:
         found = self._by_gateway.get(gateway_id)
         if found is not None:
             return found
+        key = self.ids.parse(gateway_id)
+        if key is None:
+            return None
 
         def read(conn: sqlite3.Connection) -> tuple[object, ...] | None:
             return conn.execute(
-                f"SELECT {_COLUMNS} FROM message_map WHERE gateway_id = ?", (gateway_id,)
+                f"SELECT {_COLUMNS} FROM message_map WHERE id = ?", (key,)
             ).fetchone()
 
         self._flush()
-        row = await self.writer.call(read)
-        return MappedMessage(*row) if row else None  # type: ignore[arg-type]
+        return self._from_row(await self.writer.call(read))
+
+    def _from_row(self, row: tuple[object, ...] | None) -> MappedMessage | None:
+        if row is None:
+            return None
+        key, route, upstream_id, account, registered_delivery = row
+        return MappedMessage(
+            str(route),
+            str(upstream_id),
+            self.ids.format(int(key)),  # type: ignore[call-overload]
+            str(account),
+            int(registered_delivery),  # type: ignore[call-overload]
+            self.ids.issued_at(int(key)),  # type: ignore[call-overload]
+        )
 
     def purge(self, before: float) -> None:
-        """Drop rows older than ``before`` (the retention job)."""
-        self.writer.write("DELETE FROM message_map WHERE created_at < ?", (before,))
+        """Drop rows of messages older than ``before`` (the retention job)."""
+        self.writer.write("DELETE FROM message_map WHERE id < ?", (self.ids.first_id_at(before),))

@@ -41,3 +41,23 @@ class MessageIdGenerator:
         self._last_ms = ms
         value = (ms << (_NODE_BITS + _SEQUENCE_BITS)) | self._node_part | self._sequence
         return str(value) if self._format is None else format(value, "x")
+
+    def format(self, value: int) -> str:
+        return str(value) if self._format is None else format(value, "x")
+
+    def parse(self, message_id: str) -> int | None:
+        """The integer behind an id this generator could have issued, or None."""
+        try:
+            value = int(message_id, 16 if self._format is not None else 10)
+        except ValueError:
+            return None
+        return value if 0 <= value < 1 << 63 else None
+
+    @staticmethod
+    def first_id_at(epoch_s: float) -> int:
+        """The smallest id issued at or after ``epoch_s`` on any node: ids order by time."""
+        return max(0, int(epoch_s * 1000) - _EPOCH_MS) << (_NODE_BITS + _SEQUENCE_BITS)
+
+    @staticmethod
+    def issued_at(value: int) -> float:
+        return ((value >> (_NODE_BITS + _SEQUENCE_BITS)) + _EPOCH_MS) / 1000

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -113,6 +114,8 @@ class ReceiptRelay:
         # Receipts that came before their submit_sm_resp: (route, upstream id) -> what to do.
         self.early: dict[tuple[str, str], Callable[[MappedMessage], None]] = {}
         self._sending_pending: set[int] = set()
+        # Per account: receipts waiting for room in a receiver's window.
+        self._waiting: dict[str, deque[tuple[str, Pdu, Callable[[], None]]]] = {}
         binds.on_receiver_bound.append(self.deliver_pending)
 
     # -- from the SMSC ---------------------------------------------------------------------
@@ -178,19 +181,46 @@ class ReceiptRelay:
     def send_to_esme(
         self, account: str, gateway_id: str, receipt: Pdu, done: Callable[[], None]
     ) -> None:
-        """Deliver a receipt to a receiver of the account, or keep it on disk; then call done."""
-        bind = self.binds.pick_receiver(account)
-        if bind is None:
+        """Deliver a receipt to a receiver of the account, or keep it; then call done.
+
+        Full windows make it wait in memory (bounded by the SMSC's own window, since the
+        SMSC's deliver_sm stays unanswered meanwhile); with no receiver bound it goes to disk.
+        """
+        if not self.binds.binds_of(account) or not any(
+            b.can_receive for b in self.binds.binds_of(account)
+        ):
             self.store(account, gateway_id, receipt, done)
             return
+        waiting = self._waiting.setdefault(account, deque())
+        waiting.append((gateway_id, receipt, done))
+        self._pump(account)
 
+    def _pump(self, account: str) -> None:
+        waiting = self._waiting.get(account)
+        while waiting:
+            bind = self.binds.pick_receiver(account)
+            if bind is None:
+                if not any(b.can_receive for b in self.binds.binds_of(account)):
+                    while waiting:  # the last receiver left: the disk keeps them
+                        self.store(account, *waiting.popleft())
+                return
+            gateway_id, receipt, done = waiting.popleft()
+            bind.connection.send_request(
+                receipt, self._esme_answered(account, gateway_id, receipt, done)
+            )
+
+    def _esme_answered(
+        self, account: str, gateway_id: str, receipt: Pdu, done: Callable[[], None]
+    ) -> Callable[[Pdu | None], None]:
         def answered(response: Pdu | None) -> None:
             if response is not None and response.command_status == CommandStatus.ESME_ROK:
                 done()
             else:
                 self.store(account, gateway_id, receipt, done)
+            if self._waiting.get(account):
+                self._pump(account)
 
-        bind.connection.send_request(receipt, answered)
+        return answered
 
     def store(
         self, account: str, gateway_id: str, receipt: Pdu, done: Callable[[], None] | None = None
