@@ -36,8 +36,8 @@ from .pdu import (
 from .session_rules import (
     BIND_STATE_OF,
     BOUND,
+    MAY_SEND_IN,
     PEER_OF,
-    SENDER_MAY_SEND,
     BindState,
     Role,
 )
@@ -79,10 +79,10 @@ class Session:
         self.config = config or SessionConfig()
         self.window = self.config.window
         self.incoming_window = self.config.incoming_window
+        self._peer_role = PEER_OF[role]
         self.state = BindState.OPEN
         self.system_id = ""  # the peer's system_id once bound (SMSC role) or ours (ESME role)
         self.peer_interface_version = INTERFACE_VERSION_34
-        self._peer_role = PEER_OF[role]
         self._buffer = bytearray()
         self._events: deque[ev.Event] = deque()
         self._out: list[bytes] = []
@@ -93,6 +93,17 @@ class Session:
         self._last_received = now
         self._last_sent = now
         self._ended = False
+
+    @property
+    def state(self) -> BindState:
+        return self._state
+
+    @state.setter
+    def state(self, state: BindState) -> None:
+        self._state = state
+        self._peer_may_send = MAY_SEND_IN[(self._peer_role, state)]
+        self._we_may_send = MAY_SEND_IN[(self.role, state)]
+        self._bound = state in BOUND
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -148,8 +159,7 @@ class Session:
         if command_id & RESPONSE_BIT:
             self._handle_response(pdu)
             return
-        allowed = SENDER_MAY_SEND[self._peer_role].get(command_id)
-        if allowed is None or self.state not in allowed:
+        if command_id not in self._peer_may_send:
             status = (
                 CommandStatus.ESME_RALYBND
                 if command_id in BIND_COMMANDS and self.state in BOUND
@@ -269,7 +279,7 @@ class Session:
 
     @property
     def bound(self) -> bool:
-        return self.state in BOUND
+        return self._bound
 
     def send_request(self, pdu: Pdu, now: float, *, force: bool = False) -> int:
         """Queue a request under a fresh sequence number and return that number.
@@ -278,8 +288,7 @@ class Session:
         (``force`` lets enquire_link and unbind through a full window).
         """
         command_id = pdu.command_id
-        allowed = SENDER_MAY_SEND[self.role].get(command_id)
-        if allowed is None or self.state not in allowed:
+        if command_id not in self._we_may_send:
             raise LocalProtocolError(
                 f"{self.role.value} may not send 0x{command_id:08x} in state {self.state.value}"
             )
@@ -384,7 +393,7 @@ class Session:
         if self._outstanding:
             deadlines.append(next(iter(self._outstanding.values()))[1])
         interval = self.config.enquire_link_interval_s
-        if interval is not None and self.state in BOUND:
+        if interval is not None and self._bound:
             deadlines.append(self._last_sent + interval)
         inactivity = self.config.inactivity_timeout_s
         if inactivity is not None:
@@ -409,7 +418,7 @@ class Session:
             self._end("inactivity timeout")
             return
         interval = self.config.enquire_link_interval_s
-        if interval is not None and self.state in BOUND and now - self._last_sent >= interval:
+        if interval is not None and self._bound and now - self._last_sent >= interval:
             self.send_request(Pdu(CommandId.ENQUIRE_LINK, {}), now, force=True)
 
     def connection_lost(self) -> None:

@@ -64,3 +64,11 @@ SENDER_MAY_SEND: dict[Role, dict[int, frozenset[BindState]]] = {
 }
 
 PEER_OF = {Role.ESME: Role.SMSC, Role.SMSC: Role.ESME}
+
+# The same table turned around for the hot path: the command ids a sender of each role may
+# send in each state, as plain int sets (hashing an Enum member runs Python code).
+MAY_SEND_IN: dict[tuple[Role, BindState], frozenset[int]] = {
+    (role, state): frozenset(int(c) for c, states in table.items() if state in states)
+    for role, table in SENDER_MAY_SEND.items()
+    for state in BindState
+}
