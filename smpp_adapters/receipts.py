@@ -132,7 +132,23 @@ def format_receipt_text(
     first 20 octets as the appendix says. Dates may be given already formatted (a sender of
     many receipts formats each minute once).
     """
-    word = stat_for_state(stat) if isinstance(stat, MessageState) else normalize_stat(stat)
+    return _receipt_text(message_id, _word(stat), submit_date, done_date, sub, dlvrd, err, text)
+
+
+def _word(stat: str | MessageState) -> str:
+    return stat_for_state(stat) if isinstance(stat, MessageState) else normalize_stat(stat)
+
+
+def _receipt_text(
+    message_id: str,
+    word: str,
+    submit_date: datetime | str,
+    done_date: datetime | str,
+    sub: int,
+    dlvrd: int | None,
+    err: int,
+    text: bytes,
+) -> bytes:
     if dlvrd is None:
         dlvrd = 1 if word == "DELIVRD" else 0
     submitted = submit_date if isinstance(submit_date, str) else receipt_date(submit_date)
@@ -230,7 +246,7 @@ def build_receipt_pdu(
     message_state (and network_error_code, three octets, when given); an ESME bound with
     interface version 3.3 loses them in the session, not here.
     """
-    word = stat_for_state(stat) if isinstance(stat, MessageState) else normalize_stat(stat)
+    word = _word(stat)
     state = message_state if message_state is not None else state_for_stat(word)
     tlvs: list[tuple[int, bytes]] = []
     if with_tlvs:
@@ -248,15 +264,8 @@ def build_receipt_pdu(
             "dest_addr_npi": dest_addr_npi,
             "destination_addr": destination_addr,
             "esm_class": ESM_CLASS_DELIVERY_RECEIPT,
-            "short_message": format_receipt_text(
-                message_id,
-                stat=word,
-                submit_date=submit_date,
-                done_date=done_date,
-                sub=sub,
-                dlvrd=dlvrd,
-                err=err,
-                text=text,
+            "short_message": _receipt_text(
+                message_id, word, submit_date, done_date, sub, dlvrd, err, text
             ),
         },
         tlvs,

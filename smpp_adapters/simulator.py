@@ -76,7 +76,9 @@ class SimulatorConfig:
     keep_records: bool = False  # the same records in memory, raw PDU bytes included
     seed: int | None = None  # for the fault dice; ids stay unique whatever the seed
     window: int = 1000  # our outstanding deliver_sm per bind, and the ESME's submits
-    max_pending_receipts: int = 100_000  # per system_id, while no receiver is bound
+    # Receipts and MO kept per system_id while none of its receivers is bound; the oldest go
+    # first. A bound but slow receiver is not limited: its backlog is the ESME's to drain.
+    max_pending_receipts: int = 100_000
     max_tracked_messages: int = 1_000_000  # for query_sm / cancel_sm
     enquire_link_interval_s: float | None = 30.0
     response_timeout_s: float = 10.0
@@ -168,12 +170,11 @@ class _Message:
 class _Bind:
     """Per-connection state, kept in ``SmppConnection.context``."""
 
-    __slots__ = ("inflight", "interface_version", "mode", "submits", "system_id")
+    __slots__ = ("inflight", "mode", "submits", "system_id")
 
-    def __init__(self, system_id: str, mode: str, interface_version: int) -> None:
+    def __init__(self, system_id: str, mode: str) -> None:
         self.system_id = system_id
         self.mode = mode
-        self.interface_version = interface_version
         self.submits = 0
         # sequence_number -> what a deliver_sm carried, to send again if it is not answered.
         self.inflight: dict[int, _Message | Pdu] = {}
@@ -355,7 +356,7 @@ class SmscSimulator:
             {"system_id": self.config.system_id},
             [(Tag.SC_INTERFACE_VERSION, b"\x34")],
         )
-        connection.context = _Bind(system_id, mode, interface_version)
+        connection.context = _Bind(system_id, mode)
         self.binds.append(BindRecord(system_id, mode, interface_version))
         if mode != "tx":
             self._receivers.setdefault(system_id, []).append(connection)
@@ -581,7 +582,7 @@ class SmscSimulator:
         ready = self._ready.get(system_id)
         if ready is None:
             ready = self._ready[system_id] = deque()
-        if len(ready) >= self.config.max_pending_receipts:
+        if len(ready) >= self.config.max_pending_receipts and not self._receivers.get(system_id):
             ready.popleft()
             self.receipts_discarded += 1
         if front:

@@ -205,6 +205,20 @@ async def test_receipts_go_only_to_the_same_system_id_and_wait_for_a_receiver() 
             await esme.close()
 
 
+async def test_receipts_kept_without_a_receiver_are_bounded() -> None:
+    async with simulator(max_pending_receipts=3) as sim:
+        tx = await bound(sim.port, "tx")
+        await asyncio.to_thread(tx.submit, 5)
+        await until(lambda: sim.receipts_discarded == 2, "the two oldest receipts dropped")
+        assert sim.pending_receipts("bank") == 3
+        rx = await bound(sim.port, "rx")
+        await until(lambda: len(rx.delivers) == 3, "the kept receipts")
+        newest = ids_of(tx.responses)[2:]
+        assert [d.receipted_message_id.decode() for d in rx.delivers] == newest
+        for esme in (tx, rx):
+            await esme.close()
+
+
 async def test_registered_delivery_none_and_failures_only() -> None:
     async with simulator() as sim:
         esme = await bound(sim.port)
