@@ -370,8 +370,9 @@ def _decode_params(
     data: bytes, pos: int, end: int, layout: tuple[Field, ...], command_id: int
 ) -> tuple[dict[str, ParamValue], int]:
     if pos == end and command_id & RESPONSE_BIT:
-        # A failed response may omit its body entirely (SMPP 3.4 section 4.4.2).
-        return {name: _DEFAULTS[kind] for kind, name, _, _ in layout}, pos
+        # A failed response may omit its body entirely (SMPP 3.4 section 4.4.2); no parameters
+        # then, so that it re-encodes without a body, as it came.
+        return {}, pos
     return _DECODERS[command_id](data, pos, end)
 
 
@@ -439,8 +440,8 @@ def encode(pdu: Pdu) -> bytes:
     if encoder is None:
         raise LocalProtocolError(f"cannot encode command_id 0x{pdu.command_id:08x}")
     params = pdu.params
-    # A failed response with no parameters has no body (SMPP 3.4 section 4.4.2).
-    if params or not (pdu.command_id & RESPONSE_BIT and pdu.command_status):
+    # A response with no parameters has no body (a failed one, SMPP 3.4 section 4.4.2).
+    if params or not pdu.command_id & RESPONSE_BIT:
         try:
             body = encoder(params)
         except (TypeError, ValueError, AttributeError) as error:
