@@ -482,8 +482,7 @@ def encode_with_sequence(pdu: Pdu, sequence_number: int) -> bytes:
     """The PDU's bytes under another sequence number, reusing the original bytes when it has them."""
     if pdu.raw is not None:
         return pdu.raw[:12] + sequence_number.to_bytes(4, "big") + pdu.raw[16:]
-    pdu.sequence_number = sequence_number
-    return encode(pdu)
+    return encode(pdu.evolve(sequence_number=sequence_number))
 
 
 def tlv_uint(value: int, size: int) -> bytes:
