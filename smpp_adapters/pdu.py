@@ -350,6 +350,8 @@ def _compile_decoder(
                 "    if pos >= end:",
                 f"        raise PduError('sm_length: body ends early', {int(S.ESME_RINVMSGLEN)})",
                 "    length = data[pos]",
+                f"    if length > {size}:",
+                f"        raise PduError('sm_length above {size}', {int(S.ESME_RINVMSGLEN)})",
                 "    pos += 1",
                 "    if pos + length > end:",
                 f"        raise PduError('sm_length runs past the PDU', {int(S.ESME_RINVMSGLEN)})",
