@@ -198,6 +198,11 @@ def rewrite_receipt(short_message: bytes, *, message_id: str, blank_text: bool) 
     a message without an ``id:`` key keeps its id, one without ``text:`` has nothing to blank.
     """
     data = short_message
+    if not blank_text and data[:3].lower() == b"id:":
+        # The common form (Appendix B): the id right after "id:" and a space after it.
+        end = data.find(b" ", 3)
+        if end > 3:
+            return data[:3] + message_id.encode("latin-1") + data[end:]
     if blank_text:
         for match in _KEY.finditer(data):
             if match.group(1).lower() == b"text":

@@ -50,6 +50,7 @@ class EsmeBinds:
         self.pipeline: Pipeline | None = None
         self.on_receiver_bound: list = []  # callables(EsmeBind): pending receipts go out
         self._binds: dict[str, list[EsmeBind]] = {}
+        self._receivers: dict[str, list[EsmeBind]] = {}
         self._next_receiver: dict[str, int] = {}
         self._connections: set[SmppConnection] = set()
 
@@ -58,14 +59,19 @@ class EsmeBinds:
     def binds_of(self, account: str) -> list[EsmeBind]:
         return self._binds.get(account, [])
 
+    def receivers_of(self, account: str) -> list[EsmeBind]:
+        """The account's receiver and transceiver binds."""
+        return self._receivers.get(account, [])
+
     def pick_receiver(self, account: str) -> EsmeBind | None:
         """A receiver/transceiver bind of the account with room in its window, round-robin."""
-        binds = [b for b in self._binds.get(account, ()) if b.can_receive]
+        binds = self._receivers.get(account)
         if not binds:
             return None
+        count = len(binds)
         start = self._next_receiver.get(account, 0)
-        for i in range(len(binds)):
-            bind = binds[(start + i) % len(binds)]
+        for i in range(count):
+            bind = binds[(start + i) % count]
             if bind.connection.session.can_send:
                 self._next_receiver[account] = start + i + 1
                 return bind
@@ -165,6 +171,8 @@ class EsmeBinds:
         bind.tokens = account.max_tps or 0.0
         connection.context = bind
         self._binds.setdefault(account.system_id, []).append(bind)
+        if bind.mode in ("rx", "trx"):
+            self._receivers.setdefault(account.system_id, []).append(bind)
         log.info(
             "esme_bound",
             account=account.system_id,
@@ -177,9 +185,10 @@ class EsmeBinds:
                 callback(bind)
 
     def _unregister(self, bind: EsmeBind) -> None:
-        binds = self._binds.get(bind.account.system_id)
-        if binds and bind in binds:
-            binds.remove(bind)
+        for index in (self._binds, self._receivers):
+            binds = index.get(bind.account.system_id)
+            if binds and bind in binds:
+                binds.remove(bind)
 
     async def close_all(self, timeout_s: float = 5.0) -> None:
         """Unbind every ESME (graceful shutdown) and wait for the connections to close."""

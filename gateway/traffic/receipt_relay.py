@@ -200,7 +200,7 @@ class ReceiptRelay:
         while waiting:
             bind = self.binds.pick_receiver(account)
             if bind is None:
-                if not any(b.can_receive for b in self.binds.binds_of(account)):
+                if not self.binds.receivers_of(account):
                     while waiting:  # the last receiver left: the disk keeps them
                         self.store(account, *waiting.popleft())
                 return

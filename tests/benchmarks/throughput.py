@@ -159,6 +159,7 @@ def main() -> int:
     parser.add_argument("--binds", type=int, default=2, help="binds per load process")
     parser.add_argument("--window", type=int, default=200)
     parser.add_argument("--policy", choices=("default", "pass"), default="default")
+    parser.add_argument("--uvloop", action="store_true", help="run the gateway on uvloop")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="otpgate-bench-") as tmp:
