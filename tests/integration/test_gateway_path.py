@@ -384,3 +384,57 @@ async def test_a_vendor_tlv_reaches_the_smsc_byte_for_byte(tmp_path):
         expected = encode(original)
         assert record.raw[16:] == expected[16:]  # everything but the sequence number
         esme.close()
+
+
+async def test_mobile_originated_messages_go_to_the_mo_account(tmp_path):
+    async with running_simulator() as simulator:
+        config = gateway_config(
+            tmp_path,
+            (route("r1", simulator.port, system_id="otpgate"),),
+            (account("bank"), account("inbox")),
+            mo_account="inbox",
+        )
+        async with running_gateway(config) as gateway:
+            inbox = await AsyncEsme.bind(gateway.smpp_port, "inbox", PASSWORD, mode="rx")
+            bank = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD)
+            simulator.send_mo("otpgate", "447400123123", "12345", "STOP")
+            assert await inbox.wait_for(lambda: inbox.delivered)
+            mo = inbox.delivered[0]
+            assert (mo.params["source_addr"], mo.params["destination_addr"]) == (
+                "447400123123",
+                "12345",
+            )
+            assert bytes(mo.params["short_message"]) == b"STOP"
+            assert bank.delivered == []
+            inbox.close()
+            bank.close()
+
+
+async def test_mobile_originated_without_mo_account_is_refused(tmp_path):
+    async with (
+        running_simulator() as simulator,
+        running_gateway(
+            gateway_config(tmp_path, (route("r1", simulator.port, system_id="otpgate"),))
+        ) as gateway,
+    ):
+        bank = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD)
+        simulator.send_mo("otpgate", "447400123123", "12345", "STOP")
+        deadline = asyncio.get_running_loop().time() + 5
+        while simulator.deliveries_refused == 0 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        assert simulator.deliveries_refused == 1
+        assert bank.delivered == []
+        bank.close()
+
+
+async def test_shutdown_answers_what_is_in_flight_and_unbinds(tmp_path):
+    async with running_simulator(response_delay_s=0.3) as simulator:
+        gateway_cm = running_gateway(gateway_config(tmp_path, (route("r1", simulator.port),)))
+        gateway = await gateway_cm.__aenter__()
+        esme = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD)
+        in_flight = [asyncio.ensure_future(esme.submit()) for _ in range(10)]
+        await asyncio.sleep(0.05)
+        await gateway_cm.__aexit__(None, None, None)
+        answers = await asyncio.gather(*in_flight)
+        assert [a.command_status for a in answers] == [CommandStatus.ESME_ROK] * 10
+        assert esme.ended  # the gateway unbound it
