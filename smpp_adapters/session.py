@@ -187,7 +187,7 @@ class Session:
             self._events.append(ev.AlertNotificationReceived(pdu))
             return
         if command_id in BIND_COMMANDS:
-            self.peer_interface_version = int(pdu.params["interface_version"])  # type: ignore[arg-type]
+            self.peer_interface_version = int(pdu.params["interface_version"])
         elif self._incoming_unanswered >= self.incoming_window:
             self._reject(
                 PduError(
@@ -334,8 +334,8 @@ class Session:
                     response_id,
                     command_status,
                     request.sequence_number,
-                    message_id,
-                    tlvs,  # type: ignore[arg-type]
+                    None if message_id is None else str(message_id),
+                    tlvs,
                 )
             )
             return

@@ -28,7 +28,7 @@ TRANSMITTING = frozenset({TX, TRX})
 RECEIVING = frozenset({RX, TRX})
 LIVE = frozenset({OPEN, TX, RX, TRX})
 
-BIND_STATE_OF = {
+BIND_STATE_OF: dict[int, BindState] = {
     C.BIND_TRANSMITTER: TX,
     C.BIND_RECEIVER: RX,
     C.BIND_TRANSCEIVER: TRX,
