@@ -1,0 +1,1 @@
+"""Messages the gateway keeps instead of forwarding: sealed at rest, released, cancelled or expired."""
