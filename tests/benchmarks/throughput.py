@@ -180,6 +180,7 @@ def main() -> int:
                 f"{args.processes} load processes x {args.binds} binds, window {args.window})"
             )
             print("throughput (as fast as the window allows):")
+            sim_before = process_cpu_s(simulator.pid)
             direct = load(
                 sim_port,
                 count=args.count,
@@ -188,6 +189,7 @@ def main() -> int:
                 window=args.window,
                 rate=None,
             )
+            sim_cpu = process_cpu_s(simulator.pid) - sim_before
             _report("direct to simulator", direct)
             cpu_before = process_cpu_s(gateway.pid)
             through = load(
@@ -228,9 +230,14 @@ def main() -> int:
             print(
                 f"  gateway throughput          {g_rate:9.0f} msg/s  ({g_rate / d_rate:.2f} x direct)"
             )
+            gw_us = cpu_used / max(1, through.ok) * 1e6
+            sim_us = sim_cpu / max(1, direct.ok) * 1e6
             print(
-                f"  gateway CPU per message     {cpu_used / max(1, through.ok) * 1e6:9.1f} us  "
-                f"(receipts included; {1e6 / (cpu_used / max(1, through.ok) * 1e6) if cpu_used else 0:,.0f} msg/s per core)"
+                f"  gateway CPU per message     {gw_us:9.1f} us  (receipts included; {1e6 / gw_us:,.0f} msg/s per core)"
+            )
+            print(
+                f"  simulator CPU per message   {sim_us:9.1f} us  "
+                f"(same run, direct phase; gateway / simulator = {gw_us / sim_us:.2f})"
             )
             print(f"  p99 latency added @ {args.rate:.0f}/s {added_p99 * 1e3:7.2f} ms")
             print(f"  gateway peak RSS            {peak_rss_mb(gateway.pid):9.1f} MB")
