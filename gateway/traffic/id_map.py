@@ -9,6 +9,7 @@ stay in memory so the common receipt, seconds after its message, never touches t
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from collections import deque
 from dataclasses import dataclass
@@ -41,8 +42,25 @@ def _schema(db: sqlite_utils.Database) -> None:
     db["message_map"].create_index(["route", "upstream_id"], if_not_exists=True)
 
 
-_INSERT = "INSERT OR REPLACE INTO message_map VALUES (?, ?, ?, ?, ?)"
+_ROWS_PER_STATEMENT = 1000
+# Rows are batched for 10 ms: fewer, larger commits.
+_FLUSH_DELAY_S = 0.01
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    # One statement for many rows: sqlite3 releases the GIL once per statement rather than
+    # once per row, so the writer thread stops stealing the event loop's interpreter lock.
+    return "INSERT OR REPLACE INTO message_map VALUES " + ",".join(["(?, ?, ?, ?, ?)"] * rows)
+
+
 _COLUMNS = "id, route, upstream_id, account, registered_delivery"
+
+
+def _insert_rows(rows: list[tuple[object, ...]], conn: sqlite3.Connection) -> None:
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        conn.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
 
 
 class IdMap:
@@ -69,7 +87,7 @@ class IdMap:
         self._by_gateway[message.gateway_id] = message
         self._order.append(message)
         if not self._pending_rows and self._loop is not None:
-            self._loop.call_soon(self._flush)
+            self._loop.call_later(_FLUSH_DELAY_S, self._flush)
         self._pending_rows.append(
             (
                 self.ids.parse(message.gateway_id),
@@ -84,7 +102,7 @@ class IdMap:
     def _flush(self) -> None:
         if self._pending_rows:
             rows, self._pending_rows = self._pending_rows, []
-            self.writer.write_many(_INSERT, rows)
+            self.writer.write_fn(functools.partial(_insert_rows, rows))
 
     def _forget_older_than(self, cutoff: float) -> None:
         order = self._order
