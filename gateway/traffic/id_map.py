@@ -64,7 +64,7 @@ def _insert_rows(rows: list[tuple[object, ...]], conn: sqlite3.Connection) -> No
 
 
 class IdMap:
-    def __init__(self, path: Path, ids: MessageIdGenerator, *, memory_s: float = 900.0) -> None:
+    def __init__(self, path: Path, ids: MessageIdGenerator, *, memory_s: float = 120.0) -> None:
         self.ids = ids
         self.writer = SqliteWriter(path, synchronous="NORMAL", schema=_schema)
         self._memory_s = memory_s
