@@ -395,64 +395,34 @@ def _decode_tlvs(data: bytes, pos: int, end: int, command_id: int) -> tuple[Tlv,
     return tuple(tlvs)
 
 
-def _compile_encoder(layout: tuple[Field, ...]) -> Callable[[dict[str, ParamValue]], bytes]:
-    """Generate straight-line code that encodes one layout's mandatory parameters."""
-    lines = ["def encode_body(p):", "    out = []"]
-    i = 0
-    while i < len(layout):
-        kind, name, size, _ = layout[i]
-        if kind == CSTR:
-            lines += [
-                f"    v = p.get({name!r}, '')",
-                "    b = v.encode('latin-1') if v.__class__ is str else bytes(v)",
-                f"    if len(b) >= {size} or b'\\0' in b:",
-                f"        raise LocalProtocolError(f'{name}: {{len(b)}} octets, at most {size - 1}')",
-                "    out.append(b)",
-                "    out.append(b'\\0')",
-            ]
-            i += 1
-        elif kind == U8:
-            run = []
-            while i < len(layout) and layout[i][0] == U8:
-                run.append(layout[i][1])
-                i += 1
-            values = ", ".join(f"p.get({n!r}, 0)" for n in run)
-            lines.append(f"    out.append(bytes(({values},)))")
-        else:
-            lines += [
-                f"    b = bytes(p.get({name!r}, b''))",
-                f"    if len(b) > {size}:",
-                f"        raise LocalProtocolError(f'{name}: {{len(b)}} octets, at most {size}')",
-                "    out.append(bytes((len(b),)))",
-                "    out.append(b)",
-            ]
-            i += 1
-    lines.append("    return b''.join(out)")
-    namespace: dict[str, object] = {"LocalProtocolError": LocalProtocolError}
-    exec("\n".join(lines), namespace)
-    return namespace["encode_body"]  # type: ignore[return-value]
-
-
-_ENCODERS: Final = {command_id: _compile_encoder(layout) for command_id, layout in LAYOUTS.items()}
-
-
 def encode(pdu: Pdu) -> bytes:
     """The bytes of a PDU; a decoded, unchanged PDU gives back exactly its original bytes."""
-    encoder = _ENCODERS.get(pdu.command_id)
-    if encoder is None:
+    layout = LAYOUTS.get(pdu.command_id)
+    if layout is None:
         raise LocalProtocolError(f"cannot encode command_id 0x{pdu.command_id:08x}")
+    body = bytearray()
     params = pdu.params
     # A response with no parameters has no body (a failed one, SMPP 3.4 section 4.4.2).
     if params or not pdu.command_id & RESPONSE_BIT:
-        try:
-            body = encoder(params)
-        except (TypeError, ValueError, AttributeError) as error:
-            raise LocalProtocolError(f"invalid parameter value: {error}") from error
-    else:
-        body = b""
-    if pdu.tlvs:
-        pack = _TLV_HEADER.pack
-        body += b"".join(pack(tag, len(value)) + value for tag, value in pdu.tlvs)
+        for kind, name, size, _ in layout:
+            value = params.get(name, _DEFAULTS[kind])
+            if kind == CSTR:
+                octets = value.encode("latin-1") if isinstance(value, str) else bytes(value)
+                if len(octets) >= size or b"\0" in octets:
+                    raise LocalProtocolError(f"{name}: {len(octets)} octets, at most {size - 1}")
+                body += octets
+                body.append(0)
+            elif kind == U8:
+                body.append(value)  # type: ignore[arg-type]
+            else:
+                octets = bytes(value)  # type: ignore[arg-type]
+                if len(octets) > size:
+                    raise LocalProtocolError(f"{name}: {len(octets)} octets, at most {size}")
+                body.append(len(octets))
+                body += octets
+    for tag, value in pdu.tlvs:
+        body += _TLV_HEADER.pack(tag, len(value))
+        body += value
     return (
         _HEADER.pack(
             HEADER_BYTES + len(body), pdu.command_id, pdu.command_status, pdu.sequence_number
