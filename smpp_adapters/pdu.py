@@ -151,6 +151,8 @@ _TLV_ALLOWED: Final = frozenset(
 )
 
 _DEFAULTS: Final[dict[int, ParamValue]] = {CSTR: "", U8: 0, SM: b""}
+_SM_COMMANDS: Final = frozenset({CommandId.SUBMIT_SM, CommandId.DELIVER_SM})
+_SM_CSTRINGS: Final = tuple(name for kind, name, _, _ in _SM if kind == CSTR)
 
 
 class Pdu:
@@ -230,6 +232,34 @@ class Pdu:
         copy.params = {**self.params, **params} if params else self.params
         copy.tlvs = self.tlvs if tlvs is None else tuple(tlvs)
         copy.raw = None
+        return copy
+
+    def with_message(self, short_message: bytes, tlvs: Iterable[Tlv]) -> Pdu:
+        """A copy of a submit_sm or deliver_sm with another short_message and TLV list.
+
+        From decoded bytes it splices the original mandatory part rather than re-encoding
+        it (the receipt path does this for every message), so the result keeps ``raw``.
+        """
+        tlvs = tuple(tlvs)
+        if self.raw is None or self.command_id not in _SM_COMMANDS:
+            return self.evolve(short_message=short_message, tlvs=tlvs)
+        params = self.params
+        # Before sm_length: five C-Octet Strings (latin-1: one octet per character) and 11 octets.
+        prefix_end = HEADER_BYTES + 16 + sum(len(str(params[name])) for name in _SM_CSTRINGS)
+        body = [self.raw[HEADER_BYTES:prefix_end], bytes((len(short_message),)), short_message]
+        body += [_TLV_HEADER.pack(tag, len(value)) + value for tag, value in tlvs]
+        joined = b"".join(body)
+        raw = (
+            _HEADER.pack(
+                HEADER_BYTES + len(joined),
+                self.command_id,
+                self.command_status,
+                self.sequence_number,
+            )
+            + joined
+        )
+        copy = self.evolve(short_message=short_message, tlvs=tlvs)
+        copy.raw = raw
         return copy
 
     def with_tlv(self, tag: int, value: bytes) -> Pdu:

@@ -80,18 +80,15 @@ def receipt_failed(pdu: Pdu) -> bool:
 def rewrite_for_esme(pdu: Pdu, gateway_id: str, *, blank_text: bool) -> Pdu:
     """The receipt as the ESME must see it: our id in the TLV and in the text."""
     short_message = bytes(pdu.params.get("short_message", b""))  # type: ignore[arg-type]
-    changes: dict[str, bytes] = {}
     if short_message:
-        changes["short_message"] = rewrite_receipt(
-            short_message, message_id=gateway_id, blank_text=blank_text
-        )
+        short_message = rewrite_receipt(short_message, message_id=gateway_id, blank_text=blank_text)
     tlvs = [
         (t, v)
         for t, v in pdu.tlvs
         if t != Tag.RECEIPTED_MESSAGE_ID and not (blank_text and t == Tag.MESSAGE_PAYLOAD)
     ]
     tlvs.append((Tag.RECEIPTED_MESSAGE_ID, tlv_cstr(gateway_id)))
-    return pdu.evolve(tlvs=tlvs, **changes)
+    return pdu.with_message(short_message, tlvs)
 
 
 class ReceiptRelay:
