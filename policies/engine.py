@@ -1,0 +1,146 @@
+"""The policy engine: evaluate the rules of a policy against one message, first match wins.
+
+Pure and total: it never raises for a message, it returns a Verdict with the rule, the
+reasons (each fact against its limit) and the events to notify. Shadow rules are evaluated
+and reported but never enforced. "Less than" is strict everywhere.
+"""
+
+from __future__ import annotations
+
+from .decisions import DEFAULT_VERDICT, DELIVER, Deliver, Hold, Reason, ShadowMatch, Verdict
+from .facts import MessageFacts, RiskFacts
+from .policy_file import Policy, Rule
+
+OUTAGE_RULE = "on_signal_outage"
+
+
+def _matches(rule: Rule, message: MessageFacts, risk: RiskFacts) -> tuple[Reason, ...] | None:
+    """The reasons the rule matches, or None when it does not."""
+    if rule.is_otp is not None and rule.is_otp != message.is_otp:
+        return None
+    if rule.accounts is not None and message.account not in rule.accounts:
+        return None
+    if rule.tenants is not None and message.tenant not in rule.tenants:
+        return None
+    if rule.source_patterns is not None and not rule.source_patterns.match(message.source_addr):
+        return None
+    if (
+        rule.destination_countries is not None
+        and message.destination_country not in rule.destination_countries
+    ):
+        return None
+    reasons: list[Reason] = []
+    limit = rule.sim_swap_age_lt
+    if limit is not None:
+        age = risk.sim_swap_age_s
+        if age is None or not age < limit.seconds:
+            return None
+        reasons.append(Reason("sim_swap_age", age, limit.seconds, limit.name))
+        if risk.sim_swap_reason:
+            reasons.append(Reason("sim_swap_reason", risk.sim_swap_reason))
+    if rule.cf_unconditional_active is not None:
+        if risk.cf_unconditional_active != rule.cf_unconditional_active:
+            return None
+        reasons.append(Reason("cf_unconditional_active", risk.cf_unconditional_active))
+    limit = rule.cfu_changed_age_lt
+    if limit is not None:
+        age = risk.cfu_changed_age_s
+        if age is None or not age < limit.seconds:
+            return None
+        reasons.append(Reason("cfu_changed_age", age, limit.seconds, limit.name))
+    limit = rule.routing_anomaly_age_lt
+    wanted = rule.routing_anomaly_reasons
+    if limit is not None or wanted is not None:
+        anomaly = next(
+            (
+                a
+                for a in risk.routing_anomalies
+                if (wanted is None or a.reason in wanted)
+                and (limit is None or a.age_s < limit.seconds)
+            ),
+            None,
+        )
+        if anomaly is None:
+            return None
+        reasons.append(Reason("routing_anomaly", anomaly.reason))
+        reasons.append(
+            Reason(
+                "routing_anomaly_age",
+                anomaly.age_s,
+                limit.seconds if limit else None,
+                limit.name if limit else None,
+            )
+        )
+    return tuple(reasons)
+
+
+def evaluate(
+    policy: Policy, message: MessageFacts, risk: RiskFacts, *, signal_outage: bool = False
+) -> Verdict:
+    """The verdict for one message (never raises)."""
+    matched: list[str] = []
+    shadow: list[ShadowMatch] = []
+    for rule in policy.rules:
+        reasons = _matches(rule, message, risk)
+        if reasons is None:
+            continue
+        matched.append(rule.name)
+        if rule.shadow:
+            shadow.append(ShadowMatch(rule.name, rule.action))
+            continue
+        verdict = Verdict(
+            rule.action, rule.name, tuple(matched), reasons, rule.notify, rule.tags, tuple(shadow)
+        )
+        if signal_outage and message.is_otp and isinstance(rule.action, Deliver) and not reasons:
+            return _outage(policy, matched, shadow)
+        return verdict
+    if signal_outage and message.is_otp:
+        return _outage(policy, matched, shadow)
+    if not matched:
+        return DEFAULT_VERDICT
+    return Verdict(DELIVER, None, tuple(matched), (), (), (), tuple(shadow))
+
+
+def _outage(policy: Policy, matched: list[str], shadow: list[ShadowMatch]) -> Verdict:
+    """The signal feed is down: an OTP that no risk rule caught gets the policy's outage action."""
+    action = policy.on_signal_outage
+    notify = ("otp.held",) if isinstance(action, Hold) else ()
+    return Verdict(
+        action,
+        OUTAGE_RULE,
+        (*matched, OUTAGE_RULE),
+        (Reason("signal_outage", True),),
+        notify,
+        (),
+        tuple(shadow),
+    )
+
+
+def explain(verdict: Verdict) -> str:
+    """A person's reading of a verdict, for ``otpgate policy explain``."""
+    lines = [
+        f"decision: {verdict.decision}"
+        + (f" (rule {verdict.rule!r})" if verdict.rule else " (no rule matched)")
+    ]
+    if isinstance(verdict.action, Hold):
+        lines.append(f"  hold for {verdict.action.ttl_s:.0f} s, then {verdict.action.on_expiry}")
+    for reason in verdict.reasons:
+        text = f"  because {reason.fact}"
+        if reason.value is not None:
+            text += (
+                f" = {reason.value:.0f} s"
+                if isinstance(reason.value, float)
+                else f" = {reason.value}"
+            )
+        if reason.limit is not None:
+            text += f" < {reason.limit:.0f} s" + (
+                f" ({reason.threshold})" if reason.threshold else ""
+            )
+        lines.append(text)
+    if verdict.notify:
+        lines.append("  notify: " + ", ".join(verdict.notify))
+    for match in verdict.shadow:
+        lines.append(
+            f"  shadow rule {match.rule!r} would have decided {type(match.action).__name__.lower()}"
+        )
+    return "\n".join(lines)
