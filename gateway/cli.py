@@ -41,6 +41,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     send.add_argument("--timeout", type=float, default=30.0)
 
+    simulate = commands.add_parser(
+        "simulate", help="replay a scenario (JSON Lines) on a simulated clock"
+    )
+    simulate.add_argument("scenario", type=Path)
+    simulate.add_argument("--policy", type=Path, help="policy file (default: the shipped policy)")
+
+    policy = commands.add_parser("policy", help="check or explain a policy")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    check = policy_commands.add_parser("check", help="validate a policy file")
+    check.add_argument("file", type=Path)
+    explain = policy_commands.add_parser("explain", help="the decision for one message, and why")
+    explain.add_argument("--policy", type=Path)
+    explain.add_argument(
+        "--signals", type=Path, help="JSON Lines of signals (objects, or {at, signal} lines)"
+    )
+    explain.add_argument("--at", required=True, help="RFC 3339 time of the message")
+    explain.add_argument("--to", required=True, help="destination, E.164")
+    explain.add_argument("--text", required=True)
+    explain.add_argument("--account", default="explain")
+    explain.add_argument("--from", dest="source", default="explain")
+
     hashpw = commands.add_parser("hash-password", help="print the scrypt hash of an SMPP password")
     hashpw.add_argument(
         "--stdin", action="store_true", help="read the password from standard input"
@@ -59,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         from .send import send_one
 
         return send_one(args)
+    if args.command == "simulate":
+        from .simulate import simulate as run_simulation
+
+        return run_simulation(args.scenario, args.policy)
+    if args.command == "policy":
+        from .policy_cli import check_policy, explain_message
+
+        return check_policy(args.file) if args.policy_command == "check" else explain_message(args)
     if args.command == "hash-password":
         from .accounts import hash_password
 

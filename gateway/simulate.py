@@ -18,7 +18,6 @@ from typing import Any, TextIO
 from policies.decisions import Deliver, Hold, Reject
 from policies.policy_file import Policy, load_default_policy, load_policy
 from smpp_adapters.constants import ESM_CLASS_UDHI
-from smpp_adapters.text_decoding import decode_short_message
 
 from .signals.model import SignalRejected, parse_signal
 from .signals.risk_index import RiskIndex
@@ -127,6 +126,9 @@ class Simulation:
         data_coding = int(submit.get("data_coding", 0))
         esm_class = int(submit.get("esm_class", 0))
         udhi = bool(esm_class & ESM_CLASS_UDHI)
+        # Imported here: only scenarios with raw octets need the TS 23.038 decoder.
+        from smpp_adapters.text_decoding import decode_short_message
+
         decoded = decode_short_message(short_message, data_coding, udhi=udhi)
         concat = decoded.udh.concatenation if decoded.udh is not None else None
         if concat is None or concat.total <= 1:
