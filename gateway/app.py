@@ -10,6 +10,7 @@ import sqlite_utils
 import structlog
 from aiohttp import web
 
+from policies.policy_file import Policy, load_default_policy, load_policy
 from smpp_adapters.server import start_server
 from smpp_adapters.session import SessionConfig
 
@@ -17,8 +18,10 @@ from .accounts import AccountBook, Lockout
 from .api.operator import build_operator_app
 from .clock import Clock, SystemClock
 from .config import Config
+from .signals.risk_index import RiskIndex
 from .store import SqliteWriter
 from .traffic import receipt_relay
+from .traffic.decider import Decider, PolicyHolder
 from .traffic.esme_binds import EsmeBinds
 from .traffic.id_map import IdMap
 from .traffic.message_ids import MessageIdGenerator, node_number
@@ -92,7 +95,12 @@ class Gateway:
             lambda: int(self.clock.now() * 1000),
             smpp.message_id_format,
         )
-        self.pipeline = Pipeline(self.router, self.id_map, ids, self.clock, self.relay)
+        self.policies = PolicyHolder(self._load_policy())
+        self.risk_index = RiskIndex()
+        self.decider = Decider(self.policies, self.risk_index)
+        self.pipeline = Pipeline(
+            self.router, self.id_map, ids, self.clock, self.relay, self.decider
+        )
         self.binds.pipeline = self.pipeline
         self.router.start()
 
@@ -128,6 +136,19 @@ class Gateway:
             api=f"{config.api.host}:{self.api_port}",
             config=config.source,
         )
+
+    def _load_policy(self) -> Policy:
+        path = self.config.policy_file
+        return load_policy(path) if path is not None else load_default_policy()
+
+    def reload_policy(self) -> Policy:
+        """Swap in the policy file again; an invalid file raises PolicyError and the old one stays."""
+        policy = self._load_policy()
+        self.policies.policy = policy
+        log.info(
+            "policy_reloaded", policy=policy.name, source=policy.source, rules=len(policy.rules)
+        )
+        return policy
 
     async def _start_simulator(self, route: str) -> int:
         from smpp_adapters.simulator import SimulatorConfig, SmscSimulator

@@ -146,6 +146,15 @@ async def _serve(config: object) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     await gateway.start()
+
+    def reload() -> None:
+        try:
+            gateway.reload_policy()
+        except ValueError as error:  # PolicyError: the old policy stays in force
+            print(f"policy reload refused: {error}", file=sys.stderr)
+
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, reload)
     try:
         await stop.wait()
     finally:

@@ -29,6 +29,9 @@ class AccountConfig:
     route: str | None = None
     upstream_system_id: str | None = None
     upstream_password: str | None = None
+    otp_only: bool = False  # a dedicated OTP bind: any code is an OTP, wording or not
+    gsm7_packed: bool = False
+    default_alphabet: str = "gsm7"  # what data_coding 0 means for this account
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class Config:
     log_level: str = "info"
     log_format: str = "json"
     message_map_retention_h: float = 72.0
+    policy_file: Path | None = None  # None: the shipped policies/default.toml
 
     def route(self, name: str | None) -> RouteConfig:
         """The named route, or the first one."""
@@ -207,7 +211,7 @@ def _host_port(section: _Section, key: str, text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-_SECTIONS = frozenset({"node", "smpp", "api", "simulator", "logging", "retention"})
+_SECTIONS = frozenset({"node", "smpp", "api", "simulator", "logging", "retention", "policy"})
 
 
 def load_config(path: str | Path) -> Config:
@@ -258,6 +262,10 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     retention = root.table("retention")
     message_map_h = retention.positive("message_map_h", float, 72.0)
     retention.done()
+
+    policy = root.table("policy")
+    policy_file = policy.get("file", str)
+    policy.done()
     root.done()
     return Config(
         source=source,
@@ -269,6 +277,7 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         log_level=level,
         log_format=log_format,
         message_map_retention_h=message_map_h,
+        policy_file=Path(policy_file) if policy_file else None,
     )
 
 
@@ -413,6 +422,9 @@ def _parse_account(section: _Section, route_names: set[str]) -> AccountConfig:
         route=route,
         upstream_system_id=upstream_system_id,
         upstream_password=upstream_password,
+        otp_only=section.get("otp_only", bool, False),
+        gsm7_packed=section.get("gsm7_packed", bool, False),
+        default_alphabet=section.choice("default_alphabet", ("gsm7", "latin1", "ia5"), "gsm7"),
     )
     section.done()
     return account

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .errors import bearer_auth, json_errors
+from policies.policy_file import PolicyError
+
+from .errors import bearer_auth, error_response, json_errors
 
 if TYPE_CHECKING:
     from ..app import Gateway
@@ -48,7 +50,21 @@ def build_operator_app(gateway: Gateway) -> web.Application:
             }
         )
 
+    async def reload_policy(request: web.Request) -> web.Response:
+        try:
+            policy = gateway.reload_policy()
+        except PolicyError as error:
+            return error_response(422, str(error), "INVALID_POLICY")
+        return web.json_response(
+            {
+                "policy": policy.name,
+                "source": policy.source,
+                "rules": [r.name for r in policy.rules],
+            }
+        )
+
     app.router.add_get("/healthz", healthz)
+    app.router.add_post("/v1/policy/reload", reload_policy)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/status", status)
     return app

@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from policies.decisions import Hold, Reject
 from smpp_adapters.constants import CommandId, CommandStatus, status_name
 from smpp_adapters.pdu import Pdu
 from smpp_adapters.transport import ResponseCallback
 
 from ..clock import Clock
+from .decider import Decider, Decision
 from .id_map import IdMap, MappedMessage
 from .message_ids import MessageIdGenerator
+from .message_text import text_of
 from .router import Router
 from .upstream import UpstreamPool
 
@@ -43,7 +46,9 @@ class Pipeline:
         ids: MessageIdGenerator,
         clock: Clock,
         relay: ReceiptRelay,
+        decider: Decider,
     ) -> None:
+        self.decider = decider
         self.router = router
         self.id_map = id_map
         self.ids = ids
@@ -53,6 +58,44 @@ class Pipeline:
     # -- submit_sm and data_sm ---------------------------------------------------------------
 
     def on_submit(self, bind: EsmeBind, pdu: Pdu) -> None:
+        account = bind.account
+        text, is_part = text_of(pdu, account)
+        if not is_part:  # parts of a concatenated message pass until parking lands (issue 4)
+            decision = self.decider.decide(
+                account=account.system_id,
+                source_addr=str(pdu.params.get("source_addr", "")),
+                destination_addr=str(pdu.params.get("destination_addr", "")),
+                text=text,
+                now=self.clock.now(),
+                tenant=account.tenant,
+                otp_only=account.otp_only,
+            )
+            verdict = decision.verdict
+            if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
+                self._log_decision(bind, pdu, decision)
+            action = verdict.action
+            if type(action) is Reject:
+                bind.connection.send_response(pdu, action.command_status)
+                return
+        self._forward(bind, pdu)
+
+    def _log_decision(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
+        """Every non-default decision is logged with its rule and reasons (never the text)."""
+        verdict = decision.verdict
+        event = "would_hold" if isinstance(verdict.action, Hold) else "decision"
+        log.info(
+            event,
+            account=bind.account.system_id,
+            decision=verdict.decision,
+            rule=verdict.rule,
+            reasons=[r.to_json() for r in verdict.reasons],
+            notify=list(verdict.notify),
+            shadow=[s.rule for s in verdict.shadow],
+            is_otp=decision.classification.is_otp,
+            language=decision.classification.language,
+        )
+
+    def _forward(self, bind: EsmeBind, pdu: Pdu) -> None:
         for pool in self.router.pools_for(bind.account.system_id):
             if pool.submit(pdu, self._answer(bind, pdu, pool)):
                 return

@@ -54,10 +54,10 @@ class SmpplibEsme:
         while not self._stop.is_set():
             try:
                 self.client.read_once()
-            except (OSError, smpplib.exceptions.ConnectionError, AttributeError):
-                return
             except smpplib.exceptions.PDUError as error:
                 self.responses.append(error)
+            except Exception:  # the connection closed under the reader: nothing more to read
+                return
 
     def submit(self, destination: str, text: bytes, **params: Any) -> None:
         params.setdefault("source_addr", "TestBank")
