@@ -97,7 +97,7 @@ class Gateway:
         )
         self.policies = PolicyHolder(self._load_policy())
         self.risk_index = RiskIndex()
-        self.decider = Decider(self.policies, self.risk_index)
+        self.decider = Decider(self.policies, self.risk_index) if config.policy_enabled else None
         self.pipeline = Pipeline(
             self.router, self.id_map, ids, self.clock, self.relay, self.decider
         )

@@ -98,6 +98,7 @@ class Config:
     log_format: str = "json"
     message_map_retention_h: float = 72.0
     policy_file: Path | None = None  # None: the shipped policies/default.toml
+    policy_enabled: bool = True  # False: pure pass-through, no message is classified
 
     def route(self, name: str | None) -> RouteConfig:
         """The named route, or the first one."""
@@ -265,6 +266,7 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
 
     policy = root.table("policy")
     policy_file = policy.get("file", str)
+    policy_enabled = policy.get("enabled", bool, True)
     policy.done()
     root.done()
     return Config(
@@ -278,6 +280,7 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         log_format=log_format,
         message_map_retention_h=message_map_h,
         policy_file=Path(policy_file) if policy_file else None,
+        policy_enabled=policy_enabled,
     )
 
 

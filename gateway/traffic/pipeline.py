@@ -46,7 +46,7 @@ class Pipeline:
         ids: MessageIdGenerator,
         clock: Clock,
         relay: ReceiptRelay,
-        decider: Decider,
+        decider: Decider | None,
     ) -> None:
         self.decider = decider
         self.router = router
@@ -58,6 +58,9 @@ class Pipeline:
     # -- submit_sm and data_sm ---------------------------------------------------------------
 
     def on_submit(self, bind: EsmeBind, pdu: Pdu) -> None:
+        if self.decider is None:
+            self._forward(bind, pdu)
+            return
         account = bind.account
         text, is_part = text_of(pdu, account)
         if not is_part:  # parts of a concatenated message pass until parking lands (issue 4)

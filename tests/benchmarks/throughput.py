@@ -102,7 +102,7 @@ def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pop
 
 def _gateway_config(directory: Path, smpp_port: int, sim_port: int, policy: str) -> Path:
     path = directory / "bench.toml"
-    extra = ""  # a [policy] section arrives with the policies issue
+    extra = "[policy]\nenabled = false\n" if policy == "pass" else ""
     path.write_text(
         f"""
 [node]
