@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import ssl
+import time
 from pathlib import Path
 
 import sqlite_utils
@@ -18,7 +20,12 @@ from .accounts import AccountBook, Lockout
 from .api.operator import build_operator_app
 from .clock import Clock, SystemClock
 from .config import Config
+from .signals.feed_health import FeedHealth
+from .signals.ingest import SignalIngest
+from .signals.mqtt_feed import MqttFeed
+from .signals.retention import purge_forever
 from .signals.risk_index import RiskIndex
+from .signals.store import SignalStore
 from .store import SqliteWriter
 from .traffic import receipt_relay
 from .traffic.decider import Decider, PolicyHolder
@@ -96,7 +103,7 @@ class Gateway:
             smpp.message_id_format,
         )
         self.policies = PolicyHolder(self._load_policy())
-        self.risk_index = RiskIndex()
+        await self._start_signals(data_dir)
         self.decider = Decider(self.policies, self.risk_index) if config.policy_enabled else None
         self.pipeline = Pipeline(
             self.router, self.id_map, ids, self.clock, self.relay, self.decider
@@ -135,6 +142,52 @@ class Gateway:
             smpp=f"{smpp.host}:{self.smpp_port}",
             api=f"{config.api.host}:{self.api_port}",
             config=config.source,
+        )
+
+    async def _start_signals(self, data_dir: Path) -> None:
+        """The risk index rebuilt from the signal store, then the feeds and the purge job."""
+        signals = self.config.signals
+        self.risk_index = RiskIndex(signals.risk)
+        self.signal_store = SignalStore(data_dir / "signals.sqlite")
+        self.signal_store.open(asyncio.get_running_loop())
+        started = time.perf_counter()
+        states = await self.signal_store.states()
+        for key, blob in states:
+            self.risk_index.load_state(key, blob)
+        del states
+        # Everything loaded so far lives as long as the process: keep the collector off it,
+        # so a full collection does not walk a million states in the middle of the traffic.
+        gc.collect()
+        gc.freeze()
+        log.info(
+            "risk_index_rebuilt",
+            numbers=len(self.risk_index),
+            risky=self.risk_index.risky_count,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        now = self.clock.now()
+        self.feed_health = FeedHealth(
+            started_at=now,
+            max_silence_s=signals.max_silence_s,
+            outage_after_s=signals.outage_after_s,
+            mqtt_configured=signals.mqtt is not None,
+            mqtt_changed_at=now,
+        )
+        self.signal_ingest = SignalIngest(
+            self.risk_index,
+            self.signal_store,
+            self.feed_health,
+            self.clock,
+            default_region=signals.default_region,
+        )
+        self.mqtt_feed = None
+        if signals.mqtt is not None:
+            self.mqtt_feed = MqttFeed(
+                signals.mqtt, self.signal_ingest, self.feed_health, self.clock
+            )
+            self.mqtt_feed.start()
+        self._purge_task = asyncio.get_running_loop().create_task(
+            purge_forever(self.risk_index, self.signal_store, self.config.retention, self.clock)
         )
 
     def _load_policy(self) -> Policy:
@@ -189,6 +242,10 @@ class Gateway:
             await self._api_runner.cleanup()
         for simulator in self.simulators.values():
             await simulator.stop()  # type: ignore[attr-defined]
+        if self.mqtt_feed is not None:
+            await self.mqtt_feed.stop()
+        self._purge_task.cancel()
         self.id_map.close()
+        self.signal_store.close()
         self.durable.close()
         log.info("gateway_stopped", node=self.config.node_id)

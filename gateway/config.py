@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
+from .signals.risk_index import RiskConfig
+
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the file and the key."""
@@ -87,6 +91,43 @@ class ApiConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MqttConfig:
+    """The operator's broker; signals arrive on ``<prefix>/signals/<kind>``."""
+
+    host: str
+    port: int = 1883
+    prefix: str = "otpgate"
+    client_id: str = "otpgate"
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    keepalive_s: int = 30
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class SignalsConfig:
+    default_region: str | None = None  # ISO alpha-2 for national forms of MSISDNs
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    mqtt: MqttConfig | None = None
+    # A feed silent this long, or a broker unreachable this long, is a signal outage.
+    max_silence_s: float | None = None
+    outage_after_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    message_map_h: float = 72.0
+    location_h: float = 48.0
+    signals_days: float = 30.0
+    purge_interval_s: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str = "<embedded defaults>"
     node_id: str = "node-1"
@@ -96,7 +137,8 @@ class Config:
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     log_level: str = "info"
     log_format: str = "json"
-    message_map_retention_h: float = 72.0
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    signals: SignalsConfig = field(default_factory=SignalsConfig)
     policy_file: Path | None = None  # None: the shipped policies/default.toml
     policy_enabled: bool = True  # False: pure pass-through, no message is classified
 
@@ -260,9 +302,15 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     log_format = logging.choice("format", ("json", "console"), "json")
     logging.done()
 
-    retention = root.table("retention")
-    message_map_h = retention.positive("message_map_h", float, 72.0)
-    retention.done()
+    section = root.table("retention")
+    retention = RetentionConfig(
+        message_map_h=section.positive("message_map_h", float, 72.0),
+        location_h=section.positive("location_h", float, 48.0),
+        signals_days=section.positive("signals_days", float, 30.0),
+        purge_interval_s=section.positive("purge_interval_s", float, 3600.0),
+    )
+    section.done()
+    signals = _parse_signals(root.table("signals"), node_id)
 
     policy = root.table("policy")
     policy_file = policy.get("file", str)
@@ -278,10 +326,63 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         simulator=simulator,
         log_level=level,
         log_format=log_format,
-        message_map_retention_h=message_map_h,
+        retention=retention,
+        signals=signals,
         policy_file=Path(policy_file) if policy_file else None,
         policy_enabled=policy_enabled,
     )
+
+
+def _parse_signals(section: _Section, node_id: str) -> SignalsConfig:
+    region = section.get("default_region", str)
+    if region is not None and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"{section._where('default_region')}: unknown region {region!r}")
+    risk = section.table("risk")
+    partners = risk.get("roaming_partners", list)
+    values = {
+        "min_travel_s": risk.get("min_travel_s", float, 7200.0),
+        "anomaly_horizon_s": risk.get("anomaly_horizon_s", float, 86400.0),
+        "imsi_allow_prefixes": tuple(risk.get("imsi_allow_prefixes", list, [])),
+        "watch_networks": frozenset(risk.get("watch_networks", list, [])),
+        "roaming_partners": None if partners is None else frozenset(partners),
+        "home_networks": frozenset(risk.get("home_networks", list, [])),
+    }
+    risk.done()
+    try:
+        risk_config = RiskConfig(**values)
+    except (TypeError, ValueError) as error:  # RiskConfig's messages start with the field
+        raise ConfigError(f"{risk._where(str(error))}") from None
+    mqtt = None
+    if "mqtt" in section.data:
+        m = section.table("mqtt")
+        tls = m.get("tls", bool, False)
+        mqtt = MqttConfig(
+            host=m.get("host", str, "127.0.0.1"),
+            port=m.get("port", int, 8883 if tls else 1883),
+            prefix=m.get("prefix", str, "otpgate").strip("/"),
+            client_id=m.get("client_id", str, f"otpgate-{node_id}"),
+            username=m.get("username", str),
+            password=m.secret("password"),
+            tls=tls,
+            ca_file=m.get("ca_file", str),
+            cert_file=m.get("cert_file", str),
+            key_file=m.get("key_file", str),
+            keepalive_s=m.positive("keepalive_s", int, 30),
+            reconnect_min_s=m.positive("reconnect_min_s", float, 0.5),
+            reconnect_max_s=m.positive("reconnect_max_s", float, 30.0),
+        )
+        if mqtt.cert_file and not mqtt.key_file:
+            raise ConfigError(f"{m._where('cert_file')}: needs key_file")
+        m.done()
+    signals = SignalsConfig(
+        default_region=region.upper() if region else None,
+        risk=risk_config,
+        mqtt=mqtt,
+        max_silence_s=section.positive("max_silence_s", float, None),
+        outage_after_s=section.positive("outage_after_s", float, 60.0),
+    )
+    section.done()
+    return signals
 
 
 def _parse_smpp(smpp: _Section) -> SmppConfig:

@@ -172,6 +172,9 @@ class SqliteWriter:
         results: list[tuple[_Op, Any, Exception | None]] = []
         conn.execute("BEGIN")
         for op in group:
+            # A savepoint per operation: one that fails leaves nothing half-written, and its
+            # neighbours in the group still commit.
+            conn.execute("SAVEPOINT op")
             try:
                 if op.fn is not None:
                     result = op.fn(conn)
@@ -179,8 +182,11 @@ class SqliteWriter:
                     result = conn.executemany(op.sql, op.args)  # type: ignore[arg-type]
                 else:
                     result = conn.execute(op.sql, op.args)  # type: ignore[arg-type]
+                conn.execute("RELEASE op")
                 results.append((op, result, None))
-            except Exception as error:  # one bad statement must not fail its neighbours
+            except Exception as error:
+                conn.execute("ROLLBACK TO op")
+                conn.execute("RELEASE op")
                 results.append((op, None, StoreError(str(error))))
         try:
             conn.execute("COMMIT")

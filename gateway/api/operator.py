@@ -9,6 +9,7 @@ from aiohttp import web
 from policies.policy_file import PolicyError
 
 from .errors import bearer_auth, error_response, json_errors
+from .signals import add_signal_routes
 
 if TYPE_CHECKING:
     from ..app import Gateway
@@ -18,7 +19,8 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 def build_operator_app(gateway: Gateway) -> web.Application:
     app = web.Application(
-        middlewares=[json_errors, bearer_auth(gateway.config.api.operator_key, OPEN_PATHS)]
+        middlewares=[json_errors, bearer_auth(gateway.config.api.operator_key, OPEN_PATHS)],
+        client_max_size=16 * 1024 * 1024,  # a batch of 10,000 signals
     )
 
     async def healthz(request: web.Request) -> web.Response:
@@ -26,9 +28,11 @@ def build_operator_app(gateway: Gateway) -> web.Application:
 
     async def readyz(request: web.Request) -> web.Response:
         upstream = {name: pool.can_transmit for (name, _), pool in gateway.router.pools.items()}
-        ready = any(upstream.values())
+        signals_fresh = not gateway.feed_health.outage(gateway.clock.now())
+        ready = any(upstream.values()) and signals_fresh
         return web.json_response(
-            {"ready": ready, "upstream": upstream}, status=200 if ready else 503
+            {"ready": ready, "upstream": upstream, "signals_fresh": signals_fresh},
+            status=200 if ready else 503,
         )
 
     async def status(request: web.Request) -> web.Response:
@@ -67,4 +71,5 @@ def build_operator_app(gateway: Gateway) -> web.Application:
     app.router.add_post("/v1/policy/reload", reload_policy)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/status", status)
+    add_signal_routes(app, gateway)
     return app

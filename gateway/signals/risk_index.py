@@ -30,7 +30,7 @@ from gateway.signals.model import (
 )
 from policies.facts import NO_RISK, RiskFacts, RoutingAnomaly
 
-__all__ = ["RiskConfig", "RiskIndex"]
+__all__ = ["RiskConfig", "RiskIndex", "oldest_place"]
 
 _NETWORK = re.compile(r"[0-9]{3}(?:-[0-9]{2,3})?")
 
@@ -127,6 +127,12 @@ def _layout(n_optional: int, n_imsi: int, n_cfu: int, n_times: int, n_place: int
     return struct.Struct(
         "<6B" + "d" * n_optional + "qd" * n_imsi + "d?q" * n_cfu + "d" * n_times + "d2s" * n_place
     )
+
+
+def oldest_place(blob: bytes) -> float | None:
+    """The time of the oldest location kept in a packed state (the retention job's index)."""
+    places = _State.unpack(blob).places if blob[5] else ()
+    return places[0][0] if places else None
 
 
 class _State:
@@ -393,6 +399,42 @@ class RiskIndex:
         """Apply many signals (a rebuild from the store, in any order); returns how many changed state."""
         apply = self.apply
         return sum(1 for signal in signals if apply(signal))
+
+    def state_of(self, key: int) -> bytes | None:
+        """The packed state of one number (``msisdn_key``), as the store keeps it."""
+        return self._states.get(key)
+
+    def load_state(self, key: int, blob: bytes) -> None:
+        """Take a stored state back (the rebuild on start): no replay of the signals."""
+        self._states[key] = blob
+        summary = self._summarise(_State.unpack(blob))
+        if summary is None:
+            self._risky.pop(key, None)
+        else:
+            self._risky[key] = summary
+
+    def forget(self, key: int) -> bool:
+        """Drop everything about one number (an erasure); True when there was something."""
+        self._risky.pop(key, None)
+        return self._states.pop(key, None) is not None
+
+    def drop_places_before(self, key: int, cutoff: float) -> bytes | None:
+        """Retention of location data: forget the places older than ``cutoff``.
+
+        Returns the new packed state, or None when nothing changed. A place that old is
+        beyond the anomaly horizon, so no fact changes.
+        """
+        old = self._states.get(key)
+        if old is None:
+            return None
+        state = _State.unpack(old)
+        kept = [place for place in state.places if place[0] >= cutoff]
+        if len(kept) == len(state.places):
+            return None
+        state.places = kept
+        new = state.pack()
+        self.load_state(key, new)
+        return new
 
     def clear(self) -> None:
         """Forget everything (before a rebuild)."""

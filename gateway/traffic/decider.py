@@ -14,6 +14,7 @@ from policies.facts import MessageFacts
 from policies.policy_file import Policy
 
 from ..signals.countries import country_of_e164
+from ..signals.feed_health import FeedHealth
 from ..signals.risk_index import RiskIndex
 
 
@@ -32,9 +33,12 @@ class PolicyHolder:
 
 
 class Decider:
-    def __init__(self, policies: PolicyHolder, index: RiskIndex) -> None:
+    def __init__(
+        self, policies: PolicyHolder, index: RiskIndex, health: FeedHealth | None = None
+    ) -> None:
         self.policies = policies
         self.index = index
+        self.health = health
 
     def decide(
         self,
@@ -46,9 +50,14 @@ class Decider:
         now: float,
         tenant: str | None = None,
         otp_only: bool = False,
-        signal_outage: bool = False,
+        signal_outage: bool | None = None,
     ) -> Decision:
-        """``destination_addr`` in E.164 ("+" optional); ``text`` None when it could not be decoded."""
+        """``destination_addr`` in E.164 ("+" optional); ``text`` None when it could not be decoded.
+
+        ``signal_outage`` None: ask the feed health, if there is one.
+        """
+        if signal_outage is None:
+            signal_outage = self.health is not None and self.health.outage(now)
         classification = classify(text, otp_only=otp_only) if text else NOT_OTP
         destination = (
             destination_addr if destination_addr.startswith("+") else "+" + destination_addr

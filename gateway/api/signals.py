@@ -1,0 +1,112 @@
+"""Operator API for signals: ingest over HTTP, a number's risk facts, and feed health.
+
+The MSISDN of a look-up travels in the body, never in the URL: URLs end up in access logs.
+IMSIs never leave the gateway, here or anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ..signals.ingest import ACCEPTED, DUPLICATE, FAILED, REJECTED
+from ..signals.msisdn import InvalidNumber, msisdn_key, normalize_msisdn
+from .errors import error_response
+
+if TYPE_CHECKING:
+    from ..app import Gateway
+
+MAX_BATCH = 10_000
+
+
+async def read_json(request: web.Request) -> Any:
+    """The decoded body, or an HTTPException answered as 422 with the parser's reason."""
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _Unprocessable(f"body: not JSON ({error})") from None
+
+
+class _Unprocessable(Exception):
+    pass
+
+
+def add_signal_routes(app: web.Application, gateway: Gateway) -> None:
+    async def post_signals(request: web.Request) -> web.Response:
+        try:
+            body = await read_json(request)
+        except _Unprocessable as error:
+            return error_response(422, str(error))
+        if isinstance(body, dict):
+            (outcome,) = await gateway.signal_ingest.ingest([body], "http")
+            if outcome.status == REJECTED:
+                return error_response(422, outcome.reason or "rejected")
+            if outcome.status == FAILED:
+                return error_response(503, outcome.reason or "not committed")
+            return web.json_response(outcome.to_json())
+        if not isinstance(body, list):
+            return error_response(422, "body: expected a signal object or a list of them")
+        if not body:
+            return error_response(422, "body: an empty list")
+        if len(body) > MAX_BATCH:
+            return error_response(413, f"body: at most {MAX_BATCH} signals per request")
+        outcomes = await gateway.signal_ingest.ingest(body, "http")
+        counts = {s: 0 for s in (ACCEPTED, DUPLICATE, REJECTED, FAILED)}
+        for outcome in outcomes:
+            counts[outcome.status] += 1
+        answer = {
+            **counts,
+            "results": [{"index": i, **o.to_json()} for i, o in enumerate(outcomes)],
+        }
+        return web.json_response(answer, status=503 if counts[FAILED] else 200)
+
+    async def subscriber_risk(request: web.Request) -> web.Response:
+        try:
+            body = await read_json(request)
+        except _Unprocessable as error:
+            return error_response(422, str(error))
+        number = body.get("msisdn") if isinstance(body, dict) else None
+        if not isinstance(number, str):
+            return error_response(422, "msisdn: required, a string in E.164")
+        try:
+            e164 = normalize_msisdn(number, gateway.config.signals.default_region)
+        except InvalidNumber as error:
+            return error_response(422, f"msisdn: {error}")
+        now = gateway.clock.now()
+        key = msisdn_key(e164)
+        facts = gateway.risk_index.facts(e164, now)
+        sources = [
+            {"kind": kind, "source": source, "age_s": round(max(0.0, now - at), 3)}
+            for kind, source, at in await gateway.signal_store.sources_of(key)
+        ]
+        return web.json_response(
+            {
+                "msisdn": e164,
+                "tracked": gateway.risk_index.state_of(key) is not None,
+                "sim_swap": None
+                if facts.sim_swap_age_s is None
+                else {"age_s": round(facts.sim_swap_age_s, 3), "reason": facts.sim_swap_reason},
+                "call_forwarding": {
+                    "unconditional_active": facts.cf_unconditional_active,
+                    "changed_age_s": None
+                    if facts.cfu_changed_age_s is None
+                    else round(facts.cfu_changed_age_s, 3),
+                },
+                "routing_anomalies": [
+                    {"reason": a.reason, "age_s": round(a.age_s, 3)}
+                    for a in facts.routing_anomalies
+                ],
+                "sources": sources,
+                "signal_outage": gateway.feed_health.outage(now),
+            }
+        )
+
+    async def feed_health(request: web.Request) -> web.Response:
+        return web.json_response(gateway.feed_health.to_json(gateway.clock.now()))
+
+    app.router.add_post("/v1/signals", post_signals)
+    app.router.add_post("/v1/subscribers/risk", subscriber_risk)
+    app.router.add_get("/v1/signals/health", feed_health)

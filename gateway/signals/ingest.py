@@ -1,0 +1,123 @@
+"""One way in for every signal, whatever carried it: validate, index, commit, then answer.
+
+The MQTT feed and ``POST /v1/signals`` both hand decoded JSON to ``SignalIngest.submit``.
+The index takes each valid signal at once (the message path sees it within the same loop
+turn) and the signal with its number's new state is queued for the store; the caller's
+callback runs only after the commit, so an MQTT acknowledgement or an HTTP 200 means the
+signal survives a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from ..clock import Clock
+from .feed_health import FeedHealth
+from .model import Signal, SignalRejected, parse_signal
+from .risk_index import RiskIndex
+from .store import SignalRow, SignalStore, StateRow, signal_row, state_row
+
+log = structlog.get_logger("otpgate.signals")
+
+ACCEPTED, DUPLICATE, REJECTED, FAILED = "accepted", "duplicate", "rejected", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str  # accepted | duplicate | rejected | failed (the store did not commit)
+    reason: str | None = None
+    event_id: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        out = {"status": self.status}
+        if self.event_id is not None:
+            out["event_id"] = self.event_id
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+
+OnDone = Callable[[list[Outcome]], None]
+
+
+class SignalIngest:
+    def __init__(
+        self,
+        index: RiskIndex,
+        store: SignalStore,
+        health: FeedHealth,
+        clock: Clock,
+        *,
+        default_region: str | None,
+    ) -> None:
+        self.index = index
+        self.store = store
+        self.health = health
+        self.clock = clock
+        self.default_region = default_region
+
+    def submit(self, items: Sequence[object], feed: str, on_done: OnDone) -> None:
+        """Validate and index ``items`` (decoded JSON), then call ``on_done`` after the commit.
+
+        ``on_done`` gets one outcome per item, in order. Nothing raises for bad input.
+        """
+        now = self.clock.now()
+        counters = self.health.counters(feed)
+        counters.received += len(items)
+        outcomes: list[Outcome | None] = []
+        rows: list[SignalRow] = []
+        changed: dict[int, None] = {}
+        newest: Signal | None = None
+        for item in items:
+            try:
+                signal = parse_signal(item, default_region=self.default_region)
+            except SignalRejected as rejected:
+                outcomes.append(Outcome(REJECTED, rejected.reason))
+                continue
+            outcomes.append(None)
+            rows.append(signal_row(signal, now, signal.source or feed))
+            if self.index.apply(signal):
+                changed[int(signal.msisdn)] = None
+            if newest is None or signal.occurred_at > newest.occurred_at:
+                newest = signal
+        rejected = len(items) - len(rows)
+        if rejected:
+            counters.rejected += rejected
+            log.warning("signals_rejected", feed=feed, count=rejected)
+        if not rows:
+            on_done([o for o in outcomes if o is not None])
+            return
+        states: list[StateRow] = []
+        for key in changed:
+            blob = self.index.state_of(key)
+            if blob is not None:
+                states.append(state_row(key, blob))
+
+        def committed(fresh: list[bool] | None, error: Exception | None) -> None:
+            if fresh is None:
+                log.error("signal_store_failed", feed=feed, error=str(error), count=len(rows))
+                results = iter(Outcome(FAILED, "the signal store did not commit") for _ in rows)
+            else:
+                results = iter(
+                    Outcome(ACCEPTED if new else DUPLICATE, None, row[0])
+                    for new, row in zip(fresh, rows, strict=True)
+                )
+                accepted = sum(fresh)
+                counters.accepted += accepted
+                counters.duplicate += len(fresh) - accepted
+                if accepted and newest is not None:
+                    counters.last_at = now
+                    counters.last_lag_s = max(0.0, now - newest.occurred_at)
+            on_done([o if o is not None else next(results) for o in outcomes])
+
+        self.store.append(rows, states, committed)
+
+    async def ingest(self, items: Sequence[object], feed: str) -> list[Outcome]:
+        """``submit`` for a coroutine: the outcomes once committed."""
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        self.submit(items, feed, future.set_result)
+        return await future

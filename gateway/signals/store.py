@@ -1,0 +1,196 @@
+"""The signal store: every accepted signal appended, and each number's current state kept.
+
+Two tables in ``signals.sqlite`` (WAL, synchronous=FULL, one writer thread, group commit):
+
+- ``signals``: the log, one row per accepted signal, unique by ``event_id`` (the sender's,
+  or a hash of the signal's content when it gave none, so a broker's redelivery is a
+  duplicate too). Location updates are stored without their GTs. Purged by retention.
+- ``subscriber_state``: the risk index's packed state per number, written in the same
+  transaction as the signal that changed it. The index is rebuilt from this table, not by
+  replaying the log: the log is purged after 30 days while an IMSI seen a year ago must
+  still count as known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..store import SqliteWriter
+from .model import Signal, signal_to_record
+from .risk_index import oldest_place
+
+# (event_id, kind, msisdn key, occurred_at, received_at, source, record JSON)
+SignalRow = tuple[str, str, int, float, float, str, str]
+# (msisdn key, packed state, oldest place time or None)
+StateRow = tuple[int, bytes, float | None]
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS signals (
+            event_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            msisdn_key INTEGER NOT NULL,
+            occurred_at REAL NOT NULL,
+            received_at REAL NOT NULL,
+            source TEXT NOT NULL,
+            record TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS signals_by_time ON signals (kind, occurred_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS signals_by_number ON signals (msisdn_key)")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS subscriber_state (
+            msisdn_key INTEGER PRIMARY KEY,
+            state BLOB NOT NULL,
+            oldest_place REAL
+        )"""
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS state_by_place ON subscriber_state (oldest_place)"
+        " WHERE oldest_place IS NOT NULL"
+    )
+
+
+def event_id_of(signal: Signal, record: dict[str, Any]) -> str:
+    """The sender's id, or one derived from the content (a repeat is the same fact)."""
+    if signal.event_id is not None:
+        return signal.event_id
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def signal_row(signal: Signal, received_at: float, source: str) -> SignalRow:
+    record = signal_to_record(signal)
+    return (
+        event_id_of(signal, record),
+        signal.kind,
+        int(signal.msisdn),
+        signal.occurred_at,
+        received_at,
+        source,
+        json.dumps(record, separators=(",", ":")),
+    )
+
+
+def state_row(key: int, blob: bytes) -> StateRow:
+    return (key, blob, oldest_place(blob))
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    location_updates: int
+    other_signals: int
+    states_trimmed: int
+
+
+class SignalStore:
+    """Writes go through the writer thread; every callback runs on the event loop."""
+
+    def __init__(self, path: Path) -> None:
+        self.writer = SqliteWriter(path, synchronous="FULL", schema=create_tables)
+
+    def open(self, loop: Any) -> None:
+        self.writer.open(loop)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def append(
+        self,
+        rows: Sequence[SignalRow],
+        states: Sequence[StateRow],
+        on_commit: Callable[[list[bool] | None, Exception | None], None],
+    ) -> None:
+        """Append signals and upsert states in one transaction (grouped with others).
+
+        ``on_commit`` gets, per row, whether it was new (False: a known ``event_id``).
+        """
+        outcome: list[bool] = []
+
+        def write(conn: sqlite3.Connection) -> None:
+            insert = "INSERT OR IGNORE INTO signals VALUES (?, ?, ?, ?, ?, ?, ?)"
+            for row in rows:
+                outcome.append(conn.execute(insert, row).rowcount == 1)
+            if states:
+                conn.executemany(
+                    "INSERT INTO subscriber_state VALUES (?, ?, ?) ON CONFLICT (msisdn_key)"
+                    " DO UPDATE SET state = excluded.state, oldest_place = excluded.oldest_place",
+                    states,
+                )
+
+        def committed(error: Exception | None) -> None:
+            on_commit(None if error else outcome, error)
+
+        self.writer.write_fn(write, committed)
+
+    async def states(self) -> list[tuple[int, bytes]]:
+        """Every stored state (the rebuild)."""
+
+        def read(conn: sqlite3.Connection) -> list[tuple[int, bytes]]:
+            return conn.execute("SELECT msisdn_key, state FROM subscriber_state").fetchall()
+
+        return await self.writer.call(read)
+
+    async def keys_with_places_before(self, cutoff: float) -> list[int]:
+        def read(conn: sqlite3.Connection) -> list[int]:
+            rows = conn.execute(
+                "SELECT msisdn_key FROM subscriber_state WHERE oldest_place < ?", (cutoff,)
+            )
+            return [key for (key,) in rows]
+
+        return await self.writer.call(read)
+
+    async def purge(
+        self, *, location_before: float, others_before: float, states: Sequence[StateRow]
+    ) -> PurgeReport:
+        """Delete signals older than their retention and store the trimmed states, atomically."""
+
+        def run(conn: sqlite3.Connection) -> PurgeReport:
+            locations = conn.execute(
+                "DELETE FROM signals WHERE kind = 'location_update' AND occurred_at < ?",
+                (location_before,),
+            ).rowcount
+            others = conn.execute(
+                "DELETE FROM signals WHERE kind != 'location_update' AND occurred_at < ?",
+                (others_before,),
+            ).rowcount
+            conn.executemany(
+                "UPDATE subscriber_state SET state = ?, oldest_place = ? WHERE msisdn_key = ?",
+                [(blob, oldest, key) for key, blob, oldest in states],
+            )
+            return PurgeReport(locations, others, len(states))
+
+        return await self.writer.call(run)
+
+    async def erase(self, key: int) -> tuple[int, int]:
+        """Remove every signal and the state of one number; (signals, states) removed."""
+
+        def run(conn: sqlite3.Connection) -> tuple[int, int]:
+            signals = conn.execute("DELETE FROM signals WHERE msisdn_key = ?", (key,)).rowcount
+            states = conn.execute(
+                "DELETE FROM subscriber_state WHERE msisdn_key = ?", (key,)
+            ).rowcount
+            return signals, states
+
+        return await self.writer.call(run)
+
+    async def sources_of(self, key: int) -> Iterator[tuple[str, str, float]]:
+        """(kind, source, occurred_at) of the number's retained signals, newest first."""
+
+        def read(conn: sqlite3.Connection) -> list[tuple[str, str, float]]:
+            return conn.execute(
+                "SELECT kind, source, occurred_at FROM signals WHERE msisdn_key = ?"
+                " ORDER BY occurred_at DESC LIMIT 50",
+                (key,),
+            ).fetchall()
+
+        return iter(await self.writer.call(read))
