@@ -254,7 +254,9 @@ def _host_port(section: _Section, key: str, text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-_SECTIONS = frozenset({"node", "smpp", "api", "simulator", "logging", "retention", "policy"})
+_SECTIONS = frozenset(
+    {"node", "smpp", "api", "simulator", "logging", "retention", "policy", "signals"}
+)
 
 
 def load_config(path: str | Path) -> Config:

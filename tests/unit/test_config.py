@@ -16,11 +16,36 @@ HASH = "scrypt$16384$8$1$c2FsdA==$aGFzaA=="
 def test_documented_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTPGATE_UPSTREAM_PASSWORD", "secret")
     monkeypatch.setenv("OTPGATE_OPERATOR_KEY", "key")
+    monkeypatch.setenv("OTPGATE_MQTT_PASSWORD", "mqtt-secret")
     config = load_config(EXAMPLE)
     assert config.smpp.routes[0].hosts == (("smsc1.operator.example", 2775),)
     assert config.smpp.routes[0].password == "secret"
     assert config.api.operator_key == "key"
     assert config.smpp.accounts[0].allowed_ips == ("10.20.0.0/24",)
+    assert config.signals.mqtt is not None and config.signals.mqtt.password == "mqtt-secret"
+    assert config.signals.default_region == "GB"
+    assert config.retention.location_h == 48
+
+
+@pytest.mark.parametrize(
+    ("signals", "message"),
+    [
+        ({"default_region": "XX"}, "signals.default_region: unknown region"),
+        ({"risk": {"watch_networks": ["23415"]}}, "signals.risk.watch_networks"),
+        ({"risk": {"min_travel_s": -1}}, "signals.risk.min_travel_s"),
+        ({"mqtt": {"host": "broker", "password": "in-the-file"}}, "signals.mqtt.password: secrets"),
+        (
+            {"mqtt": {"host": "broker", "cert_file": "c.pem"}},
+            "signals.mqtt.cert_file: needs key_file",
+        ),
+        ({"mqtt": {"hostname": "broker"}}, "signals.mqtt.hostname: unknown key"),
+        ({"max_silence_s": 0}, "signals.max_silence_s: must be greater than 0"),
+    ],
+)
+def test_signal_settings_errors_name_the_key(signals: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({**_minimal(), "signals": signals}, source="gw.toml")
+    assert str(caught.value).startswith("gw.toml: ") and message in str(caught.value)
 
 
 def _minimal(**smpp: object) -> dict:
