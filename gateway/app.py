@@ -20,6 +20,10 @@ from .accounts import AccountBook, Lockout
 from .api.operator import build_operator_app
 from .clock import Clock, SystemClock
 from .config import Config
+from .holds import store as hold_store
+from .holds.book import HoldBook, HoldLimits
+from .holds.sealing import Sealer, new_key, parse_key
+from .holds.store import HoldStore
 from .signals.feed_health import FeedHealth
 from .signals.ingest import SignalIngest
 from .signals.mqtt_feed import MqttFeed
@@ -42,6 +46,7 @@ log = structlog.get_logger("otpgate")
 def durable_schema(db: sqlite_utils.Database) -> None:
     """Tables of the durable database (synchronous=FULL): what must survive a power cut."""
     receipt_relay.create_tables(db)
+    hold_store.create_tables(db)
 
 
 class Gateway:
@@ -105,11 +110,28 @@ class Gateway:
         self.policies = PolicyHolder(self._load_policy())
         await self._start_signals(data_dir)
         self.decider = Decider(self.policies, self.risk_index) if config.policy_enabled else None
+        self.holds = HoldBook(
+            HoldStore(self.durable),
+            Sealer([parse_key(k) for k in self._hold_keys(data_dir)]),
+            self.router,
+            self.id_map,
+            self.relay,
+            self.clock,
+            HoldLimits(
+                config.holds.max_per_account,
+                config.holds.max_total,
+                config.holds.over_limit,
+                config.holds.retry_max_s,
+            ),
+        )
         self.pipeline = Pipeline(
-            self.router, self.id_map, ids, self.clock, self.relay, self.decider
+            self.router, self.id_map, ids, self.clock, self.relay, self.decider, self.holds
         )
         self.binds.pipeline = self.pipeline
         self.router.start()
+        recovered = await self.holds.recover()
+        if recovered:
+            log.info("holds_recovered", open=recovered)
 
         session_config = SessionConfig(
             window=50,
@@ -190,6 +212,17 @@ class Gateway:
             purge_forever(self.risk_index, self.signal_store, self.config.retention, self.clock)
         )
 
+    def _hold_keys(self, data_dir: Path) -> tuple[str, ...]:
+        """The configured key ring, or a key kept in the data directory (a trial set-up)."""
+        if self.config.holds.keys:
+            return self.config.holds.keys
+        path = data_dir / "hold.key"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(new_key())
+            log.warning("hold_key_generated", path=str(path), advice="set holds.key_env")
+        return (path.read_text().strip(),)
+
     def _load_policy(self) -> Policy:
         path = self.config.policy_file
         return load_policy(path) if path is not None else load_default_policy()
@@ -242,6 +275,7 @@ class Gateway:
             await self._api_runner.cleanup()
         for simulator in self.simulators.values():
             await simulator.stop()  # type: ignore[attr-defined]
+        await self.holds.stop()
         if self.mqtt_feed is not None:
             await self.mqtt_feed.stop()
         self._purge_task.cancel()

@@ -14,6 +14,7 @@ from typing import Any
 
 import phonenumbers
 
+from .holds.sealing import parse_key
 from .signals.risk_index import RiskConfig
 
 
@@ -128,6 +129,17 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldsConfig:
+    # AES-256 keys as base64; the first seals, all open (rotation). None: a key file is
+    # created in data_dir on first start (fine for a trial, not for production).
+    keys: tuple[str, ...] | None = None
+    max_per_account: int = 10_000
+    max_total: int = 100_000
+    over_limit: str = "deliver"
+    retry_max_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str = "<embedded defaults>"
     node_id: str = "node-1"
@@ -139,6 +151,7 @@ class Config:
     log_format: str = "json"
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     signals: SignalsConfig = field(default_factory=SignalsConfig)
+    holds: HoldsConfig = field(default_factory=HoldsConfig)
     policy_file: Path | None = None  # None: the shipped policies/default.toml
     policy_enabled: bool = True  # False: pure pass-through, no message is classified
 
@@ -313,6 +326,7 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     )
     section.done()
     signals = _parse_signals(root.table("signals"), node_id)
+    holds = _parse_holds(root.table("holds"))
 
     policy = root.table("policy")
     policy_file = policy.get("file", str)
@@ -330,9 +344,34 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         log_format=log_format,
         retention=retention,
         signals=signals,
+        holds=holds,
         policy_file=Path(policy_file) if policy_file else None,
         policy_enabled=policy_enabled,
     )
+
+
+def _parse_holds(section: _Section) -> HoldsConfig:
+    key = section.secret("key")
+    previous = section.secret("previous_keys")
+    keys = None
+    if key is not None:
+        keys = (key, *(k.strip() for k in (previous or "").split(",") if k.strip()))
+        for name, text in zip(("key", *["previous_keys"] * (len(keys) - 1)), keys, strict=True):
+            try:
+                parse_key(text)
+            except ValueError as error:
+                raise ConfigError(f"{section._where(name)}: {error}") from None
+    elif previous is not None:
+        raise ConfigError(f"{section._where('previous_keys_env')}: needs key_env or key_file")
+    holds = HoldsConfig(
+        keys=keys,
+        max_per_account=section.positive("max_per_account", int, 10_000),
+        max_total=section.positive("max_total", int, 100_000),
+        over_limit=section.choice("over_limit", ("deliver", "reject"), "deliver"),
+        retry_max_s=section.positive("retry_max_s", float, 30.0),
+    )
+    section.done()
+    return holds
 
 
 def _parse_signals(section: _Section, node_id: str) -> SignalsConfig:

@@ -9,6 +9,7 @@ from aiohttp import web
 from policies.policy_file import PolicyError
 
 from .errors import bearer_auth, error_response, json_errors
+from .holds import add_hold_routes
 from .signals import add_signal_routes
 
 if TYPE_CHECKING:
@@ -72,4 +73,5 @@ def build_operator_app(gateway: Gateway) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/status", status)
     add_signal_routes(app, gateway)
+    add_hold_routes(app, gateway, lambda request: None, "/v1")
     return app

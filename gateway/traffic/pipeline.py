@@ -27,6 +27,8 @@ from .router import Router
 from .upstream import UpstreamPool
 
 if TYPE_CHECKING:
+    from ..holds.book import HoldBook
+    from ..holds.store import HoldRecord
     from .esme_binds import EsmeBind
     from .receipt_relay import ReceiptRelay
 
@@ -47,8 +49,10 @@ class Pipeline:
         clock: Clock,
         relay: ReceiptRelay,
         decider: Decider | None,
+        holds: HoldBook | None = None,
     ) -> None:
         self.decider = decider
+        self.holds = holds
         self.router = router
         self.id_map = id_map
         self.ids = ids
@@ -80,12 +84,23 @@ class Pipeline:
             if type(action) is Reject:
                 bind.connection.send_response(pdu, action.command_status)
                 return
+            if type(action) is Hold and self.holds is not None:
+                if self.holds.has_room(account.system_id):
+                    gateway_id = self.ids.next()
+                    destination = decision.message.destination_addr
+                    self.holds.hold(bind, pdu, verdict, action, gateway_id, destination)
+                    return
+                # A flood must not fill the disk: over the cap the configured fallback applies.
+                log.warning("hold_limit_reached", account=account.system_id, rule=verdict.rule)
+                if self.holds.limits.over_limit == "reject":
+                    bind.connection.send_response(pdu, CommandStatus.ESME_RX_R_APPN)
+                    return
         self._forward(bind, pdu)
 
     def _log_decision(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
         """Every non-default decision is logged with its rule and reasons (never the text)."""
         verdict = decision.verdict
-        event = "would_hold" if isinstance(verdict.action, Hold) else "decision"
+        event = "hold" if isinstance(verdict.action, Hold) else "decision"
         log.info(
             event,
             account=bind.account.system_id,
@@ -136,14 +151,38 @@ class Pipeline:
     # -- query_sm and cancel_sm ------------------------------------------------------------
 
     def on_query(self, bind: EsmeBind, pdu: Pdu) -> None:
+        held = self._open_hold(bind, pdu)
+        if held is not None:  # not at the SMSC yet: en route, as far as the ESME knows
+            fields = {"message_id": held.id, "final_date": "", "message_state": 1, "error_code": 0}
+            bind.connection.send_response(pdu, _OK, fields)
+            return
         asyncio.get_running_loop().create_task(
             self._ask_upstream(bind, pdu, CommandStatus.ESME_RQUERYFAIL)
         )
 
     def on_cancel(self, bind: EsmeBind, pdu: Pdu) -> None:
+        held = self._open_hold(bind, pdu)
+        if held is not None:
+            asyncio.get_running_loop().create_task(self._cancel_hold(bind, pdu, held.id))
+            return
         asyncio.get_running_loop().create_task(
             self._ask_upstream(bind, pdu, CommandStatus.ESME_RCANCELFAIL)
         )
+
+    def _open_hold(self, bind: EsmeBind, pdu: Pdu) -> HoldRecord | None:
+        if self.holds is None:
+            return None
+        return self.holds.find_open(str(pdu.params.get("message_id", "")), bind.account.system_id)
+
+    async def _cancel_hold(self, bind: EsmeBind, pdu: Pdu, hold_id: str) -> None:
+        actor = f"esme:{bind.account.system_id}"
+        try:
+            await self.holds.cancel(hold_id, actor, "cancel_sm")  # type: ignore[union-attr]
+        except Exception as error:  # released meanwhile, or the store failed
+            log.info("hold_cancel_refused", hold=hold_id, error=str(error))
+            bind.connection.send_response(pdu, CommandStatus.ESME_RCANCELFAIL)
+            return
+        bind.connection.send_response(pdu, _OK)
 
     async def _ask_upstream(self, bind: EsmeBind, pdu: Pdu, failure: int) -> None:
         """Translate the gateway id to the upstream's, ask, and translate the answer back."""

@@ -232,6 +232,12 @@ class ReceiptRelay:
 
     # -- to an ESME that just bound --------------------------------------------------------
 
+    def flush_pending(self, account: str) -> None:
+        """Send what waits on disk for ``account`` now, if a receiver is bound."""
+        receivers = self.binds.receivers_of(account)
+        if receivers:
+            self.deliver_pending(receivers[0])
+
     def deliver_pending(self, bind: EsmeBind) -> None:
         asyncio.get_running_loop().create_task(self._deliver_pending(bind))
 

@@ -81,6 +81,7 @@ async def test_reject_rule_answers_0x66_through_smpplib(tmp_path):
 
 
 async def test_default_policy_hold_is_logged_without_the_code(tmp_path):
+    """The hold itself is tested in test_holds; here: the decision's log line."""
     async with (
         running_simulator(keep_records=True) as simulator,
         running_gateway(gateway_config(tmp_path, (route("r1", simulator.port),))) as gateway,
@@ -89,8 +90,8 @@ async def test_default_policy_hold_is_logged_without_the_code(tmp_path):
         esme = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD)
         with capture_logs() as logs:
             response = await esme.submit(destination=SWAPPED, text=OTP)
-        assert response.command_status == CommandStatus.ESME_ROK  # holds arrive with issue 5
-        held = [entry for entry in logs if entry["event"] == "would_hold"]
+        assert response.command_status == CommandStatus.ESME_ROK
+        held = [entry for entry in logs if entry["event"] == "hold"]
         assert len(held) == 1
         assert held[0]["rule"] == "hold-after-sim-swap" and held[0]["notify"] == ["otp.held"]
         assert "482913" not in repr(logs)

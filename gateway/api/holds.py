@@ -1,0 +1,152 @@
+"""Holds over HTTP: list, show, release, cancel. Never the text or the code.
+
+The same handlers serve the operator (every hold) and, scoped, a tenant (its own holds
+only; another tenant's hold is 404, not 403: leak nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ..holds.book import HoldConflict, HoldNotFound
+from ..holds.store import STATES, HoldQuery, HoldRecord
+from .errors import error_response
+
+if TYPE_CHECKING:
+    from ..app import Gateway
+
+# Who is asking: the tenant name, or None for the operator.
+Scope = Callable[[web.Request], str | None]
+_MAX_PAGE = 500
+
+
+def rfc3339(at: float | None) -> str | None:
+    if at is None:
+        return None
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def hold_json(record: HoldRecord, base: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": record.id,
+        "state": record.state,
+        "account": record.account,
+        "tenant": record.tenant,
+        "source_addr": record.source_addr,
+        "destination": record.destination,
+        "rule": record.rule,
+        "reasons": list(record.reasons),
+        "created_at": rfc3339(record.created_at),
+        "expires_at": rfc3339(record.expires_at),
+        "on_expiry": record.expiry_action,
+        "updated_at": rfc3339(record.updated_at),
+        "user_message_reference": record.user_message_reference,
+        "links": {
+            "self": f"{base}/{record.id}",
+            "release": f"{base}/{record.id}/release",
+            "cancel": f"{base}/{record.id}/cancel",
+        },
+    }
+    if record.history:
+        out["history"] = [
+            {"at": rfc3339(at), "state": state, "actor": actor, "why": why}
+            for at, state, actor, why in record.history
+        ]
+    return out
+
+
+def _time(value: str, name: str) -> float:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise web.HTTPUnprocessableEntity(reason=f"{name}: not an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise web.HTTPUnprocessableEntity(reason=f"{name}: needs a zone (Z or ±hh:mm)")
+    return moment.timestamp()
+
+
+def add_hold_routes(app: web.Application, gateway: Gateway, scope: Scope, prefix: str) -> None:
+    base = f"{prefix}/holds"
+
+    async def visible(request: web.Request) -> HoldRecord:
+        """The hold named in the path, if the caller may see it; 404 otherwise."""
+        hold_id = request.match_info["hold_id"]
+        record = await gateway.holds.store.get(hold_id, with_history=True)
+        tenant = scope(request)
+        if record is None or (tenant is not None and record.tenant != tenant):
+            raise web.HTTPNotFound(reason=f"no hold {hold_id[:40]!r}")
+        return record
+
+    async def list_holds(request: web.Request) -> web.Response:
+        q = request.query
+        state = q.get("state")
+        if state is not None and state not in STATES:
+            return error_response(422, f"state: expected one of {', '.join(STATES)}")
+        try:
+            limit = min(_MAX_PAGE, max(1, int(q.get("limit", "100"))))
+        except ValueError:
+            return error_response(422, "limit: expected an integer")
+        tenant = scope(request)
+        query = HoldQuery(
+            state=state,
+            account=q.get("account"),
+            tenant=tenant if tenant is not None else q.get("tenant"),
+            destination=q.get("destination"),
+            since=_time(q["since"], "since") if "since" in q else None,
+            until=_time(q["until"], "until") if "until" in q else None,
+            after_id=q.get("after"),
+            limit=limit + 1,
+        )
+        records = await gateway.holds.store.find(query)
+        page = records[:limit]
+        body: dict[str, Any] = {"holds": [hold_json(r, base) for r in page]}
+        if len(records) > limit:
+            body["next"] = page[-1].id
+        return web.json_response(body)
+
+    async def show(request: web.Request) -> web.Response:
+        return web.json_response(hold_json(await visible(request), base))
+
+    def transition(name: str) -> Callable[[web.Request], Any]:
+        async def handler(request: web.Request) -> web.Response:
+            record = await visible(request)
+            why = await _why(request)
+            tenant = scope(request)
+            actor = f"tenant:{tenant}" if tenant else "operator"
+            act = gateway.holds.release if name == "release" else gateway.holds.cancel
+            try:
+                done = await act(record.id, actor, why or f"{name} requested")
+            except HoldNotFound:
+                raise web.HTTPNotFound(reason="no such hold") from None
+            except HoldConflict as conflict:
+                body = {
+                    "status": 409,
+                    "code": "CONFLICT",
+                    "message": f"hold is {conflict.record.state}",
+                    "state": conflict.record.state,
+                }
+                return web.json_response(body, status=409)
+            return web.json_response(hold_json(done, base))
+
+        return handler
+
+    app.router.add_get(base, list_holds)
+    app.router.add_get(base + "/{hold_id}", show)
+    app.router.add_post(base + "/{hold_id}/release", transition("release"))
+    app.router.add_post(base + "/{hold_id}/cancel", transition("cancel"))
+
+
+async def _why(request: web.Request) -> str | None:
+    if not request.can_read_body:
+        return None
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise web.HTTPUnprocessableEntity(reason="body: not JSON") from None
+    reason = body.get("reason") if isinstance(body, dict) else None
+    return reason[:200] if isinstance(reason, str) else None

@@ -1,0 +1,426 @@
+"""The hold book: every open hold in memory, its transitions, its release, expiry and receipts.
+
+State lives here and on disk, nowhere else. Every transition is claimed in memory first (the
+event loop makes the claim atomic: of a release and a cancel racing, exactly one finds the
+hold ``held``), then committed, and only then acted on: the ESME's ESME_ROK waits for the
+hold's commit, the upstream submit waits for the ``releasing`` commit, and a final state is
+committed together with the receipt that reports it.
+
+After a crash, a hold left ``releasing`` is sent again: its upstream outcome is unknown, and
+an OTP sent twice is better than an OTP lost (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from smpp_adapters.constants import CommandStatus, Tag
+from smpp_adapters.pdu import Pdu, decode, encode
+from smpp_adapters.receipts import build_receipt_pdu
+from smpp_adapters.smpp_time import SmppTimeError, parse_smpp_time, relative_time
+
+from ..clock import Clock
+from ..traffic.id_map import IdMap, MappedMessage
+from .sealing import Sealer
+from .store import (
+    CANCELLED,
+    EXPIRED,
+    FAILED,
+    HELD,
+    RELEASED,
+    RELEASING,
+    HoldRecord,
+    HoldStore,
+)
+
+if TYPE_CHECKING:
+    from policies.decisions import Hold, Verdict
+
+    from ..traffic.esme_binds import EsmeBind
+    from ..traffic.receipt_relay import ReceiptRelay
+    from ..traffic.router import Router
+
+log = structlog.get_logger("otpgate.holds")
+
+# Upstream answers worth another try; any other error ends the hold ``failed``.
+_TEMPORARY = frozenset(
+    {
+        CommandStatus.ESME_RTHROTTLED,
+        CommandStatus.ESME_RMSGQFUL,
+        CommandStatus.ESME_RX_T_APPN,
+        CommandStatus.ESME_RSYSERR,
+    }
+)
+_STAT = {CANCELLED: "REJECTD", EXPIRED: "EXPIRED", FAILED: "UNDELIV"}
+# What the webhook and audit stream call each transition.
+EVENTS = {
+    HELD: "otp.held",
+    RELEASED: "otp.released",
+    CANCELLED: "otp.cancelled",
+    EXPIRED: "otp.expired",
+    FAILED: "otp.failed",
+}
+
+
+class HoldNotFound(LookupError):
+    pass
+
+
+class HoldConflict(Exception):
+    """The hold is not in a state that allows the request; ``record`` says which it is in."""
+
+    def __init__(self, record: HoldRecord) -> None:
+        super().__init__(f"hold {record.id} is {record.state}")
+        self.record = record
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLimits:
+    max_per_account: int = 10_000
+    max_total: int = 100_000
+    over_limit: str = "deliver"  # what a hold decision becomes over a cap: deliver | reject
+    retry_max_s: float = 30.0
+
+
+# (event type, record, details) -> None; the webhook outbox subscribes here.
+Listener = Callable[[str, HoldRecord, dict[str, Any]], None]
+
+
+class HoldBook:
+    def __init__(
+        self,
+        store: HoldStore,
+        sealer: Sealer,
+        router: Router,
+        id_map: IdMap,
+        relay: ReceiptRelay,
+        clock: Clock,
+        limits: HoldLimits,
+    ) -> None:
+        self.store = store
+        self.sealer = sealer
+        self.router = router
+        self.id_map = id_map
+        self.relay = relay
+        self.clock = clock
+        self.limits = limits
+        self.open: dict[str, HoldRecord] = {}
+        self.per_account: Counter[str] = Counter()
+        self.listeners: list[Listener] = []
+        self._expiries: list[tuple[float, str]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- start and stop ----------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Load open holds; resend the ``releasing`` ones; expiries that passed apply at once."""
+        records = await self.store.open_holds()
+        for record in records:
+            self._open(record)
+            if record.state == RELEASING:
+                log.warning("hold_release_resumed", hold=record.id)
+                self._spawn(self._send(record))
+            else:
+                self._schedule(record)
+        return len(records)
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- intake ------------------------------------------------------------------------------
+
+    def has_room(self, account: str) -> bool:
+        limits = self.limits
+        return (
+            len(self.open) < limits.max_total and self.per_account[account] < limits.max_per_account
+        )
+
+    def hold(
+        self,
+        bind: EsmeBind,
+        pdu: Pdu,
+        verdict: Verdict,
+        action: Hold,
+        gateway_id: str,
+        destination: str,
+    ) -> None:
+        """Keep the message; the ESME gets ESME_ROK with ``gateway_id`` once it is committed."""
+        now = self.clock.now()
+        params = pdu.params
+        try:
+            validity = parse_smpp_time(str(params.get("validity_period", "")), now)
+        except SmppTimeError:
+            bind.connection.send_response(pdu, CommandStatus.ESME_RINVEXPIRY)
+            return
+        expires_at, expiry_action = now + action.ttl_s, action.on_expiry
+        if validity is not None and validity.at <= expires_at:
+            # The SMSC would refuse it after this anyway: it expires then, whatever the rule.
+            expires_at, expiry_action = validity.at, "drop"
+        reference = pdu.tlv_int(Tag.USER_MESSAGE_REFERENCE)
+        record = HoldRecord(
+            id=gateway_id,
+            account=bind.account.system_id,
+            tenant=bind.account.tenant,
+            source_addr=str(params.get("source_addr", "")),
+            destination=destination,
+            rule=verdict.rule or "",
+            reasons=tuple(r.to_json() for r in verdict.reasons),
+            created_at=now,
+            expires_at=expires_at,
+            expiry_action=expiry_action,
+            validity_at=validity.at if validity else None,
+            validity_relative=validity is not None and validity.relative_s is not None,
+            registered_delivery=int(params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
+            user_message_reference=reference,
+            parts=1,
+            updated_at=now,
+        )
+        sealed = self.sealer.seal(pdu.raw or encode(pdu), gateway_id.encode())
+        self._open(record)
+
+        def committed(error: Exception | None) -> None:
+            if error is not None:
+                self._close(record)
+                log.error("hold_not_committed", account=record.account, error=str(error))
+                bind.connection.send_response(pdu, CommandStatus.ESME_RSYSERR)
+                return
+            bind.connection.send_response(pdu, CommandStatus.ESME_ROK, {"message_id": gateway_id})
+            self._schedule(record)
+            self._notify(HELD, record)
+
+        self.store.insert(record, sealed, "policy", f"rule {record.rule}", committed)
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def find_open(self, hold_id: str, account: str | None = None) -> HoldRecord | None:
+        record = self.open.get(hold_id)
+        if record is None or (account is not None and record.account != account):
+            return None
+        return record
+
+    async def release(self, hold_id: str, actor: str, why: str) -> HoldRecord:
+        record = await self._claim(hold_id, RELEASING)
+        await self._commit(record, actor, why, revert_to=HELD)
+        self._spawn(self._send(record))
+        return record
+
+    async def cancel(self, hold_id: str, actor: str, why: str) -> HoldRecord:
+        record = await self._claim(hold_id, CANCELLED)
+        await self._finish(record, actor, why)
+        return record
+
+    async def _claim(self, hold_id: str, state: str) -> HoldRecord:
+        record = self.open.get(hold_id)
+        if record is None:
+            stored = await self.store.get(hold_id)
+            if stored is None:
+                raise HoldNotFound(hold_id)
+            raise HoldConflict(stored)
+        if record.state != HELD:
+            raise HoldConflict(record)
+        record.state, record.updated_at = state, self.clock.now()
+        return record
+
+    # -- release upstream ------------------------------------------------------------------------
+
+    async def _send(self, record: HoldRecord, reason: str | None = None) -> None:
+        """Submit upstream until accepted, refused for good, or out of time.
+
+        ``reason`` "expired" marks a release made by expiry (the webhook says so).
+        """
+        delay = 1.0
+        while record.state == RELEASING:
+            now = self.clock.now()
+            if record.validity_at is not None and now >= record.validity_at:
+                await self._finish_as(record, FAILED, "release", "validity period ended")
+                return
+            blob = await self.store.sealed(record.id)
+            if blob is None:
+                await self._finish_as(record, FAILED, "release", "stored message missing")
+                return
+            pdu = self._rebase(decode(self.sealer.open(blob, record.id.encode())), record, now)
+            answer = self._submit(pdu, record.account)
+            if answer is not None:
+                route, response = await answer
+                if response is not None and response.command_status == CommandStatus.ESME_ROK:
+                    upstream_id = str(response.params.get("message_id", ""))
+                    await self._released(record, route, upstream_id, reason)
+                    return
+                if response is not None and response.command_status not in _TEMPORARY:
+                    status = response.command_status
+                    await self._finish_as(
+                        record, FAILED, "upstream", f"upstream answered 0x{status:08X}", err=status
+                    )
+                    return
+            if self.clock.now() + delay >= record.expires_at:
+                await self._finish_as(
+                    record, FAILED, "release", "upstream unavailable until expiry"
+                )
+                return
+            await asyncio.sleep(delay)
+            delay = min(self.limits.retry_max_s, delay * 2)
+
+    def _submit(self, pdu: Pdu, account: str) -> asyncio.Future[tuple[str, Pdu | None]] | None:
+        answer: asyncio.Future[tuple[str, Pdu | None]] = asyncio.get_running_loop().create_future()
+        for pool in self.router.pools_for(account):
+
+            def answered(response: Pdu | None, route: str = pool.name) -> None:
+                if not answer.done():
+                    answer.set_result((route, response))
+
+            if pool.submit(pdu, answered):
+                return answer
+        return None
+
+    @staticmethod
+    def _rebase(pdu: Pdu, record: HoldRecord, now: float) -> Pdu:
+        """A relative validity counts from the release now: what is left of it."""
+        if record.validity_relative and record.validity_at is not None:
+            return pdu.evolve(validity_period=relative_time(record.validity_at - now))
+        return pdu
+
+    async def _released(
+        self, record: HoldRecord, route: str, upstream_id: str, reason: str | None
+    ) -> None:
+        now = self.clock.now()
+        mapped = MappedMessage(
+            route, upstream_id, record.id, record.account, record.registered_delivery, now
+        )
+        self.id_map.record(mapped)
+        if self.relay.early:
+            self.relay.mapping_recorded(mapped)
+        record.upstream_route, record.upstream_id = route, upstream_id
+        record.state, record.updated_at = RELEASED, self.clock.now()
+        details = {"reason": reason} if reason else {}
+        await self._finish(record, "upstream", "accepted by the SMSC", **details)
+
+    # -- expiry ------------------------------------------------------------------------------
+
+    def _schedule(self, record: HoldRecord) -> None:
+        heapq.heappush(self._expiries, (record.expires_at, record.id))
+        if self._expiries[0][1] == record.id:
+            self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._expiries:
+            delay = max(0.0, self._expiries[0][0] - self.clock.now())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        now = self.clock.now()
+        while self._expiries and self._expiries[0][0] <= now:
+            _, hold_id = heapq.heappop(self._expiries)
+            record = self.open.get(hold_id)
+            if record is not None and record.state == HELD:
+                self._spawn(self._expire(record))
+        self._arm()
+
+    async def _expire(self, record: HoldRecord) -> None:
+        if record.expiry_action == "deliver":
+            record.state, record.updated_at = RELEASING, self.clock.now()
+            await self._commit(record, "expiry", "expired: the rule delivers on expiry")
+            await self._send(record, reason="expired")
+        else:
+            await self._finish_as(record, EXPIRED, "expiry", "expired: the rule drops on expiry")
+
+    # -- final states --------------------------------------------------------------------------
+
+    async def _finish_as(
+        self, record: HoldRecord, state: str, actor: str, why: str, *, err: int = 0
+    ) -> None:
+        record.state, record.updated_at = state, self.clock.now()
+        await self._finish(record, actor, why, err=err)
+
+    async def _finish(
+        self, record: HoldRecord, actor: str, why: str, *, err: int = 0, **details: Any
+    ) -> None:
+        """Commit a final state with its receipt, forget the hold, tell the listeners."""
+        receipt = None
+        stat = _STAT.get(record.state)
+        if stat is not None and record.registered_delivery in (1, 2):  # failures: both want them
+            receipt = (record.account, encode(self._receipt(record, stat, err)))
+        await self._commit(record, actor, why, receipt=receipt)
+        self._close(record)
+        if receipt is not None:
+            self.relay.flush_pending(record.account)
+        self._notify(record.state, record, why=why, actor=actor, **details)
+
+    def _receipt(self, record: HoldRecord, stat: str, err: int) -> Pdu:
+        handset = record.destination.lstrip("+")
+        sender = record.source_addr
+        return build_receipt_pdu(
+            message_id=record.id,
+            source_addr=handset,
+            destination_addr=sender,
+            stat=stat,
+            submit_date=datetime.fromtimestamp(record.created_at, UTC),
+            done_date=datetime.fromtimestamp(record.updated_at, UTC),
+            err=err & 0xFFF,
+            source_addr_ton=1,
+            source_addr_npi=1,
+            dest_addr_ton=1 if sender.isdigit() else 5,
+            dest_addr_npi=1 if sender.isdigit() else 0,
+        )
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    async def _commit(
+        self,
+        record: HoldRecord,
+        actor: str,
+        why: str,
+        *,
+        receipt: tuple[str, bytes] | None = None,
+        revert_to: str | None = None,
+    ) -> None:
+        done: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
+        self.store.transition(record, actor, why, done.set_result, receipt=receipt)
+        error = await done
+        if error is not None:
+            if revert_to is not None:
+                record.state = revert_to
+            log.error("hold_transition_not_committed", hold=record.id, error=str(error))
+            raise error
+        log.info(
+            "hold_" + record.state, hold=record.id, account=record.account, actor=actor, why=why
+        )
+
+    def _open(self, record: HoldRecord) -> None:
+        self.open[record.id] = record
+        self.per_account[record.account] += 1
+
+    def _close(self, record: HoldRecord) -> None:
+        if self.open.pop(record.id, None) is not None:
+            self.per_account[record.account] -= 1
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _notify(self, state: str, record: HoldRecord, **details: Any) -> None:
+        event = EVENTS.get(state)
+        if event is None:
+            return
+        for listener in self.listeners:
+            try:
+                listener(event, record, details)
+            except Exception:  # a listener's bug must not undo a committed transition
+                log.exception("hold_listener_failed", event=event)
