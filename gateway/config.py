@@ -268,7 +268,7 @@ def _host_port(section: _Section, key: str, text: str) -> tuple[str, int]:
 
 
 _SECTIONS = frozenset(
-    {"node", "smpp", "api", "simulator", "logging", "retention", "policy", "signals"}
+    {"node", "smpp", "api", "simulator", "logging", "retention", "policy", "signals", "holds"}
 )
 
 

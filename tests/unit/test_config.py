@@ -17,6 +17,7 @@ def test_documented_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTPGATE_UPSTREAM_PASSWORD", "secret")
     monkeypatch.setenv("OTPGATE_OPERATOR_KEY", "key")
     monkeypatch.setenv("OTPGATE_MQTT_PASSWORD", "mqtt-secret")
+    monkeypatch.setenv("OTPGATE_HOLD_KEY", "A" * 43 + "=")
     config = load_config(EXAMPLE)
     assert config.smpp.routes[0].hosts == (("smsc1.operator.example", 2775),)
     assert config.smpp.routes[0].password == "secret"
@@ -25,6 +26,7 @@ def test_documented_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.signals.mqtt is not None and config.signals.mqtt.password == "mqtt-secret"
     assert config.signals.default_region == "GB"
     assert config.retention.location_h == 48
+    assert config.holds.keys == ("A" * 43 + "=",) and config.holds.over_limit == "deliver"
 
 
 @pytest.mark.parametrize(
