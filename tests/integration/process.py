@@ -83,7 +83,7 @@ key_env = "OTPGATE_TEST_HOLD_KEY"
             if self.process.poll() is not None:
                 raise RuntimeError(f"gateway exited: {self.log_path.read_text()[-2000:]}")
             try:
-                status, body = await self.api("GET", "/readyz")
+                status, _ = await self.api("GET", "/readyz")
                 if status == 200:
                     return
             except aiohttp.ClientError:
