@@ -31,11 +31,12 @@ from .signals.retention import purge_forever
 from .signals.risk_index import RiskIndex
 from .signals.store import SignalStore
 from .store import SqliteWriter
-from .traffic import receipt_relay
+from .traffic import parking, receipt_relay
 from .traffic.decider import Decider, PolicyHolder
 from .traffic.esme_binds import EsmeBinds
 from .traffic.id_map import IdMap
 from .traffic.message_ids import MessageIdGenerator, node_number
+from .traffic.parking import Parking
 from .traffic.pipeline import Pipeline
 from .traffic.receipt_relay import ReceiptRelay
 from .traffic.router import Router
@@ -47,6 +48,7 @@ def durable_schema(db: sqlite_utils.Database) -> None:
     """Tables of the durable database (synchronous=FULL): what must survive a power cut."""
     receipt_relay.create_tables(db)
     hold_store.create_tables(db)
+    parking.create_tables(db)
 
 
 class Gateway:
@@ -127,11 +129,24 @@ class Gateway:
         self.pipeline = Pipeline(
             self.router, self.id_map, ids, self.clock, self.relay, self.decider, self.holds
         )
+        self.pipeline.accounts = self.binds.accounts.accounts
+        self.parking = Parking(
+            self.durable,
+            self.holds.sealer,
+            self.clock,
+            self.pipeline.on_whole,
+            timeout_s=config.smpp.reassembly_timeout_s,
+        )
+        if self.decider is not None:
+            self.pipeline.parking = self.parking
         self.binds.pipeline = self.pipeline
         self.router.start()
         recovered = await self.holds.recover()
         if recovered:
             log.info("holds_recovered", open=recovered)
+        parked = await self.parking.recover() if self.decider is not None else 0
+        if parked:
+            log.info("parked_parts_recovered", parts=parked)
 
         session_config = SessionConfig(
             window=50,
@@ -276,6 +291,7 @@ class Gateway:
         for simulator in self.simulators.values():
             await simulator.stop()  # type: ignore[attr-defined]
         await self.holds.stop()
+        self.parking.stop()
         if self.mqtt_feed is not None:
             await self.mqtt_feed.stop()
         self._purge_task.cancel()

@@ -74,6 +74,7 @@ class SmppConfig:
     bind_failures_before_lockout: int = 5
     lockout_s: float = 60.0
     receipt_buffer_s: float = 30.0
+    reassembly_timeout_s: float = 5.0  # parts of a concatenated message wait this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,6 +466,7 @@ def _parse_smpp(smpp: _Section) -> SmppConfig:
         bind_failures_before_lockout=smpp.positive("bind_failures_before_lockout", int, 5),
         lockout_s=smpp.positive("lockout_s", float, 60.0),
         receipt_buffer_s=smpp.positive("receipt_buffer_s", float, 30.0),
+        reassembly_timeout_s=smpp.positive("reassembly_timeout_s", float, 5.0),
     )
     smpp.done()
     return config

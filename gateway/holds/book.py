@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from smpp_adapters.constants import CommandStatus, Tag
 from smpp_adapters.pdu import Pdu, decode, encode
-from smpp_adapters.receipts import build_receipt_pdu
 from smpp_adapters.smpp_time import SmppTimeError, parse_smpp_time, relative_time
 
 from ..clock import Clock
+from ..traffic.gateway_receipts import final_receipt
 from ..traffic.id_map import IdMap, MappedMessage
 from .sealing import Sealer
 from .store import (
@@ -49,6 +49,17 @@ if TYPE_CHECKING:
     from ..traffic.router import Router
 
 log = structlog.get_logger("otpgate.holds")
+
+
+def split_pdus(data: bytes) -> list[Pdu]:
+    """The PDUs of a sealed hold, one after another (each starts with its command_length)."""
+    pdus, offset = [], 0
+    while offset + 4 <= len(data):
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        pdus.append(decode(data[offset : offset + length]))
+        offset += length
+    return pdus
+
 
 # Upstream answers worth another try; any other error ends the hold ``failed``.
 _TEMPORARY = frozenset(
@@ -158,22 +169,84 @@ class HoldBook:
         destination: str,
     ) -> None:
         """Keep the message; the ESME gets ESME_ROK with ``gateway_id`` once it is committed."""
-        now = self.clock.now()
-        params = pdu.params
         try:
-            validity = parse_smpp_time(str(params.get("validity_period", "")), now)
+            record = self._record(
+                bind.account.system_id,
+                bind.account.tenant,
+                [pdu],
+                [gateway_id],
+                verdict,
+                action,
+                destination,
+            )
         except SmppTimeError:
             bind.connection.send_response(pdu, CommandStatus.ESME_RINVEXPIRY)
             return
+
+        def answer(ok: bool) -> None:
+            if ok:
+                bind.connection.send_response(
+                    pdu, CommandStatus.ESME_ROK, {"message_id": gateway_id}
+                )
+            else:
+                bind.connection.send_response(pdu, CommandStatus.ESME_RSYSERR)
+
+        self._keep(record, [pdu], answer)
+
+    def hold_parts(
+        self,
+        account: str,
+        tenant: str | None,
+        parts: list[tuple[str, Pdu]],
+        verdict: Verdict,
+        action: Hold,
+        destination: str,
+        *,
+        also: Callable[[sqlite3.Connection], None],
+        on_commit: Callable[[bool], None],
+    ) -> None:
+        """Keep a concatenated message whose parts were already acknowledged (parked).
+
+        ``also`` runs in the hold's transaction (the parking rows go in the same commit).
+        """
+        pdus = [pdu for _, pdu in parts]
+        ids = [gateway_id for gateway_id, _ in parts]
+        # Already acknowledged: a validity the SMSC would refuse cannot be refused here any
+        # more; the hold keeps the rule's expiry and the SMSC judges the validity on release.
+        record = self._record(
+            account, tenant, pdus, ids, verdict, action, destination, strict=False
+        )
+        self._keep(record, pdus, on_commit, also)
+
+    def _record(
+        self,
+        account: str,
+        tenant: str | None,
+        pdus: list[Pdu],
+        ids: list[str],
+        verdict: Verdict,
+        action: Hold,
+        destination: str,
+        *,
+        strict: bool = True,
+    ) -> HoldRecord:
+        now = self.clock.now()
+        first = pdus[0]
+        params = first.params
+        try:
+            validity = parse_smpp_time(str(params.get("validity_period", "")), now)
+        except SmppTimeError:
+            if strict:
+                raise
+            validity = None
         expires_at, expiry_action = now + action.ttl_s, action.on_expiry
         if validity is not None and validity.at <= expires_at:
             # The SMSC would refuse it after this anyway: it expires then, whatever the rule.
             expires_at, expiry_action = validity.at, "drop"
-        reference = pdu.tlv_int(Tag.USER_MESSAGE_REFERENCE)
-        record = HoldRecord(
-            id=gateway_id,
-            account=bind.account.system_id,
-            tenant=bind.account.tenant,
+        return HoldRecord(
+            id=ids[0],
+            account=account,
+            tenant=tenant,
             source_addr=str(params.get("source_addr", "")),
             destination=destination,
             rule=verdict.rule or "",
@@ -184,24 +257,33 @@ class HoldBook:
             validity_at=validity.at if validity else None,
             validity_relative=validity is not None and validity.relative_s is not None,
             registered_delivery=int(params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
-            user_message_reference=reference,
-            parts=1,
+            user_message_reference=first.tlv_int(Tag.USER_MESSAGE_REFERENCE),
+            part_ids=tuple(ids),
             updated_at=now,
         )
-        sealed = self.sealer.seal(pdu.raw or encode(pdu), gateway_id.encode())
+
+    def _keep(
+        self,
+        record: HoldRecord,
+        pdus: list[Pdu],
+        on_commit: Callable[[bool], None],
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        plain = b"".join(p.raw or encode(p) for p in pdus)
+        sealed = self.sealer.seal(plain, record.id.encode())
         self._open(record)
 
         def committed(error: Exception | None) -> None:
             if error is not None:
                 self._close(record)
                 log.error("hold_not_committed", account=record.account, error=str(error))
-                bind.connection.send_response(pdu, CommandStatus.ESME_RSYSERR)
+                on_commit(False)
                 return
-            bind.connection.send_response(pdu, CommandStatus.ESME_ROK, {"message_id": gateway_id})
+            on_commit(True)
             self._schedule(record)
             self._notify(HELD, record)
 
-        self.store.insert(record, sealed, "policy", f"rule {record.rule}", committed)
+        self.store.insert(record, sealed, "policy", f"rule {record.rule}", committed, also)
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -237,11 +319,12 @@ class HoldBook:
     # -- release upstream ------------------------------------------------------------------------
 
     async def _send(self, record: HoldRecord, reason: str | None = None) -> None:
-        """Submit upstream until accepted, refused for good, or out of time.
+        """Submit every part upstream until accepted, refused for good, or out of time.
 
         ``reason`` "expired" marks a release made by expiry (the webhook says so).
         """
         delay = 1.0
+        sent: list[tuple[str, str]] = []  # (route, upstream id) of the parts accepted so far
         while record.state == RELEASING:
             now = self.clock.now()
             if record.validity_at is not None and now >= record.validity_at:
@@ -251,20 +334,26 @@ class HoldBook:
             if blob is None:
                 await self._finish_as(record, FAILED, "release", "stored message missing")
                 return
-            pdu = self._rebase(decode(self.sealer.open(blob, record.id.encode())), record, now)
-            answer = self._submit(pdu, record.account)
-            if answer is not None:
+            pdus = split_pdus(self.sealer.open(blob, record.id.encode()))
+            while len(sent) < len(pdus):
+                pdu = self._rebase(pdus[len(sent)], record, now)
+                answer = self.router.submit(record.account, pdu)
+                if answer is None:
+                    break
                 route, response = await answer
-                if response is not None and response.command_status == CommandStatus.ESME_ROK:
-                    upstream_id = str(response.params.get("message_id", ""))
-                    await self._released(record, route, upstream_id, reason)
-                    return
-                if response is not None and response.command_status not in _TEMPORARY:
-                    status = response.command_status
+                status = response.command_status if response is not None else None
+                if status == CommandStatus.ESME_ROK:
+                    sent.append((route, str(response.params.get("message_id", ""))))  # type: ignore[union-attr]
+                    continue
+                if status is not None and status not in _TEMPORARY:
                     await self._finish_as(
                         record, FAILED, "upstream", f"upstream answered 0x{status:08X}", err=status
                     )
                     return
+                break
+            if len(sent) == len(pdus):
+                await self._released(record, sent, reason)
+                return
             if self.clock.now() + delay >= record.expires_at:
                 await self._finish_as(
                     record, FAILED, "release", "upstream unavailable until expiry"
@@ -272,18 +361,6 @@ class HoldBook:
                 return
             await asyncio.sleep(delay)
             delay = min(self.limits.retry_max_s, delay * 2)
-
-    def _submit(self, pdu: Pdu, account: str) -> asyncio.Future[tuple[str, Pdu | None]] | None:
-        answer: asyncio.Future[tuple[str, Pdu | None]] = asyncio.get_running_loop().create_future()
-        for pool in self.router.pools_for(account):
-
-            def answered(response: Pdu | None, route: str = pool.name) -> None:
-                if not answer.done():
-                    answer.set_result((route, response))
-
-            if pool.submit(pdu, answered):
-                return answer
-        return None
 
     @staticmethod
     def _rebase(pdu: Pdu, record: HoldRecord, now: float) -> Pdu:
@@ -293,17 +370,18 @@ class HoldBook:
         return pdu
 
     async def _released(
-        self, record: HoldRecord, route: str, upstream_id: str, reason: str | None
+        self, record: HoldRecord, sent: list[tuple[str, str]], reason: str | None
     ) -> None:
         now = self.clock.now()
-        mapped = MappedMessage(
-            route, upstream_id, record.id, record.account, record.registered_delivery, now
-        )
-        self.id_map.record(mapped)
-        if self.relay.early:
-            self.relay.mapping_recorded(mapped)
-        record.upstream_route, record.upstream_id = route, upstream_id
-        record.state, record.updated_at = RELEASED, self.clock.now()
+        for part_id, (route, upstream_id) in zip(record.part_ids, sent, strict=False):
+            mapped = MappedMessage(
+                route, upstream_id, part_id, record.account, record.registered_delivery, now
+            )
+            self.id_map.record(mapped)
+            if self.relay.early:
+                self.relay.mapping_recorded(mapped)
+        record.upstream_route, record.upstream_id = sent[0] if sent else (None, None)
+        record.state, record.updated_at = RELEASED, now
         details = {"reason": reason} if reason else {}
         await self._finish(record, "upstream", "accepted by the SMSC", **details)
 
@@ -352,31 +430,28 @@ class HoldBook:
         self, record: HoldRecord, actor: str, why: str, *, err: int = 0, **details: Any
     ) -> None:
         """Commit a final state with its receipt, forget the hold, tell the listeners."""
-        receipt = None
+        receipts: list[tuple[str, bytes]] = []
         stat = _STAT.get(record.state)
         if stat is not None and record.registered_delivery in (1, 2):  # failures: both want them
-            receipt = (record.account, encode(self._receipt(record, stat, err)))
-        await self._commit(record, actor, why, receipt=receipt)
+            receipts = [
+                (part_id, encode(self._receipt(record, part_id, stat, err)))
+                for part_id in record.part_ids
+            ]
+        await self._commit(record, actor, why, receipts=receipts)
         self._close(record)
-        if receipt is not None:
+        if receipts:
             self.relay.flush_pending(record.account)
         self._notify(record.state, record, why=why, actor=actor, **details)
 
-    def _receipt(self, record: HoldRecord, stat: str, err: int) -> Pdu:
-        handset = record.destination.lstrip("+")
-        sender = record.source_addr
-        return build_receipt_pdu(
-            message_id=record.id,
-            source_addr=handset,
-            destination_addr=sender,
+    def _receipt(self, record: HoldRecord, part_id: str, stat: str, err: int) -> Pdu:
+        return final_receipt(
+            message_id=part_id,
+            handset=record.destination,
+            sender=record.source_addr,
             stat=stat,
-            submit_date=datetime.fromtimestamp(record.created_at, UTC),
-            done_date=datetime.fromtimestamp(record.updated_at, UTC),
-            err=err & 0xFFF,
-            source_addr_ton=1,
-            source_addr_npi=1,
-            dest_addr_ton=1 if sender.isdigit() else 5,
-            dest_addr_npi=1 if sender.isdigit() else 0,
+            submitted_at=record.created_at,
+            done_at=record.updated_at,
+            err=err,
         )
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -387,11 +462,11 @@ class HoldBook:
         actor: str,
         why: str,
         *,
-        receipt: tuple[str, bytes] | None = None,
+        receipts: list[tuple[str, bytes]] | None = None,
         revert_to: str | None = None,
     ) -> None:
         done: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
-        self.store.transition(record, actor, why, done.set_result, receipt=receipt)
+        self.store.transition(record, actor, why, done.set_result, receipts=receipts or ())
         error = await done
         if error is not None:
             if revert_to is not None:

@@ -48,7 +48,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
             validity_relative INTEGER NOT NULL,
             registered_delivery INTEGER NOT NULL,
             user_message_reference INTEGER,
-            parts INTEGER NOT NULL,
+            part_ids TEXT NOT NULL,
             state TEXT NOT NULL,
             updated_at REAL NOT NULL,
             upstream_route TEXT,
@@ -88,7 +88,8 @@ class HoldRecord:
     validity_relative: bool
     registered_delivery: int
     user_message_reference: int | None
-    parts: int
+    # The gateway id each part was acknowledged with, in order; the first is the hold's id.
+    part_ids: tuple[str, ...]
     state: str = HELD
     updated_at: float = 0.0
     upstream_route: str | None = None
@@ -111,7 +112,7 @@ class HoldRecord:
             int(self.validity_relative),
             self.registered_delivery,
             self.user_message_reference,
-            self.parts,
+            " ".join(self.part_ids),
             self.state,
             self.updated_at,
             self.upstream_route,
@@ -123,7 +124,7 @@ class HoldRecord:
 _COLUMNS = (
     "id, account, tenant, source_addr, destination, rule, reasons, created_at, expires_at,"
     " expiry_action, validity_at, validity_relative, registered_delivery,"
-    " user_message_reference, parts, state, updated_at, upstream_route, upstream_id"
+    " user_message_reference, part_ids, state, updated_at, upstream_route, upstream_id"
 )
 
 
@@ -131,6 +132,7 @@ def _record(row: Sequence[Any]) -> HoldRecord:
     values = list(row)
     values[6] = tuple(json.loads(values[6]))
     values[11] = bool(values[11])
+    values[14] = tuple(values[14].split())
     return HoldRecord(*values)
 
 
@@ -151,11 +153,19 @@ class HoldStore:
         self.writer = writer
 
     def insert(
-        self, record: HoldRecord, sealed: bytes, actor: str, why: str, on_commit: CommitCallback
+        self,
+        record: HoldRecord,
+        sealed: bytes,
+        actor: str,
+        why: str,
+        on_commit: CommitCallback,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         row = record.row(sealed)
 
         def write(conn: sqlite3.Connection) -> None:
+            if also is not None:
+                also(conn)
             conn.execute(f"INSERT INTO holds VALUES ({', '.join('?' * len(row))})", row)
             conn.execute(
                 "INSERT INTO hold_events VALUES (?, ?, ?, ?, ?)",
@@ -171,12 +181,14 @@ class HoldStore:
         why: str,
         on_commit: CommitCallback,
         *,
-        receipt: tuple[str, bytes] | None = None,
+        receipts: Sequence[tuple[str, bytes]] = (),
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         """Store the record's new state and the event; a final state wipes the sealed PDU.
 
-        ``receipt`` (account, encoded deliver_sm) is queued for the ESME in the same
-        transaction, so a crash cannot keep the state and lose the receipt.
+        ``receipts`` (gateway id, encoded deliver_sm) are queued for the ESME in the same
+        transaction, so a crash cannot keep the state and lose a receipt. ``also`` writes
+        more in that transaction.
         """
         final = record.state in FINAL_STATES
         values = (
@@ -196,12 +208,14 @@ class HoldStore:
                 values,
             )
             conn.execute("INSERT INTO hold_events VALUES (?, ?, ?, ?, ?)", event)
-            if receipt is not None:
+            for gateway_id, pdu in receipts:
                 conn.execute(
                     "INSERT INTO pending_receipts (account, gateway_id, pdu, created_at)"
                     " VALUES (?, ?, ?, ?)",
-                    (receipt[0], record.id, receipt[1], record.updated_at),
+                    (record.account, gateway_id, pdu, record.updated_at),
                 )
+            if also is not None:
+                also(conn)
 
         self.writer.write_fn(write, on_commit)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from smpp_adapters.constants import ESM_CLASS_UDHI, Tag
 from smpp_adapters.pdu import Pdu
-from smpp_adapters.text_decoding import DecodeOptions, decode_short_message
-from smpp_adapters.udh import UdhError
+from smpp_adapters.text_decoding import DecodeOptions, decode_concatenated, decode_short_message
+from smpp_adapters.udh import Concatenation, UdhError
 
 from ..config import AccountConfig
 
@@ -20,24 +20,51 @@ def decode_options(account: AccountConfig) -> DecodeOptions:
     return options
 
 
-def text_of(pdu: Pdu, account: AccountConfig) -> tuple[str | None, bool]:
-    """(decoded text or None, is a part of a concatenated message)."""
+def text_of(pdu: Pdu, account: AccountConfig) -> tuple[str | None, Concatenation | None]:
+    """(decoded text or None, where it sits in a concatenated message, or None when whole)."""
     params = pdu.params
-    payload = pdu.tlv(Tag.MESSAGE_PAYLOAD) if pdu.tlvs else None
-    short_message = payload if payload is not None else params.get("short_message", b"")
-    udhi = bool(int(params.get("esm_class", 0)) & ESM_CLASS_UDHI)  # type: ignore[call-overload]
+    short_message, udhi = body_of(pdu)
     try:
         decoded = decode_short_message(
-            short_message,  # type: ignore[arg-type]
+            short_message,
             int(params.get("data_coding", 0)),  # type: ignore[call-overload]
             udhi=udhi,
             options=decode_options(account),
         )
     except UdhError:
-        return None, False
-    is_part = (
-        decoded.udh is not None
-        and decoded.udh.concatenation is not None
-        and decoded.udh.concatenation.total > 1
-    ) or (pdu.tlvs and (pdu.tlv_int(Tag.SAR_TOTAL_SEGMENTS) or 0) > 1)
-    return decoded.text, bool(is_part)
+        return None, None
+    concatenation = decoded.udh.concatenation if decoded.udh is not None else None
+    if concatenation is None and pdu.tlvs:
+        total = pdu.tlv_int(Tag.SAR_TOTAL_SEGMENTS)
+        if total is not None:
+            concatenation = Concatenation(
+                pdu.tlv_int(Tag.SAR_MSG_REF_NUM) or 0,
+                total,
+                pdu.tlv_int(Tag.SAR_SEGMENT_SEQNUM) or 0,
+            )
+    if concatenation is not None and (
+        concatenation.total <= 1 or not 1 <= concatenation.seqnum <= concatenation.total
+    ):
+        concatenation = None  # not a usable part: judged alone
+    return decoded.text, concatenation
+
+
+def body_of(pdu: Pdu) -> tuple[bytes, bool]:
+    """(the octets that carry the text, whether they start with a UDH)."""
+    params = pdu.params
+    payload = pdu.tlv(Tag.MESSAGE_PAYLOAD) if pdu.tlvs else None
+    short_message = payload if payload is not None else params.get("short_message", b"")
+    udhi = bool(int(params.get("esm_class", 0)) & ESM_CLASS_UDHI)  # type: ignore[call-overload]
+    return bytes(short_message), udhi  # type: ignore[arg-type]
+
+
+def text_of_parts(pdus: list[Pdu], account: AccountConfig) -> str | None:
+    """The text of a concatenated message, parts in order (a character split between two
+    parts decodes whole)."""
+    if not pdus:
+        return None
+    data_coding = int(pdus[0].params.get("data_coding", 0))  # type: ignore[call-overload]
+    try:
+        return decode_concatenated([body_of(p) for p in pdus], data_coding, decode_options(account))
+    except UdhError:
+        return None

@@ -9,6 +9,7 @@ receipts, query_sm and cancel_sm find their way back.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import TYPE_CHECKING
 
 import structlog
@@ -19,10 +20,13 @@ from smpp_adapters.pdu import Pdu
 from smpp_adapters.transport import ResponseCallback
 
 from ..clock import Clock
+from ..config import AccountConfig
 from .decider import Decider, Decision
+from .gateway_receipts import final_receipt, wants_failure_receipt
 from .id_map import IdMap, MappedMessage
 from .message_ids import MessageIdGenerator
-from .message_text import text_of
+from .message_text import text_of, text_of_parts
+from .parking import Parking, WholeMessage
 from .router import Router
 from .upstream import UpstreamPool
 
@@ -53,6 +57,8 @@ class Pipeline:
     ) -> None:
         self.decider = decider
         self.holds = holds
+        self.parking: Parking | None = None  # set by the app: it needs on_whole
+        self.accounts: dict[str, AccountConfig] = {}
         self.router = router
         self.id_map = id_map
         self.ids = ids
@@ -66,44 +72,47 @@ class Pipeline:
             self._forward(bind, pdu)
             return
         account = bind.account
-        text, is_part = text_of(pdu, account)
-        if not is_part:  # parts of a concatenated message pass until parking lands (issue 4)
-            decision = self.decider.decide(
-                account=account.system_id,
-                source_addr=str(pdu.params.get("source_addr", "")),
-                destination_addr=str(pdu.params.get("destination_addr", "")),
-                text=text,
-                now=self.clock.now(),
-                tenant=account.tenant,
-                otp_only=account.otp_only,
-            )
-            verdict = decision.verdict
-            if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
-                self._log_decision(bind, pdu, decision)
-            action = verdict.action
-            if type(action) is Reject:
-                bind.connection.send_response(pdu, action.command_status)
+        text, part = text_of(pdu, account)
+        if part is not None and self.parking is not None:
+            self.parking.park(bind, pdu, part, self.ids.next())
+            return
+        decision = self.decider.decide(
+            account=account.system_id,
+            source_addr=str(pdu.params.get("source_addr", "")),
+            destination_addr=str(pdu.params.get("destination_addr", "")),
+            text=text,
+            now=self.clock.now(),
+            tenant=account.tenant,
+            otp_only=account.otp_only,
+        )
+        verdict = decision.verdict
+        if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
+            self._log_decision(account.system_id, decision)
+        action = verdict.action
+        if type(action) is Reject:
+            bind.connection.send_response(pdu, action.command_status)
+            return
+        if type(action) is Hold and self.holds is not None:
+            if self.holds.has_room(account.system_id):
+                gateway_id = self.ids.next()
+                destination = decision.message.destination_addr
+                self.holds.hold(bind, pdu, verdict, action, gateway_id, destination)
                 return
-            if type(action) is Hold and self.holds is not None:
-                if self.holds.has_room(account.system_id):
-                    gateway_id = self.ids.next()
-                    destination = decision.message.destination_addr
-                    self.holds.hold(bind, pdu, verdict, action, gateway_id, destination)
-                    return
-                # A flood must not fill the disk: over the cap the configured fallback applies.
-                log.warning("hold_limit_reached", account=account.system_id, rule=verdict.rule)
-                if self.holds.limits.over_limit == "reject":
-                    bind.connection.send_response(pdu, CommandStatus.ESME_RX_R_APPN)
-                    return
+            # A flood must not fill the disk: over the cap the configured fallback applies.
+            log.warning("hold_limit_reached", account=account.system_id, rule=verdict.rule)
+            if self.holds.limits.over_limit == "reject":
+                bind.connection.send_response(pdu, CommandStatus.ESME_RX_R_APPN)
+                return
         self._forward(bind, pdu)
 
-    def _log_decision(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
+    def _log_decision(self, account: str, decision: Decision, parts: int = 1) -> None:
         """Every non-default decision is logged with its rule and reasons (never the text)."""
         verdict = decision.verdict
         event = "hold" if isinstance(verdict.action, Hold) else "decision"
         log.info(
             event,
-            account=bind.account.system_id,
+            account=account,
+            parts=parts,
             decision=verdict.decision,
             rule=verdict.rule,
             reasons=[r.to_json() for r in verdict.reasons],
@@ -112,6 +121,106 @@ class Pipeline:
             is_otp=decision.classification.is_otp,
             language=decision.classification.language,
         )
+
+    # -- concatenated messages, whole --------------------------------------------------------
+
+    def on_whole(self, whole: WholeMessage) -> None:
+        """Decide a parked message once; every part follows that decision."""
+        assert self.decider is not None and self.parking is not None
+        account = self.accounts.get(whole.account) or AccountConfig(whole.account, "")
+        pdus = [part.pdu for part in whole.parts]
+        first = pdus[0].params
+        decision = self.decider.decide(
+            account=whole.account,
+            source_addr=str(first.get("source_addr", "")),
+            destination_addr=str(first.get("destination_addr", "")),
+            text=text_of_parts(pdus, account),  # after a timeout: what arrived
+            now=self.clock.now(),
+            tenant=account.tenant,
+            otp_only=account.otp_only,
+        )
+        verdict = decision.verdict
+        if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
+            self._log_decision(whole.account, decision, len(pdus))
+        action = verdict.action
+        if type(action) is Reject:
+            self._fail_parts(whole, "REJECTD", action.command_status)
+            self.parking.done(whole.parts)
+            return
+        if type(action) is Hold and self.holds is not None:
+            if self.holds.has_room(whole.account):
+                self._hold_parts(whole, account, decision, action)
+                return
+            log.warning("hold_limit_reached", account=whole.account, rule=verdict.rule)
+            if self.holds.limits.over_limit == "reject":
+                self._fail_parts(whole, "REJECTD", CommandStatus.ESME_RX_R_APPN)
+                self.parking.done(whole.parts)
+                return
+        asyncio.get_running_loop().create_task(self._forward_parts(whole))
+
+    def _hold_parts(
+        self, whole: WholeMessage, account: AccountConfig, decision: Decision, action: Hold
+    ) -> None:
+        ids = [(p.gateway_id,) for p in whole.parts]
+
+        def unpark(conn: sqlite3.Connection) -> None:
+            conn.executemany("DELETE FROM parked_parts WHERE gateway_id = ?", ids)
+
+        def committed(ok: bool) -> None:
+            if not ok:  # still parked: handed over again after a restart
+                log.error("parts_not_held", account=whole.account)
+
+        self.holds.hold_parts(  # type: ignore[union-attr]
+            whole.account,
+            account.tenant,
+            [(p.gateway_id, p.pdu) for p in whole.parts],
+            decision.verdict,
+            action,
+            decision.message.destination_addr,
+            also=unpark,
+            on_commit=committed,
+        )
+
+    async def _forward_parts(self, whole: WholeMessage) -> None:
+        """Forward the parts in order, each after the previous one's answer; a part the SMSC
+        refuses reaches the ESME as a receipt (it already has ESME_ROK)."""
+        for part in whole.parts:
+            answer = self.router.submit(whole.account, part.pdu)
+            route, response = await answer if answer is not None else ("", None)
+            status = response.command_status if response is not None else _UNKNOWN_OUTCOME
+            if status != _OK:
+                self._fail_parts(WholeMessage(whole.account, (part,), 1), "UNDELIV", status)
+                continue
+            mapped = MappedMessage(
+                route,
+                str(response.params.get("message_id", "")),  # type: ignore[union-attr]
+                part.gateway_id,
+                whole.account,
+                int(part.pdu.params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
+                self.clock.now(),
+            )
+            self.id_map.record(mapped)
+            if self.relay.early:
+                self.relay.mapping_recorded(mapped)
+        self.parking.done(whole.parts)  # type: ignore[union-attr]
+
+    def _fail_parts(self, whole: WholeMessage, stat: str, status: int) -> None:
+        now = self.clock.now()
+        for part in whole.parts:
+            params = part.pdu.params
+            if not wants_failure_receipt(int(params.get("registered_delivery", 0))):  # type: ignore[call-overload]
+                continue
+            receipt = final_receipt(
+                message_id=part.gateway_id,
+                handset=str(params.get("destination_addr", "")),
+                sender=str(params.get("source_addr", "")),
+                stat=stat,
+                submitted_at=part.created_at,
+                done_at=now,
+                err=status,
+            )
+            self.relay.store(whole.account, part.gateway_id, receipt)
+        self.relay.flush_pending(whole.account)
 
     def _forward(self, bind: EsmeBind, pdu: Pdu) -> None:
         for pool in self.router.pools_for(bind.account.system_id):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
+from smpp_adapters.pdu import Pdu
+
 from ..config import AccountConfig, Config
 from .upstream import Credentials, DeliverHandler, UpstreamPool
 
@@ -42,6 +47,23 @@ class Router:
 
     def pools_for(self, account: str) -> tuple[UpstreamPool, ...]:
         return self._by_account.get(account, ())
+
+    def submit(self, account: str, pdu: Pdu) -> asyncio.Future[tuple[str, Pdu | None]] | None:
+        """Submit through the account's first pool that takes it; the future gets (route,
+        response or None when the outcome is unknown). None: no pool could carry it now."""
+        answer: asyncio.Future[tuple[str, Pdu | None]] = asyncio.get_running_loop().create_future()
+
+        def answered_by(route: str) -> Callable[[Pdu | None], None]:
+            def answered(response: Pdu | None) -> None:
+                if not answer.done():
+                    answer.set_result((route, response))
+
+            return answered
+
+        for pool in self._by_account.get(account, ()):
+            if pool.submit(pdu, answered_by(pool.name)):
+                return answer
+        return None
 
     def pool_for_route(self, account: str, route: str) -> UpstreamPool | None:
         for pool in self._by_account.get(account, ()):
