@@ -6,7 +6,6 @@ by ``*_env`` and ``*_file`` keys are resolved here, at start-up.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +13,9 @@ from typing import Any
 
 import phonenumbers
 
+from .config_reader import ConfigError, Section
 from .holds.sealing import parse_key
 from .signals.risk_index import RiskConfig
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names the file and the key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,105 +159,7 @@ class Config:
         return next(r for r in self.smpp.routes if r.name == name)
 
 
-class _Section:
-    """One table of the file: typed reads that name the key on error, and a check for leftovers."""
-
-    def __init__(self, source: str, path: str, data: object) -> None:
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: {path or 'top level'}: expected a table")
-        self.source, self.path, self.data = source, path, dict(data)
-        self._seen: set[str] = set()
-
-    def _where(self, key: str) -> str:
-        return f"{self.source}: {self.path + '.' if self.path else ''}{key}"
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        self._seen.add(key)
-        if key not in self.data:
-            return default
-        value = self.data[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) and bool not in kinds:
-            raise ConfigError(f"{self._where(key)}: expected {_names(kinds)}, got a boolean")
-        if not isinstance(value, kinds):
-            raise ConfigError(f"{self._where(key)}: expected {_names(kinds)}, got {value!r}")
-        return value
-
-    def positive(self, key: str, kind: type, default: Any) -> Any:
-        value = self.get(key, kind, default)
-        if value is not None and value <= 0:
-            raise ConfigError(f"{self._where(key)}: must be greater than 0, got {value}")
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.get(key, str, default)
-        if value not in choices:
-            raise ConfigError(
-                f"{self._where(key)}: expected one of {', '.join(choices)}, got {value!r}"
-            )
-        return value
-
-    def secret(self, key: str, *, required: bool = False) -> str | None:
-        """A secret named by ``<key>_env`` (environment variable) or ``<key>_file``."""
-        env_name = self.get(f"{key}_env", str)
-        file_name = self.get(f"{key}_file", str)
-        if key in self.data:
-            raise ConfigError(
-                f"{self._where(key)}: secrets are never written in the file; use {key}_env or {key}_file"
-            )
-        if env_name is not None:
-            value = os.environ.get(env_name)
-            if value is None:
-                raise ConfigError(
-                    f"{self._where(key + '_env')}: environment variable {env_name} is not set"
-                )
-            return value
-        if file_name is not None:
-            try:
-                return Path(file_name).read_text().strip()
-            except OSError as error:
-                raise ConfigError(
-                    f"{self._where(key + '_file')}: cannot read {file_name}: {error.strerror}"
-                ) from error
-        if required:
-            raise ConfigError(f"{self._where(key + '_env')}: required ({key}_env or {key}_file)")
-        return None
-
-    def table(self, key: str) -> _Section:
-        self._seen.add(key)
-        return _Section(
-            self.source, f"{self.path}.{key}" if self.path else key, self.data.get(key, {})
-        )
-
-    def tables(self, key: str) -> list[_Section]:
-        self._seen.add(key)
-        items = self.data.get(key, [])
-        if not isinstance(items, list):
-            raise ConfigError(f"{self._where(key)}: expected an array of tables ([[{key}]])")
-        name = f"{self.path}.{key}" if self.path else key
-        return [_Section(self.source, f"{name}[{i}]", item) for i, item in enumerate(items)]
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self._seen)
-        if unknown:
-            raise ConfigError(f"{self._where(unknown[0])}: unknown key")
-
-
-def _names(kinds: tuple[type, ...]) -> str:
-    words = {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "a boolean",
-        list: "a list",
-        dict: "a table",
-    }
-    return " or ".join(words.get(k, k.__name__) for k in kinds)
-
-
-def _host_port(section: _Section, key: str, text: str) -> tuple[str, int]:
+def _host_port(section: Section, key: str, text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"{section._where(key)}: expected 'host:port', got {text!r}")
@@ -287,7 +185,7 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
-    root = _Section(source, "", data)
+    root = Section(source, "", data)
     # Unknown top-level tables first: a misspelt section explains the errors that would follow.
     for key in data:
         if key not in _SECTIONS:
@@ -351,7 +249,7 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     )
 
 
-def _parse_holds(section: _Section) -> HoldsConfig:
+def _parse_holds(section: Section) -> HoldsConfig:
     key = section.secret("key")
     previous = section.secret("previous_keys")
     keys = None
@@ -375,7 +273,7 @@ def _parse_holds(section: _Section) -> HoldsConfig:
     return holds
 
 
-def _parse_signals(section: _Section, node_id: str) -> SignalsConfig:
+def _parse_signals(section: Section, node_id: str) -> SignalsConfig:
     region = section.get("default_region", str)
     if region is not None and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(f"{section._where('default_region')}: unknown region {region!r}")
@@ -427,7 +325,7 @@ def _parse_signals(section: _Section, node_id: str) -> SignalsConfig:
     return signals
 
 
-def _parse_smpp(smpp: _Section) -> SmppConfig:
+def _parse_smpp(smpp: Section) -> SmppConfig:
     listen = smpp.table("listen")
     host = listen.get("host", str, "127.0.0.1")
     port = listen.get("port", int, 2775)
@@ -472,7 +370,7 @@ def _parse_smpp(smpp: _Section) -> SmppConfig:
     return config
 
 
-def _parse_routes(smpp: _Section) -> tuple[RouteConfig, ...]:
+def _parse_routes(smpp: Section) -> tuple[RouteConfig, ...]:
     upstream = smpp.table("upstream")
     sections = upstream.tables("routes")
     single = {k: v for k, v in upstream.data.items() if k != "routes"}
@@ -496,7 +394,7 @@ def _parse_routes(smpp: _Section) -> tuple[RouteConfig, ...]:
     return routes
 
 
-def _parse_route(section: _Section, index: int) -> RouteConfig:
+def _parse_route(section: Section, index: int) -> RouteConfig:
     simulator = section.get("simulator", bool, False)
     hosts: list[tuple[str, int]] = []
     host = section.get("host", str)
@@ -530,7 +428,7 @@ def _parse_route(section: _Section, index: int) -> RouteConfig:
     return route
 
 
-def _parse_account(section: _Section, route_names: set[str]) -> AccountConfig:
+def _parse_account(section: Section, route_names: set[str]) -> AccountConfig:
     system_id = section.get("system_id", str)
     if not system_id or len(system_id) > 15:
         raise ConfigError(f"{section._where('system_id')}: required, 1 to 15 characters")
