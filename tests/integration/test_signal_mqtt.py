@@ -1,0 +1,202 @@
+"""Signals over MQTT through a real mosquitto: into the index, acknowledged only after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import aiomqtt
+import pytest
+
+from gateway.config import MqttConfig, SignalsConfig
+
+from .esme import AsyncEsme
+from .harness import PASSWORD, gateway_config, route, running_gateway, running_simulator
+from .process import GatewayProcess
+
+pytestmark = pytest.mark.asyncio
+
+NUMBER = "+447400123123"
+OTP = b"Your PayBank verification code is 482913. Never share it."
+
+
+def occurred(seconds_ago: float = 60) -> str:
+    return datetime.fromtimestamp(datetime.now(UTC).timestamp() - seconds_ago, UTC).isoformat()
+
+
+def swap(number: str = NUMBER, **extra) -> bytes:
+    return json.dumps({"msisdn": number, "occurred_at": occurred(), **extra}).encode()
+
+
+def config(tmp_path, sim_port: int, broker, client_id: str = "otpgate-test"):
+    mqtt = MqttConfig(
+        host=broker.host,
+        port=broker.port,
+        client_id=client_id,
+        reconnect_min_s=0.1,
+        reconnect_max_s=0.5,
+    )
+    base = gateway_config(tmp_path, (route("main", sim_port),))
+    return replace(base, signals=SignalsConfig(mqtt=mqtt))
+
+
+async def publish(broker, topic: str, *payloads: bytes) -> None:
+    async with aiomqtt.Client(broker.host, broker.port, identifier="feed-test") as feed:
+        for payload in payloads:
+            await feed.publish(topic, payload, qos=1)
+
+
+async def until(predicate, timeout_s: float = 10.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def connected(gateway) -> bool:
+    return await until(lambda: gateway.feed_health.mqtt_connected)
+
+
+async def test_published_signals_reach_the_index_and_rejects_are_echoed(tmp_path, mosquitto):
+    async with (
+        running_simulator() as sim,
+        running_gateway(config(tmp_path, sim.port, mosquitto)) as gw,
+    ):
+        assert await connected(gw)
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="watch") as watch:
+            await watch.subscribe("otpgate/signals/rejected", qos=1)
+            await publish(
+                mosquitto,
+                "otpgate/signals/sim_swap",
+                swap(),
+                b"{not json",
+                json.dumps({"msisdn": "+44123", "occurred_at": occurred()}).encode(),
+                json.dumps(
+                    {"kind": "clearance", "msisdn": NUMBER, "occurred_at": occurred()}
+                ).encode(),
+            )
+            rejected = []
+            async with asyncio.timeout(10):
+                async for message in watch.messages:
+                    rejected.append(json.loads(message.payload))
+                    if len(rejected) == 3:
+                        break
+        reasons = [r["reason"] for r in rejected]
+        assert reasons[0].startswith("payload: not JSON")
+        assert reasons[1].startswith("msisdn")
+        assert "clearance" in reasons[2] and "sim_swap topic" in reasons[2]
+        counters = gw.feed_health.counters("mqtt")
+        assert await until(lambda: counters.accepted == 1)
+        assert gw.risk_index.facts(NUMBER, gw.clock.now()).sim_swap_age_s is not None
+        assert (counters.accepted, counters.rejected) == (1, 3)
+
+
+async def test_signals_published_while_the_gateway_is_away_arrive_when_it_returns(
+    tmp_path, mosquitto
+):
+    async with running_simulator() as sim:
+        cfg = config(tmp_path, sim.port, mosquitto)
+        async with running_gateway(cfg) as gw:
+            assert await connected(gw)  # the persistent session and its subscriptions exist now
+        await publish(
+            mosquitto, "otpgate/signals/sim_swap", swap("+447400123124"), swap("+447400123125")
+        )
+        async with running_gateway(cfg) as gw:
+            assert await until(lambda: gw.feed_health.counters("mqtt").accepted == 2)
+            assert gw.risk_index.facts("+447400123125", gw.clock.now()).sim_swap_age_s is not None
+
+
+async def test_ingest_resumes_by_itself_after_the_broker_restarts(tmp_path, mosquitto):
+    async with (
+        running_simulator() as sim,
+        running_gateway(config(tmp_path, sim.port, mosquitto)) as gw,
+    ):
+        assert await connected(gw)
+        mosquitto.restart()
+        assert await until(lambda: not gw.feed_health.mqtt_connected, 5) or True
+        assert await connected(gw)
+        await publish(mosquitto, "otpgate/signals/sim_swap", swap())
+        assert await until(lambda: gw.feed_health.counters("mqtt").accepted == 1)
+
+
+async def test_outage_when_the_broker_stays_away(tmp_path, mosquitto):
+    async with running_simulator() as sim:
+        base = config(tmp_path, sim.port, mosquitto)
+        cfg = replace(base, signals=replace(base.signals, outage_after_s=0.3))
+        async with running_gateway(cfg) as gw:
+            assert await connected(gw)
+            assert not gw.feed_health.outage(gw.clock.now())
+            mosquitto.stop()
+            assert await until(lambda: gw.feed_health.outage(gw.clock.now()), 5)
+            mosquitto.start()
+            assert await connected(gw)
+            assert not gw.feed_health.outage(gw.clock.now())
+
+
+async def test_an_otp_after_a_swap_published_on_mqtt_a_minute_earlier_is_held(tmp_path, mosquitto):
+    async with (
+        running_simulator(keep_records=True) as sim,
+        running_gateway(config(tmp_path, sim.port, mosquitto)) as gw,
+    ):
+        assert await connected(gw)
+        await publish(mosquitto, "otpgate/signals/sim_swap", swap())
+        assert await until(lambda: gw.feed_health.counters("mqtt").accepted == 1)
+        esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+        held = await esme.submit(destination=NUMBER[1:], text=OTP)
+        passed = await esme.submit(destination="447400999888", text=OTP)
+        assert held.command_status == passed.command_status == 0
+        await asyncio.sleep(0.2)
+        assert [r.destination_addr for r in sim.records] == ["447400999888"]
+        assert len(gw.holds.open) == 1
+        esme.close()
+
+
+async def test_a_signal_received_but_not_committed_comes_again_after_sigkill(tmp_path, mosquitto):
+    """PUBACK after commit: with aiomqtt's default (acknowledge on receipt) this fails."""
+    async with running_simulator() as sim:
+        extra = f"""
+[signals.mqtt]
+host = "{mosquitto.host}"
+port = {mosquitto.port}
+client_id = "otpgate-crash"
+reconnect_min_s = 0.1
+reconnect_max_s = 0.5
+"""
+        gateway = GatewayProcess(tmp_path, sim.port, extra)
+        await gateway.start()
+        try:
+            store = tmp_path / "data" / "signals.sqlite"
+            blocker = sqlite3.connect(store, timeout=10, isolation_level=None)
+            blocker.execute("BEGIN EXCLUSIVE")  # the gateway's commit now waits
+            await publish(mosquitto, "otpgate/signals/sim_swap", swap())
+
+            async def received() -> int:
+                _, health = await gateway.api("GET", "/v1/signals/health")
+                return health["feeds"].get("mqtt", {}).get("received", 0)
+
+            for _ in range(100):
+                if await received() >= 1:
+                    break
+                await asyncio.sleep(0.05)
+            _, health = await gateway.api("GET", "/v1/signals/health")
+            assert health["feeds"]["mqtt"]["received"] >= 1
+            assert health["feeds"]["mqtt"]["accepted"] == 0
+            gateway.kill()
+            blocker.execute("ROLLBACK")
+            blocker.close()
+
+            await gateway.start()
+            for _ in range(100):
+                _, risk = await gateway.api("POST", "/v1/subscribers/risk", {"msisdn": NUMBER})
+                if risk["sim_swap"] is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert risk["sim_swap"] is not None and risk["sim_swap"]["reason"] == "sim_swap"
+        finally:
+            gateway.stop()
