@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
+import hmac
 import ssl
 import time
 from pathlib import Path
@@ -17,13 +19,20 @@ from smpp_adapters.server import start_server
 from smpp_adapters.session import SessionConfig
 
 from .accounts import AccountBook, Lockout
+from .api import camara as camara_api
 from .api.operator import build_operator_app
+from .api.tenant import build_tenant_app
+from .audit import DecisionAudit
+from .camara import relations
+from .camara.relations import Relations
+from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
 from .config import Config
 from .holds import store as hold_store
 from .holds.book import HoldBook, HoldLimits
 from .holds.sealing import Sealer, new_key, parse_key
 from .holds.store import HoldStore
+from .logs import set_pseudonym_key
 from .signals.feed_health import FeedHealth
 from .signals.ingest import SignalIngest
 from .signals.mqtt_feed import MqttFeed
@@ -31,6 +40,9 @@ from .signals.retention import purge_forever
 from .signals.risk_index import RiskIndex
 from .signals.store import SignalStore
 from .store import SqliteWriter
+from .tenants import keys as api_keys
+from .tenants.directory import TenantDirectory
+from .tenants.keys import ApiKeys
 from .traffic import parking, receipt_relay
 from .traffic.decider import Decider, PolicyHolder
 from .traffic.esme_binds import EsmeBinds
@@ -40,6 +52,9 @@ from .traffic.parking import Parking
 from .traffic.pipeline import Pipeline
 from .traffic.receipt_relay import ReceiptRelay
 from .traffic.router import Router
+from .webhooks import outbox, subscriptions
+from .webhooks.outbox import Dispatcher, Outbox
+from .webhooks.subscriptions import Subscriptions
 
 log = structlog.get_logger("otpgate")
 
@@ -49,6 +64,11 @@ def durable_schema(db: sqlite_utils.Database) -> None:
     receipt_relay.create_tables(db)
     hold_store.create_tables(db)
     parking.create_tables(db)
+    api_keys.create_tables(db)
+    subscriptions.create_tables(db)
+    outbox.create_tables(db)
+    relations.create_tables(db)
+    camara_api.create_tables(db)
 
 
 class Gateway:
@@ -63,6 +83,15 @@ class Gateway:
         self.simulators: dict[str, object] = {}
         self._servers: list[asyncio.Server] = []
         self._api_runner: web.AppRunner | None = None
+        self._tenant_runner: web.AppRunner | None = None
+        self.tenant_api_port: int | None = None
+        # Paths of the tenant listener that authenticate with OAuth2 tokens, not API keys.
+        self.camara_paths: tuple[str, ...] = (
+            "/oauth2/",
+            "/sim-swap/",
+            "/sim-swap-subscriptions/",
+            "/call-forwarding-signal/",
+        )
 
     async def start(self) -> None:
         config = self.config
@@ -130,6 +159,9 @@ class Gateway:
             self.router, self.id_map, ids, self.clock, self.relay, self.decider, self.holds
         )
         self.pipeline.accounts = self.binds.accounts.accounts
+        self.tenants = TenantDirectory(config.tenants, smpp.accounts)
+        self.pipeline.tenant_of = self.tenants.tenant_of
+        await self._start_webhooks(data_dir)
         self.parking = Parking(
             self.durable,
             self.holds.sealer,
@@ -140,6 +172,9 @@ class Gateway:
         if self.decider is not None:
             self.pipeline.parking = self.parking
         self.binds.pipeline = self.pipeline
+        self.stats = self.pipeline.stats
+        self.audit = DecisionAudit(self.id_map.writer)
+        self.pipeline.audit = self.audit
         self.router.start()
         recovered = await self.holds.recover()
         if recovered:
@@ -173,6 +208,13 @@ class Gateway:
         site = web.TCPSite(self._api_runner, config.api.host, config.api.port)
         await site.start()
         self.api_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._tenant_runner = web.AppRunner(build_tenant_app(self), access_log=None)
+        await self._tenant_runner.setup()
+        tenant_site = web.TCPSite(
+            self._tenant_runner, config.api.tenant_host, config.api.tenant_port
+        )
+        await tenant_site.start()
+        self.tenant_api_port = tenant_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         log.info(
             "gateway_started",
             node=config.node_id,
@@ -227,16 +269,53 @@ class Gateway:
             purge_forever(self.risk_index, self.signal_store, self.config.retention, self.clock)
         )
 
+    async def _start_webhooks(self, data_dir: Path) -> None:
+        """Tenant keys, webhook endpoints, the outbox and its dispatcher."""
+        from .webhooks.sender import WebhookSender
+
+        pepper = self.config.api.key_pepper or self._local_secret(data_dir / "key.pepper")
+        self.api_keys = ApiKeys(self.durable, pepper.encode())
+        await self.api_keys.load()
+        self.subscriptions = Subscriptions(self.durable, self.holds.sealer)
+        await self.subscriptions.load()
+        self.outbox = Outbox(self.subscriptions, f"otpgate://{self.config.node_id}")
+        webhooks = self.config.webhooks
+        self.webhook_sender = WebhookSender(
+            allow_http_hosts=webhooks.allow_http_hosts, allow_networks=webhooks.allow_networks
+        )
+        self.dispatcher = Dispatcher(
+            self.durable, self.subscriptions, self.webhook_sender, self.clock, webhooks
+        )
+        self.pseudonym_key = hmac.new(pepper.encode(), b"pseudonym", hashlib.sha256).digest()
+        set_pseudonym_key(self.pseudonym_key)
+        self.camara_tokens = TokenIssuer(self.config.camara.token_lifetime_s)
+        self.relations = Relations(self.durable, [t.name for t in self.config.tenants])
+        await self.relations.load()
+        self.pipeline.relations = self.relations
+        self._relations_task = asyncio.get_running_loop().create_task(self._flush_relations())
+        self.holds.outbox = self.outbox
+        self.holds.on_events_written = self.dispatcher.kick
+        self.dispatcher.start()
+
+    async def _flush_relations(self) -> None:
+        while True:
+            await asyncio.sleep(5.0)
+            self.relations.flush()
+
+    @staticmethod
+    def _local_secret(path: Path) -> str:
+        """A secret kept in the data directory, made on first start (trial set-ups)."""
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(new_key())
+            log.warning("local_secret_generated", path=str(path))
+        return path.read_text().strip()
+
     def _hold_keys(self, data_dir: Path) -> tuple[str, ...]:
         """The configured key ring, or a key kept in the data directory (a trial set-up)."""
         if self.config.holds.keys:
             return self.config.holds.keys
-        path = data_dir / "hold.key"
-        if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(new_key())
-            log.warning("hold_key_generated", path=str(path), advice="set holds.key_env")
-        return (path.read_text().strip(),)
+        return (self._local_secret(data_dir / "hold.key"),)
 
     def _load_policy(self) -> Policy:
         path = self.config.policy_file
@@ -288,6 +367,12 @@ class Gateway:
         await self.router.stop()
         if self._api_runner is not None:
             await self._api_runner.cleanup()
+        if self._tenant_runner is not None:
+            await self._tenant_runner.cleanup()
+        await self.dispatcher.stop()
+        self._relations_task.cancel()
+        self.relations.flush()
+        await self.webhook_sender.close()
         for simulator in self.simulators.values():
             await simulator.stop()  # type: ignore[attr-defined]
         await self.holds.stop()

@@ -14,6 +14,14 @@ from typing import Any
 import phonenumbers
 
 from .config_reader import ConfigError, Section
+from .config_tenants import (
+    CamaraConfig,
+    TenantConfig,
+    WebhooksConfig,
+    parse_camara,
+    parse_tenants,
+    parse_webhooks,
+)
 from .holds.sealing import parse_key
 from .signals.risk_index import RiskConfig
 
@@ -86,6 +94,11 @@ class ApiConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     operator_key: str | None = None
+    # The tenant API (payment platforms) listens apart from the operator's.
+    tenant_host: str = "127.0.0.1"
+    tenant_port: int = 8081
+    # Pepper of the tenant API keys' SHA-256; None: a file in data_dir (trials only).
+    key_pepper: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +162,9 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     signals: SignalsConfig = field(default_factory=SignalsConfig)
     holds: HoldsConfig = field(default_factory=HoldsConfig)
+    tenants: tuple[TenantConfig, ...] = ()
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    camara: CamaraConfig = field(default_factory=CamaraConfig)
     policy_file: Path | None = None  # None: the shipped policies/default.toml
     policy_enabled: bool = True  # False: pure pass-through, no message is classified
 
@@ -167,7 +183,20 @@ def _host_port(section: Section, key: str, text: str) -> tuple[str, int]:
 
 
 _SECTIONS = frozenset(
-    {"node", "smpp", "api", "simulator", "logging", "retention", "policy", "signals", "holds"}
+    {
+        "node",
+        "smpp",
+        "api",
+        "simulator",
+        "logging",
+        "retention",
+        "policy",
+        "signals",
+        "holds",
+        "tenants",
+        "webhooks",
+        "camara",
+    }
 )
 
 
@@ -202,8 +231,25 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         host=api.get("host", str, "127.0.0.1"),
         port=api.get("port", int, 8080),
         operator_key=api.secret("operator_key"),
+        tenant_host=api.get("tenant_host", str, "127.0.0.1"),
+        tenant_port=api.get("tenant_port", int, 8081),
+        key_pepper=api.secret("key_pepper"),
     )
     api.done()
+    account_ids = {a.system_id for a in smpp.accounts}
+    tenants = parse_tenants(root.tables("tenants"), account_ids)
+    if tenants:
+        defined = {t.name for t in tenants}
+        for index, account in enumerate(smpp.accounts):
+            if account.tenant is not None and account.tenant not in defined:
+                raise ConfigError(
+                    f"{source}: smpp.accounts[{index}].tenant: no [[tenants]] named {account.tenant!r}"
+                )
+    else:  # tenants named by accounts only: defined implicitly, with defaults
+        names = sorted({a.tenant for a in smpp.accounts if a.tenant})
+        tenants = tuple(TenantConfig(name) for name in names)
+    webhooks = parse_webhooks(root.table("webhooks"))
+    camara = parse_camara(root.table("camara"))
 
     sim = root.table("simulator")
     simulator = SimulatorSettings(
@@ -244,6 +290,9 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         retention=retention,
         signals=signals,
         holds=holds,
+        tenants=tenants,
+        webhooks=webhooks,
+        camara=camara,
         policy_file=Path(policy_file) if policy_file else None,
         policy_enabled=policy_enabled,
     )

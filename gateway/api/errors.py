@@ -12,6 +12,10 @@ log = structlog.get_logger("otpgate.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# What the tenant listener's middleware learns about the caller.
+TENANT = web.RequestKey("tenant", str)
+CAMARA_BODY = web.RequestKey("camara_body", dict)
+
 _CODES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",

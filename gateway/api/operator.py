@@ -8,6 +8,7 @@ from aiohttp import web
 
 from policies.policy_file import PolicyError
 
+from ..metrics import registry_for, render
 from .errors import bearer_auth, error_response, json_errors
 from .holds import add_hold_routes
 from .signals import add_signal_routes
@@ -16,6 +17,35 @@ if TYPE_CHECKING:
     from ..app import Gateway
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def add_tenant_key_routes(app: web.Application, gateway: Gateway) -> None:
+    def tenant_of(request: web.Request) -> str:
+        name = request.match_info["tenant"]
+        if name not in gateway.tenants.tenants:
+            raise web.HTTPNotFound(reason=f"no tenant {name[:40]!r}")
+        return name
+
+    async def create_key(request: web.Request) -> web.Response:
+        key, info = await gateway.api_keys.create(tenant_of(request), gateway.clock.now())
+        # Shown once: only its digest is kept.
+        return web.json_response({**info.to_json(), "key": key}, status=201)
+
+    async def list_keys(request: web.Request) -> web.Response:
+        keys = gateway.api_keys.of_tenant(tenant_of(request))
+        return web.json_response({"keys": [k.to_json() for k in keys]})
+
+    async def revoke_key(request: web.Request) -> web.Response:
+        tenant = tenant_of(request)
+        if not await gateway.api_keys.revoke(
+            tenant, request.match_info["key_id"], gateway.clock.now()
+        ):
+            raise web.HTTPNotFound(reason="no such active key")
+        return web.Response(status=204)
+
+    app.router.add_post("/v1/tenants/{tenant}/keys", create_key)
+    app.router.add_get("/v1/tenants/{tenant}/keys", list_keys)
+    app.router.add_delete("/v1/tenants/{tenant}/keys/{key_id}", revoke_key)
 
 
 def build_operator_app(gateway: Gateway) -> web.Application:
@@ -68,10 +98,17 @@ def build_operator_app(gateway: Gateway) -> web.Application:
             }
         )
 
+    registry = registry_for(gateway)
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=render(registry), content_type="text/plain", charset="utf-8")
+
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/v1/policy/reload", reload_policy)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/status", status)
     add_signal_routes(app, gateway)
+    add_tenant_key_routes(app, gateway)
     add_hold_routes(app, gateway, lambda request: None, "/v1")
     return app

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..erasure import erase_subscriber
 from ..signals.ingest import ACCEPTED, DUPLICATE, FAILED, REJECTED
-from ..signals.msisdn import InvalidNumber, msisdn_key, normalize_msisdn
+from ..signals.msisdn import InvalidNumber, msisdn_key, normalize_msisdn, normalize_number
 from .errors import error_response
 
 if TYPE_CHECKING:
@@ -107,6 +108,24 @@ def add_signal_routes(app: web.Application, gateway: Gateway) -> None:
     async def feed_health(request: web.Request) -> web.Response:
         return web.json_response(gateway.feed_health.to_json(gateway.clock.now()))
 
+    async def erasure(request: web.Request) -> web.Response:
+        try:
+            body = await read_json(request)
+        except _Unprocessable as error:
+            return error_response(422, str(error))
+        number = body.get("msisdn") if isinstance(body, dict) else None
+        if not isinstance(number, str):
+            return error_response(422, "msisdn: required, a string in E.164")
+        try:
+            e164 = normalize_number(
+                number, gateway.config.signals.default_region, require_valid=False
+            )
+        except InvalidNumber as error:
+            return error_response(422, f"msisdn: {error}")
+        removed = await erase_subscriber(gateway, e164)
+        return web.json_response({"msisdn": e164, "removed": removed})
+
+    app.router.add_post("/v1/erasure", erasure)
     app.router.add_post("/v1/signals", post_signals)
     app.router.add_post("/v1/subscribers/risk", subscriber_risk)
     app.router.add_get("/v1/signals/health", feed_health)

@@ -29,6 +29,7 @@ from smpp_adapters.smpp_time import SmppTimeError, parse_smpp_time, relative_tim
 from ..clock import Clock
 from ..traffic.gateway_receipts import final_receipt
 from ..traffic.id_map import IdMap, MappedMessage
+from ..webhooks.events import hold_event_data
 from .sealing import Sealer
 from .store import (
     CANCELLED,
@@ -47,8 +48,25 @@ if TYPE_CHECKING:
     from ..traffic.esme_binds import EsmeBind
     from ..traffic.receipt_relay import ReceiptRelay
     from ..traffic.router import Router
+    from ..webhooks.outbox import Outbox
 
 log = structlog.get_logger("otpgate.holds")
+
+
+def _chain(
+    writers: list[Callable[[sqlite3.Connection], None]],
+) -> Callable[[sqlite3.Connection], None] | None:
+    """One writer running several in order, inside one transaction."""
+    if not writers:
+        return None
+    if len(writers) == 1:
+        return writers[0]
+
+    def write(conn: sqlite3.Connection) -> None:
+        for writer in writers:
+            writer(conn)
+
+    return write
 
 
 def split_pdus(data: bytes) -> list[Pdu]:
@@ -126,6 +144,8 @@ class HoldBook:
         self.open: dict[str, HoldRecord] = {}
         self.per_account: Counter[str] = Counter()
         self.listeners: list[Listener] = []
+        self.outbox: Outbox | None = None  # webhooks: rows written with each transition
+        self.on_events_written: Callable[[], None] = lambda: None
         self._expiries: list[tuple[float, str]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -167,12 +187,13 @@ class HoldBook:
         action: Hold,
         gateway_id: str,
         destination: str,
+        tenant: str | None,
     ) -> None:
         """Keep the message; the ESME gets ESME_ROK with ``gateway_id`` once it is committed."""
         try:
             record = self._record(
                 bind.account.system_id,
-                bind.account.tenant,
+                tenant,
                 [pdu],
                 [gateway_id],
                 verdict,
@@ -283,7 +304,10 @@ class HoldBook:
             self._schedule(record)
             self._notify(HELD, record)
 
-        self.store.insert(record, sealed, "policy", f"rule {record.rule}", committed, also)
+        writers = [w for w in (also, self._event_rows(HELD, record, {})) if w is not None]
+        self.store.insert(
+            record, sealed, "policy", f"rule {record.rule}", committed, _chain(writers)
+        )
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -437,7 +461,8 @@ class HoldBook:
                 (part_id, encode(self._receipt(record, part_id, stat, err)))
                 for part_id in record.part_ids
             ]
-        await self._commit(record, actor, why, receipts=receipts)
+        events = self._event_rows(record.state, record, {"why": why, **details})
+        await self._commit(record, actor, why, receipts=receipts, also=events)
         self._close(record)
         if receipts:
             self.relay.flush_pending(record.account)
@@ -464,9 +489,12 @@ class HoldBook:
         *,
         receipts: list[tuple[str, bytes]] | None = None,
         revert_to: str | None = None,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         done: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
-        self.store.transition(record, actor, why, done.set_result, receipts=receipts or ())
+        self.store.transition(
+            record, actor, why, done.set_result, receipts=receipts or (), also=also
+        )
         error = await done
         if error is not None:
             if revert_to is not None:
@@ -490,7 +518,17 @@ class HoldBook:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _event_rows(
+        self, state: str, record: HoldRecord, details: dict[str, Any]
+    ) -> Callable[[sqlite3.Connection], None] | None:
+        event = EVENTS.get(state)
+        if self.outbox is None or event is None:
+            return None
+        data = hold_event_data(record, details)
+        return self.outbox.rows_for(event, record.tenant, record.id, data, self.clock.now())
+
     def _notify(self, state: str, record: HoldRecord, **details: Any) -> None:
+        self.on_events_written()
         event = EVENTS.get(state)
         if event is None:
             return

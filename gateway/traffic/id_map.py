@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .. import audit
 from ..store import SqliteWriter
 from .message_ids import MessageIdGenerator
 
@@ -40,6 +41,7 @@ def _schema(db: sqlite_utils.Database) -> None:
             account TEXT NOT NULL, registered_delivery INTEGER NOT NULL)"""
     )
     db["message_map"].create_index(["route", "upstream_id"], if_not_exists=True)
+    audit.create_tables(db)
 
 
 _ROWS_PER_STATEMENT = 1000

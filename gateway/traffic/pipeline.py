@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
+from time import perf_counter
 from typing import TYPE_CHECKING
 
 import structlog
 
-from policies.decisions import Hold, Reject
+from policies.decisions import Hold, Reject, Verdict
 from smpp_adapters.constants import CommandId, CommandStatus, status_name
 from smpp_adapters.pdu import Pdu
 from smpp_adapters.transport import ResponseCallback
 
+from ..audit import DecisionAudit
 from ..clock import Clock
 from ..config import AccountConfig
+from ..metrics import TrafficStats
 from .decider import Decider, Decision
 from .gateway_receipts import final_receipt, wants_failure_receipt
 from .id_map import IdMap, MappedMessage
@@ -31,6 +35,7 @@ from .router import Router
 from .upstream import UpstreamPool
 
 if TYPE_CHECKING:
+    from ..camara.relations import Relations
     from ..holds.book import HoldBook
     from ..holds.store import HoldRecord
     from .esme_binds import EsmeBind
@@ -59,6 +64,13 @@ class Pipeline:
         self.holds = holds
         self.parking: Parking | None = None  # set by the app: it needs on_whole
         self.accounts: dict[str, AccountConfig] = {}
+        self.relations: Relations | None = None  # who sent to which number (CAMARA's guard)
+        self.stats = TrafficStats()
+        self.audit: DecisionAudit | None = None
+        # (account, source_addr) -> tenant; by default the account's own tenant.
+        self.tenant_of: Callable[[str, str], str | None] = lambda account, source: (
+            self.accounts[account].tenant if account in self.accounts else None
+        )
         self.router = router
         self.id_map = id_map
         self.ids = ids
@@ -68,6 +80,7 @@ class Pipeline:
     # -- submit_sm and data_sm ---------------------------------------------------------------
 
     def on_submit(self, bind: EsmeBind, pdu: Pdu) -> None:
+        self.stats.submits_in[bind.account.system_id] += 1
         if self.decider is None:
             self._forward(bind, pdu)
             return
@@ -76,38 +89,54 @@ class Pipeline:
         if part is not None and self.parking is not None:
             self.parking.park(bind, pdu, part, self.ids.next())
             return
+        source = str(pdu.params.get("source_addr", ""))
+        now = self.clock.now()
         decision = self.decider.decide(
             account=account.system_id,
-            source_addr=str(pdu.params.get("source_addr", "")),
+            source_addr=source,
             destination_addr=str(pdu.params.get("destination_addr", "")),
             text=text,
-            now=self.clock.now(),
-            tenant=account.tenant,
+            now=now,
+            tenant=self.tenant_of(account.system_id, source),
             otp_only=account.otp_only,
         )
         verdict = decision.verdict
+        message = decision.message
+        self._count_decision(verdict)
+        digits = message.destination_addr[1:]
+        if self.relations is not None and message.tenant is not None and digits.isdigit():
+            self.relations.sent(message.tenant, int(digits), now)
         if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
             self._log_decision(account.system_id, decision)
         action = verdict.action
         if type(action) is Reject:
-            bind.connection.send_response(pdu, action.command_status)
+            self._respond(bind, pdu, action.command_status)
             return
         if type(action) is Hold and self.holds is not None:
             if self.holds.has_room(account.system_id):
+                self.stats.responses[(account.system_id, _OK)] += 1
                 gateway_id = self.ids.next()
-                destination = decision.message.destination_addr
-                self.holds.hold(bind, pdu, verdict, action, gateway_id, destination)
+                message = decision.message
+                self.holds.hold(
+                    bind, pdu, verdict, action, gateway_id, message.destination_addr, message.tenant
+                )
                 return
             # A flood must not fill the disk: over the cap the configured fallback applies.
             log.warning("hold_limit_reached", account=account.system_id, rule=verdict.rule)
             if self.holds.limits.over_limit == "reject":
-                bind.connection.send_response(pdu, CommandStatus.ESME_RX_R_APPN)
+                self._respond(bind, pdu, CommandStatus.ESME_RX_R_APPN)
                 return
         self._forward(bind, pdu)
 
     def _log_decision(self, account: str, decision: Decision, parts: int = 1) -> None:
-        """Every non-default decision is logged with its rule and reasons (never the text)."""
+        """Every non-default decision is logged and audited with its rule and reasons (never
+        the text)."""
         verdict = decision.verdict
+        message = decision.message
+        if self.audit is not None:
+            self.audit.record(
+                self.clock.now(), account, message.tenant, message.destination_addr, verdict, parts
+            )
         event = "hold" if isinstance(verdict.action, Hold) else "decision"
         log.info(
             event,
@@ -130,16 +159,18 @@ class Pipeline:
         account = self.accounts.get(whole.account) or AccountConfig(whole.account, "")
         pdus = [part.pdu for part in whole.parts]
         first = pdus[0].params
+        source = str(first.get("source_addr", ""))
         decision = self.decider.decide(
             account=whole.account,
-            source_addr=str(first.get("source_addr", "")),
+            source_addr=source,
             destination_addr=str(first.get("destination_addr", "")),
             text=text_of_parts(pdus, account),  # after a timeout: what arrived
             now=self.clock.now(),
-            tenant=account.tenant,
+            tenant=self.tenant_of(whole.account, source),
             otp_only=account.otp_only,
         )
         verdict = decision.verdict
+        self._count_decision(verdict)
         if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
             self._log_decision(whole.account, decision, len(pdus))
         action = verdict.action
@@ -172,7 +203,7 @@ class Pipeline:
 
         self.holds.hold_parts(  # type: ignore[union-attr]
             whole.account,
-            account.tenant,
+            decision.message.tenant,
             [(p.gateway_id, p.pdu) for p in whole.parts],
             decision.verdict,
             action,
@@ -226,11 +257,31 @@ class Pipeline:
         for pool in self.router.pools_for(bind.account.system_id):
             if pool.submit(pdu, self._answer(bind, pdu, pool)):
                 return
-        bind.connection.send_response(pdu, CommandStatus.ESME_RTHROTTLED)
+        self._respond(bind, pdu, CommandStatus.ESME_RTHROTTLED)
+
+    def _respond(self, bind: EsmeBind, pdu: Pdu, status: int) -> None:
+        self.stats.responses[(bind.account.system_id, status)] += 1
+        bind.connection.send_response(pdu, status)
+
+    def _count_decision(self, verdict: Verdict) -> None:
+        if verdict.rule is not None:
+            self.stats.decisions[(verdict.rule, verdict.decision, False)] += 1
+        for shadow in verdict.shadow:
+            self.stats.decisions[(shadow.rule, type(shadow.action).__name__.lower(), True)] += 1
 
     def _answer(self, bind: EsmeBind, pdu: Pdu, pool: UpstreamPool) -> ResponseCallback:
+        started = perf_counter()
+
         def answered(response: Pdu | None) -> None:
             connection = bind.connection
+            stats = self.stats
+            stats.latency.observe(perf_counter() - started)
+            stats.responses[
+                (
+                    bind.account.system_id,
+                    _UNKNOWN_OUTCOME if response is None else response.command_status,
+                )
+            ] += 1
             if response is None:
                 connection.send_response(pdu, _UNKNOWN_OUTCOME)
                 log.warning(

@@ -44,7 +44,7 @@ def gateway_config(
         source="<test>",
         data_dir=data_dir,
         smpp=SmppConfig(host="127.0.0.1", port=0, accounts=accounts or (account("bank"),), routes=routes, **smpp),
-        api=ApiConfig(host="127.0.0.1", port=0, operator_key=OPERATOR_KEY),
+        api=ApiConfig(host="127.0.0.1", port=0, operator_key=OPERATOR_KEY, tenant_port=0),
     )
 
 

@@ -53,6 +53,7 @@ reconnect_max_s = 0.5
 [api]
 host = "127.0.0.1"
 port = {self.api_port}
+tenant_port = {free_port()}
 operator_key_env = "OTPGATE_TEST_OPERATOR_KEY"
 
 [holds]

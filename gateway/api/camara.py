@@ -1,0 +1,198 @@
+"""CAMARA-compatible endpoints on the tenant listener: SIM Swap v2, Call Forwarding Signal v0.4.
+
+Answers come from the same risk index as the message path. Guards, in order: a valid
+OAuth2 token with the endpoint's scope (401/403), a tenant the operator allows (403), the
+tenant's quota (429), a well-formed number (400), a number the tenant has a relation with
+(403: the gateway is no look-up oracle for the operator's subscribers). Every query is
+audited with the number pseudonymised.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from aiohttp import web
+
+from ..camara.tokens import SCOPES
+from ..logs import pseudonym
+from .errors import CAMARA_BODY, error_response
+
+if TYPE_CHECKING:
+    from ..app import Gateway
+
+log = structlog.get_logger("otpgate.camara")
+
+_E164 = re.compile(r"\+[1-9][0-9]{4,14}")
+Answer = Callable[[web.Request, str, str], Awaitable[web.Response]]
+
+
+def _oauth_error(status: int, error: str, description: str) -> web.Response:
+    return web.json_response({"error": error, "error_description": description}, status=status)
+
+
+class _Quota:
+    """Requests per tenant per minute, a fixed window: simple, and enough to stop a sweep."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    def take(self, tenant: str, limit: int, now: float) -> bool:
+        minute = int(now // 60)
+        window, used = self._windows.get(tenant, (minute, 0))
+        if window != minute:
+            window, used = minute, 0
+        if used >= limit:
+            return False
+        self._windows[tenant] = (window, used + 1)
+        return True
+
+
+def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
+    quota = _Quota()
+
+    async def token(request: web.Request) -> web.Response:
+        form: dict[str, Any] = (
+            dict(await request.post())
+            if request.content_type.startswith("application/x-www-form-urlencoded")
+            else {}
+        )
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            try:
+                client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return _oauth_error(401, "invalid_client", "malformed Basic credentials")
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error(400, "unsupported_grant_type", "only client_credentials")
+        tenant = gateway.api_keys.tenant_for(str(secret or ""))
+        if tenant is None or not str(secret).startswith(str(client_id or "-")):
+            return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
+        config = gateway.tenants.tenants.get(tenant)
+        if config is None or not config.camara:
+            return _oauth_error(400, "unauthorized_client", "the operator has not enabled CAMARA")
+        asked = frozenset(str(form.get("scope", "")).split()) or SCOPES
+        granted = asked & SCOPES
+        if not granted:
+            return _oauth_error(400, "invalid_scope", f"scopes: {' '.join(sorted(SCOPES))}")
+        value, issued = gateway.camara_tokens.issue(tenant, granted, gateway.clock.now())
+        return web.json_response(
+            {
+                "access_token": value,
+                "token_type": "Bearer",
+                "expires_in": int(issued.expires_at - gateway.clock.now()),
+                "scope": " ".join(sorted(granted)),
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def guarded(scope: str, answer: Answer) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(request: web.Request) -> web.Response:
+            now = gateway.clock.now()
+            header = request.headers.get("Authorization", "")
+            issued = (
+                gateway.camara_tokens.check(header[7:], now)
+                if header.startswith("Bearer ")
+                else None
+            )
+            if issued is None:
+                return error_response(401, "missing, invalid or expired access token")
+            if scope not in issued.scopes:
+                return error_response(403, f"the token lacks the scope {scope}")
+            tenant = gateway.tenants.tenants.get(issued.tenant)
+            if tenant is None or not tenant.camara:
+                return error_response(403, "the operator has not enabled CAMARA for this client")
+            if not quota.take(tenant.name, tenant.camara_quota_per_minute, now):
+                return error_response(429, "quota exceeded; try again in the next minute")
+            try:
+                body = json.loads(await request.read() or b"{}")
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return error_response(400, "body: not JSON", "INVALID_ARGUMENT")
+            number = body.get("phoneNumber") if isinstance(body, dict) else None
+            if not isinstance(number, str) or not _E164.fullmatch(number):
+                return error_response(
+                    400, "phoneNumber: E.164 with a leading +", "INVALID_ARGUMENT"
+                )
+            related = gateway.relations.related(
+                tenant.name, int(number[1:]), now, tenant.relation_days * 86400
+            )
+            if not related:
+                response = error_response(
+                    403, "phoneNumber: no relation with this client", "PERMISSION_DENIED"
+                )
+            else:
+                request[CAMARA_BODY] = body
+                response = await answer(request, tenant.name, number)
+            log.info(
+                "camara_query",
+                tenant=tenant.name,
+                endpoint=request.path,
+                subscriber=pseudonym(number),
+                status=response.status,
+            )
+            gateway.durable.write(
+                "INSERT INTO camara_audit VALUES (?, ?, ?, ?, ?)",
+                (now, tenant.name, request.path, pseudonym(number), response.status),
+            )
+            return response
+
+        return handler
+
+    def facts(number: str):
+        return gateway.risk_index.facts(number, gateway.clock.now())
+
+    async def check(request: web.Request, tenant: str, number: str) -> web.Response:
+        max_age = request[CAMARA_BODY].get("maxAge", 240)
+        limit = gateway.config.camara.max_age_h
+        if not isinstance(max_age, int) or isinstance(max_age, bool) or not 1 <= max_age <= limit:
+            return error_response(400, f"maxAge: hours from 1 to {limit}", "OUT_OF_RANGE")
+        age = facts(number).sim_swap_age_s
+        return web.json_response({"swapped": age is not None and age < max_age * 3600})
+
+    async def retrieve_date(request: web.Request, tenant: str, number: str) -> web.Response:
+        age = facts(number).sim_swap_age_s
+        if age is None:
+            return web.json_response(
+                {"latestSimChange": None, "monitoredPeriod": gateway.config.camara.monitored_days}
+            )
+        moment = datetime.fromtimestamp(gateway.clock.now() - age, UTC)
+        return web.json_response(
+            {"latestSimChange": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        )
+
+    async def unconditional(request: web.Request, tenant: str, number: str) -> web.Response:
+        return web.json_response({"active": facts(number).cf_unconditional_active})
+
+    async def call_forwardings(request: web.Request, tenant: str, number: str) -> web.Response:
+        # The index follows unconditional forwarding only (the one that steals voice calls).
+        active = facts(number).cf_unconditional_active
+        return web.json_response(["unconditional"] if active else ["inactive"])
+
+    app.router.add_post("/oauth2/token", token)
+    app.router.add_post("/sim-swap/v2/check", guarded("sim-swap:check", check))
+    app.router.add_post(
+        "/sim-swap/v2/retrieve-date", guarded("sim-swap:retrieve-date", retrieve_date)
+    )
+    app.router.add_post(
+        "/call-forwarding-signal/v0.4/unconditional-call-forwardings",
+        guarded("call-forwarding-signal:unconditional-call-forwardings:read", unconditional),
+    )
+    app.router.add_post(
+        "/call-forwarding-signal/v0.4/call-forwardings",
+        guarded("call-forwarding-signal:call-forwardings:read", call_forwardings),
+    )
+
+
+def create_tables(db: Any) -> None:
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS camara_audit (
+            at REAL NOT NULL, tenant TEXT NOT NULL, endpoint TEXT NOT NULL,
+            number TEXT NOT NULL, status INTEGER NOT NULL)"""
+    )

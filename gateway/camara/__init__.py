@@ -1,0 +1,1 @@
+"""CAMARA-compatible answers (SIM Swap, Call Forwarding Signal) from the risk index."""

@@ -1,0 +1,200 @@
+"""Prometheus metrics at ``GET /metrics`` on the operator listener. No MSISDN or text in any label.
+
+The message path only bumps plain counters (a dict increment, tens of nanoseconds); a
+collector turns them and the live state of binds, windows, holds, feeds, outbox and writers
+into metric families when Prometheus scrapes. Labels are accounts, routes, rules, statuses
+and outcomes: bounded sets the operator configured.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from smpp_adapters.constants import status_name
+
+if TYPE_CHECKING:
+    from .app import Gateway
+
+_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Histogram:
+    """Fixed buckets, no lock: only the event loop observes."""
+
+    def __init__(self, buckets: tuple[float, ...] = _BUCKETS) -> None:
+        self.buckets = buckets
+        self.counts = [0] * (len(buckets) + 1)
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect_left(self.buckets, seconds)] += 1
+        self.total += seconds
+
+    def family(
+        self,
+        name: str,
+        documentation: str,
+        labels: list[str] | None = None,
+        values: list[str] | None = None,
+        family: HistogramMetricFamily | None = None,
+    ) -> HistogramMetricFamily:
+        family = family or HistogramMetricFamily(name, documentation, labels=labels or [])
+        cumulative, running = [], 0
+        for bound, count in zip((*self.buckets, float("inf")), self.counts, strict=True):
+            running += count
+            cumulative.append((str(bound) if bound != float("inf") else "+Inf", running))
+        family.add_metric(values or [], cumulative, self.total)
+        return family
+
+
+class TrafficStats:
+    """What the message path counts."""
+
+    def __init__(self) -> None:
+        self.submits_in: Counter[str] = Counter()
+        self.responses: Counter[tuple[str, int]] = Counter()
+        self.decisions: Counter[tuple[str, str, bool]] = Counter()
+        self.latency = Histogram()  # submit_sm in -> submit_sm_resp out, forwarded messages
+
+
+class GatewayCollector(Collector):
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def collect(self) -> Iterator[Metric]:
+        gw = self.gateway
+        stats = gw.stats
+        now = gw.clock.now()
+
+        submits = CounterMetricFamily(
+            "otpgate_submit_sm_received", "submit_sm and data_sm from ESMEs", labels=["account"]
+        )
+        for account, n in sorted(stats.submits_in.items()):
+            submits.add_metric([account], n)
+        yield submits
+        answered = CounterMetricFamily(
+            "otpgate_submit_sm_answered",
+            "responses to ESMEs by status",
+            labels=["account", "status"],
+        )
+        for (account, status), n in sorted(stats.responses.items()):
+            answered.add_metric([account, status_name(status)], n)
+        yield answered
+        decisions = CounterMetricFamily(
+            "otpgate_decisions", "policy decisions by rule", labels=["rule", "decision", "shadow"]
+        )
+        for (rule, decision, shadow), n in sorted(stats.decisions.items()):
+            decisions.add_metric([rule, decision, str(shadow).lower()], n)
+        yield decisions
+        yield stats.latency.family(
+            "otpgate_submit_latency_seconds", "submit_sm in to submit_sm_resp out (forwarded)"
+        )
+
+        holds = GaugeMetricFamily("otpgate_holds_open", "open holds by state", labels=["state"])
+        by_state: Counter[str] = Counter(r.state for r in gw.holds.open.values())
+        for state in ("held", "releasing"):
+            holds.add_metric([state], by_state[state])
+        yield holds
+        oldest = min((r.created_at for r in gw.holds.open.values()), default=None)
+        yield GaugeMetricFamily(
+            "otpgate_holds_oldest_age_seconds",
+            "age of the oldest open hold",
+            value=0.0 if oldest is None else now - oldest,
+        )
+
+        esme = GaugeMetricFamily("otpgate_esme_binds", "bound ESME sessions", labels=["account"])
+        for account in sorted(gw.binds.accounts.accounts):
+            esme.add_metric([account], len(gw.binds.binds_of(account)))
+        yield esme
+        upstream = GaugeMetricFamily(
+            "otpgate_upstream_binds", "bound upstream sessions", labels=["route"]
+        )
+        window = GaugeMetricFamily(
+            "otpgate_upstream_window_used", "outstanding upstream requests", labels=["route"]
+        )
+        for pool in gw.router.pools.values():
+            upstream.add_metric([pool.name], pool.bound_count)
+            window.add_metric([pool.name], sum(c.session.outstanding for c in pool._transmitters))
+        yield upstream
+        yield window
+
+        feeds = CounterMetricFamily(
+            "otpgate_signals", "signals by feed and outcome", labels=["feed", "outcome"]
+        )
+        lag = GaugeMetricFamily(
+            "otpgate_signal_lag_seconds",
+            "arrival minus occurred_at, newest signal",
+            labels=["feed"],
+        )
+        for feed, c in sorted(gw.feed_health.feeds.items()):
+            for outcome, n in (
+                ("accepted", c.accepted),
+                ("duplicate", c.duplicate),
+                ("rejected", c.rejected),
+            ):
+                feeds.add_metric([feed, outcome], n)
+            if c.last_lag_s is not None:
+                lag.add_metric([feed], c.last_lag_s)
+        yield feeds
+        yield lag
+        yield GaugeMetricFamily(
+            "otpgate_signal_outage",
+            "1 while the policy's on_signal_outage applies",
+            value=float(gw.feed_health.outage(now)),
+        )
+
+        dispatcher = gw.dispatcher
+        deliveries = CounterMetricFamily(
+            "otpgate_webhook_deliveries", "webhook attempts by outcome", labels=["outcome"]
+        )
+        for outcome, n in sorted(dispatcher.outcomes.items()):
+            deliveries.add_metric([outcome], n)
+        yield deliveries
+        yield dispatcher.latency.family(
+            "otpgate_webhook_latency_seconds", "webhook request latency"
+        )
+        yield GaugeMetricFamily(
+            "otpgate_outbox_in_flight",
+            "webhook deliveries in flight",
+            value=len(dispatcher._in_flight),
+        )
+
+        queue = GaugeMetricFamily(
+            "otpgate_sqlite_queue_depth", "writes waiting", labels=["database"]
+        )
+        commit = GaugeMetricFamily(
+            "otpgate_sqlite_last_commit_seconds",
+            "duration of the last group commit",
+            labels=["database"],
+        )
+        for name, writer in (
+            ("otpgate", gw.durable),
+            ("signals", gw.signal_store.writer),
+            ("message-map", gw.id_map.writer),
+        ):
+            queue.add_metric([name], writer.queue_depth)
+            commit.add_metric([name], writer.last_commit_s)
+        yield queue
+        yield commit
+
+
+def registry_for(gateway: Gateway) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(GatewayCollector(gateway))
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)

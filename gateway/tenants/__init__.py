@@ -1,0 +1,1 @@
+"""Payment platforms: who owns which traffic, and their API keys."""

@@ -1,0 +1,382 @@
+"""Tenants and webhooks: signed CloudEvents from the outbox to a real receiver, isolation, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+from aiohttp import web
+from standardwebhooks.webhooks import Webhook as Verifier
+
+from gateway.config_tenants import TenantConfig, WebhooksConfig
+from gateway.signals.model import parse_signal
+
+from .esme import AsyncEsme
+from .harness import (
+    OPERATOR_KEY,
+    PASSWORD,
+    account,
+    gateway_config,
+    route,
+    running_gateway,
+    running_simulator,
+)
+
+pytestmark = pytest.mark.asyncio
+
+SWAPPED = "447400123123"
+CODE = "482913"
+OTP = f"Your PayBank verification code is {CODE}. Never share it.".encode()
+POLICY = """
+[[rules]]
+name = "hold-after-swap"
+when = { is_otp = true, sim_swap_age_lt = "1d" }
+action = "hold"
+ttl = "10m"
+on_expiry = "drop"
+notify = ["otp.held"]
+[[rules]]
+name = "rest"
+action = "deliver"
+"""
+
+
+class Receiver:
+    """A real aiohttp server that records what arrives; answers what the test tells it to."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.answers: list[int] = []  # consumed in order; then 200
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append((dict(request.headers), await request.read()))
+        status = self.answers.pop(0) if self.answers else 200
+        return web.Response(status=status)
+
+    async def start(self, port: int = 0) -> None:
+        app = web.Application()
+        app.router.add_post("/hook", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+
+def config(tmp_path, port):
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    accounts = (account("bank", tenant="paybank"), account("agg"))
+    base = gateway_config(tmp_path, (route("main", port),), accounts)
+    return replace(
+        base,
+        policy_file=policy,
+        tenants=(
+            TenantConfig("paybank"),
+            TenantConfig("bank-a", senders={"agg": ("BankA",)}),
+            TenantConfig("bank-b", senders={"agg": ("BankB",)}),
+        ),
+        webhooks=WebhooksConfig(
+            allow_http_hosts=frozenset({"127.0.0.1"}),
+            allow_networks=(ipaddress.ip_network("127.0.0.1/32"),),
+        ),
+    )
+
+
+def swap(gateway, number: str = SWAPPED) -> None:
+    occurred = datetime.fromtimestamp(gateway.clock.now() - 60, UTC).isoformat()
+    signal = {"kind": "sim_swap", "msisdn": "+" + number, "occurred_at": occurred}
+    gateway.risk_index.apply(parse_signal(signal, default_region=None))
+
+
+async def call(port: int, method: str, path: str, key: str, body=None):
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(
+            method,
+            f"http://127.0.0.1:{port}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+        ) as response,
+    ):
+        data = await response.json() if response.content_type == "application/json" else None
+        return response.status, data
+
+
+async def tenant_key(gw, tenant: str) -> str:
+    status, body = await call(gw.api_port, "POST", f"/v1/tenants/{tenant}/keys", OPERATOR_KEY)
+    assert status == 201 and body["key"].startswith(body["id"])
+    return body["key"]
+
+
+async def subscribe(gw, key: str, url: str, types=None) -> dict:
+    body = {"url": url, "description": "test"}
+    if types:
+        body["event_types"] = types
+    status, hook = await call(gw.tenant_api_port, "POST", "/v1/webhooks", key, body)
+    assert status == 201, hook
+    return hook
+
+
+async def until(predicate, timeout_s: float = 10.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+async def test_held_otp_arrives_signed_verifiable_and_without_the_code(tmp_path):
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            swap(gw)
+            key = await tenant_key(gw, "paybank")
+            hook = await subscribe(gw, key, receiver.url)
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            response = await esme.submit(destination=SWAPPED, text=OTP, source_addr="PayBank")
+            held_id = str(response.params["message_id"])
+            assert await until(lambda: receiver.requests)
+            headers, body = receiver.requests[0]
+            event = Verifier(hook["secret"]).verify(body, headers)
+            assert event["specversion"] == "1.0" and event["type"] == "otp.held"
+            assert {"id", "source", "time", "datacontenttype", "data"} <= set(event)
+            data = event["data"]
+            assert data["hold_id"] == held_id and data["destination"] == "+" + SWAPPED
+            assert (
+                data["rule"] == "hold-after-swap" and data["reasons"][0]["fact"] == "sim_swap_age"
+            )
+            assert data["links"]["release"].endswith(f"/v1/holds/{held_id}/release")
+            assert CODE.encode() not in body and b"verification" not in body
+            # Release through the tenant API: otp.released follows, in order.
+            status, _ = await call(gw.tenant_api_port, "POST", f"/v1/holds/{held_id}/release", key)
+            assert status == 200
+            assert await until(lambda: len(receiver.requests) == 2)
+            second = Verifier(hook["secret"]).verify(*reversed(receiver.requests[1]))
+            assert second["type"] == "otp.released"
+            status, deliveries = await call(
+                gw.tenant_api_port, "GET", f"/v1/webhooks/{hook['id']}/deliveries", key
+            )
+            assert [d["state"] for d in deliveries["deliveries"]] == ["delivered", "delivered"]
+            esme.close()
+    finally:
+        await receiver.stop()
+
+
+async def test_receiver_failing_then_recovering_gets_the_same_webhook_id(tmp_path):
+    receiver = Receiver()
+    receiver.answers = [500, 503]
+    await receiver.start()
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            swap(gw)
+            key = await tenant_key(gw, "paybank")
+            hook = await subscribe(gw, key, receiver.url, ["otp.held"])
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            await esme.submit(destination=SWAPPED, text=OTP)
+            assert await until(lambda: len(receiver.requests) == 3, 20)
+            ids = {headers["webhook-id"] for headers, _ in receiver.requests}
+            assert len(ids) == 1
+            stamps = [int(h["webhook-timestamp"]) for h, _ in receiver.requests]
+            assert stamps == sorted(stamps)
+            Verifier(hook["secret"]).verify(receiver.requests[-1][1], receiver.requests[-1][0])
+            await asyncio.sleep(0.3)
+            assert len(receiver.requests) == 3  # delivered: no more attempts
+            esme.close()
+    finally:
+        await receiver.stop()
+
+
+async def test_410_disables_the_endpoint(tmp_path):
+    receiver = Receiver()
+    receiver.answers = [410]
+    await receiver.start()
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            swap(gw)
+            key = await tenant_key(gw, "paybank")
+            hook = await subscribe(gw, key, receiver.url)
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            await esme.submit(destination=SWAPPED, text=OTP)
+            assert await until(lambda: receiver.requests)
+            assert await until(lambda: not gw.subscriptions.by_id[hook["id"]].enabled)
+            _, shown = await call(gw.tenant_api_port, "GET", f"/v1/webhooks/{hook['id']}", key)
+            assert shown["enabled"] is False and "410" in shown["disabled_reason"]
+            await esme.submit(destination=SWAPPED, text=OTP)
+            await asyncio.sleep(0.5)
+            assert len(receiver.requests) == 1
+            esme.close()
+    finally:
+        await receiver.stop()
+
+
+async def test_secret_rotation_sends_both_signatures(tmp_path):
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            swap(gw)
+            key = await tenant_key(gw, "paybank")
+            hook = await subscribe(gw, key, receiver.url)
+            status, rotated = await call(
+                gw.tenant_api_port, "POST", f"/v1/webhooks/{hook['id']}/rotate-secret", key
+            )
+            assert status == 200 and rotated["secret"] != hook["secret"]
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            await esme.submit(destination=SWAPPED, text=OTP)
+            assert await until(lambda: receiver.requests)
+            headers, body = receiver.requests[0]
+            assert len(headers["webhook-signature"].split()) == 2
+            Verifier(hook["secret"]).verify(body, headers)
+            Verifier(rotated["secret"]).verify(body, headers)
+            esme.close()
+    finally:
+        await receiver.stop()
+
+
+async def test_tenants_sharing_an_account_see_only_their_own(tmp_path):
+    receiver_a, receiver_b = Receiver(), Receiver()
+    await receiver_a.start()
+    await receiver_b.start()
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            swap(gw)
+            key_a, key_b = await tenant_key(gw, "bank-a"), await tenant_key(gw, "bank-b")
+            await subscribe(gw, key_a, receiver_a.url)
+            await subscribe(gw, key_b, receiver_b.url)
+            esme = await AsyncEsme.bind(gw.smpp_port, "agg", PASSWORD)
+            a_id = str(
+                (await esme.submit(destination=SWAPPED, text=OTP, source_addr="BankA")).params[
+                    "message_id"
+                ]
+            )
+            b_id = str(
+                (await esme.submit(destination=SWAPPED, text=OTP, source_addr="BankB")).params[
+                    "message_id"
+                ]
+            )
+            port = gw.tenant_api_port
+            status, listing = await call(port, "GET", "/v1/holds", key_b)
+            assert [h["id"] for h in listing["holds"]] == [b_id]
+            for method, path in (
+                ("GET", f"/v1/holds/{a_id}"),
+                ("POST", f"/v1/holds/{a_id}/release"),
+                ("POST", f"/v1/holds/{a_id}/cancel"),
+            ):
+                status, body = await call(port, method, path, key_b)
+                assert status == 404, (method, path, body)
+            assert a_id in gw.holds.open  # B's attempts changed nothing
+            assert await until(lambda: receiver_a.requests and receiver_b.requests)
+            await asyncio.sleep(0.3)
+            assert len(receiver_a.requests) == len(receiver_b.requests) == 1
+            assert (
+                a_id.encode() in receiver_a.requests[0][1]
+                and a_id.encode() not in receiver_b.requests[0][1]
+            )
+
+            status, keys = await call(gw.api_port, "GET", "/v1/tenants/bank-b/keys", OPERATOR_KEY)
+            key_id = keys["keys"][0]["id"]
+            status, _ = await call(
+                gw.api_port, "DELETE", f"/v1/tenants/bank-b/keys/{key_id}", OPERATOR_KEY
+            )
+            assert status == 204
+            status, body = await call(port, "GET", "/v1/holds", key_b)
+            assert status == 401
+            status, body = await call(port, "GET", "/v1/holds", "otpk_00000000_wrong")
+            assert status == 401
+            esme.close()
+    finally:
+        await receiver_a.stop()
+        await receiver_b.stop()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://[::1]/hook",
+        "http://example.com/hook",
+        "https://user:pw@example.com/hook",
+    ],
+)
+async def test_webhook_urls_the_ssrf_guard_refuses(tmp_path, url):
+    async with running_simulator() as sim:
+        base = config(tmp_path, sim.port)
+        cfg = replace(base, webhooks=WebhooksConfig())  # nothing allowed
+        async with running_gateway(cfg) as gw:
+            key = await tenant_key(gw, "paybank")
+            status, body = await call(gw.tenant_api_port, "POST", "/v1/webhooks", key, {"url": url})
+            assert status == 422 and body["message"].startswith("url:")
+            assert gw.subscriptions.of_tenant("paybank") == []
+
+
+async def test_metrics_count_traffic_without_numbers_or_text(tmp_path):
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        swap(gw)
+        esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+        await esme.submit(destination=SWAPPED, text=OTP)
+        await esme.submit(destination="447400999888", text=b"hello")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(
+                f"http://127.0.0.1:{gw.api_port}/metrics",
+                headers={"Authorization": f"Bearer {OPERATOR_KEY}"},
+            ) as response,
+        ):
+            text = await response.text()
+        assert 'otpgate_submit_sm_received_total{account="bank"} 2.0' in text
+        assert (
+            'otpgate_decisions_total{decision="hold",rule="hold-after-swap",shadow="false"} 1.0'
+            in text
+        )
+        assert 'otpgate_holds_open{state="held"} 1.0' in text
+        assert "otpgate_submit_latency_seconds_bucket" in text
+        assert SWAPPED not in text and "447400999888" not in text and CODE not in text
+        esme.close()
+
+
+async def test_erasure_removes_everything_about_a_number(tmp_path):
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        now = gw.clock.now()
+        signal = {
+            "kind": "sim_swap",
+            "msisdn": "+" + SWAPPED,
+            "occurred_at": datetime.fromtimestamp(now - 60, UTC).isoformat(),
+        }
+        status, _ = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signal)
+        assert status == 200
+        esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+        await esme.submit(destination=SWAPPED, text=OTP)
+        status, body = await call(
+            gw.api_port, "POST", "/v1/erasure", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
+        )
+        assert status == 200
+        removed = body["removed"]
+        assert removed["holds_cancelled"] == 1 and removed["holds"] == 1
+        assert (
+            removed["signals"] == 1 and removed["subscriber_state"] == 1 and removed["audit"] >= 1
+        )
+        status, risk = await call(
+            gw.api_port, "POST", "/v1/subscribers/risk", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
+        )
+        assert risk["tracked"] is False and risk["sim_swap"] is None and risk["sources"] == []
+        esme.close()
