@@ -1,0 +1,235 @@
+"""CAMARA-compatible endpoints: OAuth2 client credentials, relations, quotas, answers from the index."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from gateway.config_tenants import CamaraConfig, TenantConfig
+from gateway.signals.model import parse_signal
+
+from .esme import AsyncEsme
+from .harness import (
+    OPERATOR_KEY,
+    PASSWORD,
+    account,
+    gateway_config,
+    route,
+    running_gateway,
+    running_simulator,
+)
+
+pytestmark = pytest.mark.asyncio
+
+SWAPPED = "+447400123123"
+FORWARDED = "+447400123124"
+QUIET = "+447400123125"
+STRANGER = "+447400999999"
+
+
+def config(tmp_path, port, **camara):
+    accounts = (account("bank", tenant="paybank"), account("other", tenant="closed"))
+    base = gateway_config(tmp_path, (route("main", port),), accounts)
+    return replace(
+        base,
+        tenants=(
+            TenantConfig("paybank", camara=True, camara_quota_per_minute=8),
+            TenantConfig("closed", camara=False),
+        ),
+        camara=CamaraConfig(**camara),
+    )
+
+
+def signal(gateway, number: str, hours_ago: float, **fields) -> None:
+    occurred = datetime.fromtimestamp(gateway.clock.now() - hours_ago * 3600, UTC).isoformat()
+    gateway.risk_index.apply(
+        parse_signal({"msisdn": number, "occurred_at": occurred, **fields}, default_region=None)
+    )
+
+
+async def post(port: int, path: str, body=None, *, headers=None, form=None):
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{port}{path}", json=body, data=form, headers=headers or {}
+        ) as r,
+    ):
+        return r.status, await r.json()
+
+
+async def key_for(gw, tenant: str) -> str:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{gw.api_port}/v1/tenants/{tenant}/keys",
+            headers={"Authorization": f"Bearer {OPERATOR_KEY}"},
+        ) as r,
+    ):
+        return (await r.json())["key"]
+
+
+async def token(gw, key: str, scope: str | None = None) -> tuple[int, dict]:
+    client_id = key[:13]
+    form = {"grant_type": "client_credentials"}
+    if scope:
+        form["scope"] = scope
+    basic = base64.b64encode(f"{client_id}:{key}".encode()).decode()
+    return await post(
+        gw.tenant_api_port, "/oauth2/token", headers={"Authorization": f"Basic {basic}"}, form=form
+    )
+
+
+async def setup(gw) -> str:
+    """Signals, and traffic from paybank to three numbers (the relation); returns a token."""
+    signal(gw, SWAPPED, 30, kind="sim_swap")
+    signal(
+        gw,
+        FORWARDED,
+        2,
+        kind="call_forwarding",
+        service="cfu",
+        active=True,
+        forwarded_to="+447700900123",
+    )
+    esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+    for number in (SWAPPED, FORWARDED, QUIET):
+        await esme.submit(destination=number[1:], text=b"Your statement is ready")
+    esme.close()
+    status, body = await token(gw, await key_for(gw, "paybank"))
+    assert status == 200 and body["token_type"] == "Bearer"
+    return body["access_token"]
+
+
+async def test_sim_swap_check_and_retrieve_date(tmp_path):
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        access = await setup(gw)
+        auth = {"Authorization": f"Bearer {access}"}
+        port = gw.tenant_api_port
+        assert await post(
+            port, "/sim-swap/v2/check", {"phoneNumber": SWAPPED, "maxAge": 48}, headers=auth
+        ) == (200, {"swapped": True})
+        assert await post(
+            port, "/sim-swap/v2/check", {"phoneNumber": SWAPPED, "maxAge": 24}, headers=auth
+        ) == (200, {"swapped": False})
+        assert await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth) == (
+            200,
+            {"swapped": False},
+        )
+        status, body = await post(
+            port, "/sim-swap/v2/retrieve-date", {"phoneNumber": SWAPPED}, headers=auth
+        )
+        changed = datetime.fromisoformat(body["latestSimChange"].replace("Z", "+00:00")).timestamp()
+        assert status == 200 and abs(changed - (gw.clock.now() - 30 * 3600)) < 5
+        status, body = await post(
+            port, "/sim-swap/v2/retrieve-date", {"phoneNumber": QUIET}, headers=auth
+        )
+        assert body == {"latestSimChange": None, "monitoredPeriod": 30}
+        status, body = await post(
+            port, "/sim-swap/v2/check", {"phoneNumber": SWAPPED, "maxAge": 2401}, headers=auth
+        )
+        assert (status, body["code"]) == (400, "OUT_OF_RANGE")
+        status, body = await post(
+            port, "/sim-swap/v2/check", {"phoneNumber": "07400123123"}, headers=auth
+        )
+        assert (status, body["code"]) == (400, "INVALID_ARGUMENT")
+
+
+async def test_operator_maximum_for_max_age(tmp_path):
+    async with (
+        running_simulator() as sim,
+        running_gateway(config(tmp_path, sim.port, max_age_h=72)) as gw,
+    ):
+        access = await setup(gw)
+        auth = {"Authorization": f"Bearer {access}"}
+        status, body = await post(
+            gw.tenant_api_port,
+            "/sim-swap/v2/check",
+            {"phoneNumber": SWAPPED, "maxAge": 100},
+            headers=auth,
+        )
+        assert (status, body["code"]) == (400, "OUT_OF_RANGE")
+
+
+async def test_call_forwarding_signal(tmp_path):
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        auth = {"Authorization": f"Bearer {await setup(gw)}"}
+        port = gw.tenant_api_port
+        base = "/call-forwarding-signal/v0.4"
+        assert await post(
+            port, f"{base}/unconditional-call-forwardings", {"phoneNumber": FORWARDED}, headers=auth
+        ) == (200, {"active": True})
+        assert await post(
+            port, f"{base}/unconditional-call-forwardings", {"phoneNumber": QUIET}, headers=auth
+        ) == (200, {"active": False})
+        assert await post(
+            port, f"{base}/call-forwardings", {"phoneNumber": FORWARDED}, headers=auth
+        ) == (200, ["unconditional"])
+
+
+async def test_no_oracle_for_numbers_without_a_relation(tmp_path):
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        auth = {"Authorization": f"Bearer {await setup(gw)}"}
+        signal(gw, STRANGER, 1, kind="sim_swap")
+        status, body = await post(
+            gw.tenant_api_port, "/sim-swap/v2/check", {"phoneNumber": STRANGER}, headers=auth
+        )
+        assert (status, body["code"]) == (403, "PERMISSION_DENIED")
+        assert "swapped" not in body
+
+
+async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
+    async with (
+        running_simulator() as sim,
+        running_gateway(config(tmp_path, sim.port, token_lifetime_s=1.0)) as gw,
+    ):
+        status, body = await token(gw, await key_for(gw, "closed"))
+        assert (status, body["error"]) == (400, "unauthorized_client")
+        status, body = await token(gw, "otpk_deadbeef_wrong")
+        assert (status, body["error"]) == (401, "invalid_client")
+
+        access = await setup(gw)
+        port = gw.tenant_api_port
+        auth = {"Authorization": f"Bearer {access}"}
+        # Quota: 8 per minute for paybank (the token request is not counted).
+        statuses = [
+            (await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth))[0]
+            for _ in range(9)
+        ]
+        assert statuses[:8] == [200] * 8 and statuses[8] == 429
+        await asyncio.sleep(1.1)
+        status, body = await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth)
+        assert (status, body["code"]) == (401, "UNAUTHENTICATED")
+
+        status, narrow = await token(gw, await key_for(gw, "paybank"), scope="sim-swap:check")
+        assert narrow["scope"] == "sim-swap:check"
+        status, body = await post(
+            port,
+            "/sim-swap/v2/retrieve-date",
+            {"phoneNumber": QUIET},
+            headers={"Authorization": f"Bearer {narrow['access_token']}"},
+        )
+        assert (status, body["code"]) == (403, "PERMISSION_DENIED")
+
+
+async def test_every_query_is_audited_with_a_pseudonym(tmp_path):
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        auth = {"Authorization": f"Bearer {await setup(gw)}"}
+        await post(gw.tenant_api_port, "/sim-swap/v2/check", {"phoneNumber": SWAPPED}, headers=auth)
+        await post(
+            gw.tenant_api_port, "/sim-swap/v2/check", {"phoneNumber": STRANGER}, headers=auth
+        )
+        rows = await gw.durable.call(
+            lambda conn: conn.execute(
+                "SELECT tenant, endpoint, number, status FROM camara_audit"
+            ).fetchall()
+        )
+        assert [(r[0], r[1], r[3]) for r in rows] == [
+            ("paybank", "/sim-swap/v2/check", 200),
+            ("paybank", "/sim-swap/v2/check", 403),
+        ]
+        assert all(r[2].startswith("msisdn:") and "447400" not in r[2] for r in rows)
