@@ -24,6 +24,7 @@ class GatewayProcess:
         self.directory = directory
         self.smpp_port = free_port()
         self.api_port = free_port()
+        self.tenant_port = free_port()
         self.config_path = directory / "gateway.toml"
         self.log_path = directory / "gateway.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -53,7 +54,7 @@ reconnect_max_s = 0.5
 [api]
 host = "127.0.0.1"
 port = {self.api_port}
-tenant_port = {free_port()}
+tenant_port = {self.tenant_port}
 operator_key_env = "OTPGATE_TEST_OPERATOR_KEY"
 
 [holds]

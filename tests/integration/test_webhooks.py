@@ -380,3 +380,62 @@ async def test_erasure_removes_everything_about_a_number(tmp_path):
         )
         assert risk["tracked"] is False and risk["sim_swap"] is None and risk["sources"] == []
         esme.close()
+
+
+async def test_event_survives_a_gateway_crash_while_the_receiver_is_down(tmp_path):
+    """The outbox row commits with the hold; SIGKILL and a restart later it is delivered."""
+    from .harness import free_port
+    from .process import GatewayProcess
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    receiver_port = free_port()
+    async with running_simulator() as sim:
+        gateway = GatewayProcess(
+            tmp_path,
+            sim.port,
+            f"""
+[policy]
+file = "{policy}"
+
+[[tenants]]
+name = "paybank"
+senders = {{ bank = ["PayBank"] }}
+
+[webhooks]
+allow_http_hosts = ["127.0.0.1"]
+allow_networks = ["127.0.0.1/32"]
+""",
+        )
+        await gateway.start()
+        receiver = Receiver()
+        try:
+            status, created = await gateway.api("POST", "/v1/tenants/paybank/keys")
+            key = created["key"]
+            url = f"http://127.0.0.1:{receiver_port}/hook"  # nobody listens yet
+            status, hook = await call(
+                gateway.tenant_port, "POST", "/v1/webhooks", key, {"url": url}
+            )
+            assert status == 201
+            occurred = datetime.fromtimestamp(datetime.now(UTC).timestamp() - 60, UTC).isoformat()
+            await gateway.api(
+                "POST",
+                "/v1/signals",
+                {"kind": "sim_swap", "msisdn": "+" + SWAPPED, "occurred_at": occurred},
+            )
+            esme = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD)
+            response = await esme.submit(destination=SWAPPED, text=OTP, source_addr="PayBank")
+            held_id = str(response.params["message_id"])
+            esme.close()
+            await asyncio.sleep(0.3)  # a first attempt fails: connection refused
+            gateway.kill()
+
+            await receiver.start(receiver_port)
+            await gateway.start()
+            assert await until(lambda: receiver.requests, 20)
+            headers, body = receiver.requests[0]
+            event = Verifier(hook["secret"]).verify(body, headers)
+            assert event["type"] == "otp.held" and event["data"]["hold_id"] == held_id
+        finally:
+            gateway.stop()
+            await receiver.stop()
