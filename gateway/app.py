@@ -54,6 +54,7 @@ from .traffic.receipt_relay import ReceiptRelay
 from .traffic.router import Router
 from .webhooks import outbox, subscriptions
 from .webhooks.outbox import Dispatcher, Outbox
+from .webhooks.risk_events import risk_event_writer
 from .webhooks.subscriptions import Subscriptions
 
 log = structlog.get_logger("otpgate")
@@ -294,6 +295,7 @@ class Gateway:
         self.pipeline.relations = self.relations
         self._relations_task = asyncio.get_running_loop().create_task(self._flush_relations())
         self.holds.outbox = self.outbox
+        self.signal_ingest.on_risk_change = risk_event_writer(self)
         self.holds.on_events_written = self.dispatcher.kick
         self.dispatcher.start()
 

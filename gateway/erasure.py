@@ -46,8 +46,9 @@ async def erase_subscriber(gateway: Gateway, e164: str) -> dict[str, int]:
         )
         holds = conn.execute("DELETE FROM holds WHERE destination = ?", (e164,)).rowcount
         outbox = conn.execute(
-            "DELETE FROM outbox WHERE state != 'pending' AND CAST(body AS TEXT) LIKE ?",
-            (f'%"destination":"{e164}"%',),
+            "DELETE FROM outbox WHERE state != 'pending' AND (CAST(body AS TEXT) LIKE ?"
+            " OR CAST(body AS TEXT) LIKE ?)",
+            (f'%"destination":"{e164}"%', f'%"msisdn":"{e164}"%'),
         ).rowcount
         relations = conn.execute("DELETE FROM tenant_numbers WHERE msisdn_key = ?", (key,)).rowcount
         return {

@@ -44,6 +44,32 @@ class Outcome:
 OnDone = Callable[[list[Outcome]], None]
 
 
+@dataclass(frozen=True, slots=True)
+class RiskChange:
+    """A change a payment platform may want to hear of: ``risk.<kind>`` for one number."""
+
+    kind: str  # sim_swap | call_forwarding | routing_anomaly
+    msisdn_key: int
+    at: float  # when it occurred
+    reason: str | None = None
+
+
+def what_changed(key: int, before: tuple | None, after: tuple | None) -> list[RiskChange]:
+    """New facts between two summaries (swap_at, reason, cfu_active, cfu_changed_at, anomalies)."""
+    if after is None:
+        return []
+    old = before or (None, None, False, None, ())
+    changes = []
+    if after[0] is not None and after[0] != old[0]:
+        changes.append(RiskChange("sim_swap", key, after[0], after[1]))
+    if after[2] and after[3] is not None and after[3] != old[3]:
+        changes.append(RiskChange("call_forwarding", key, after[3], "cfu"))
+    newest = after[4][0] if after[4] else None
+    if newest is not None and newest not in old[4]:
+        changes.append(RiskChange("routing_anomaly", key, newest[0], newest[1]))
+    return changes
+
+
 class SignalIngest:
     def __init__(
         self,
@@ -59,6 +85,8 @@ class SignalIngest:
         self.health = health
         self.clock = clock
         self.default_region = default_region
+        # Told, after the commit, of every new SIM change, forwarding change or anomaly.
+        self.on_risk_change: Callable[[list[RiskChange]], None] | None = None
 
     def submit(self, items: Sequence[object], feed: str, on_done: OnDone) -> None:
         """Validate and index ``items`` (decoded JSON), then call ``on_done`` after the commit.
@@ -71,6 +99,7 @@ class SignalIngest:
         outcomes: list[Outcome | None] = []
         rows: list[SignalRow] = []
         changed: dict[int, None] = {}
+        risk_changes: list[RiskChange] = []
         newest: Signal | None = None
         for item in items:
             try:
@@ -80,8 +109,12 @@ class SignalIngest:
                 continue
             outcomes.append(None)
             rows.append(signal_row(signal, now, signal.source or feed))
+            key = int(signal.msisdn)
+            before = self.index.summary(key)
             if self.index.apply(signal):
-                changed[int(signal.msisdn)] = None
+                changed[key] = None
+                if self.on_risk_change is not None:
+                    risk_changes.extend(what_changed(key, before, self.index.summary(key)))
             if newest is None or signal.occurred_at > newest.occurred_at:
                 newest = signal
         rejected = len(items) - len(rows)
@@ -108,6 +141,8 @@ class SignalIngest:
                 )
                 accepted = sum(fresh)
                 counters.accepted += accepted
+                if risk_changes and self.on_risk_change is not None:
+                    self.on_risk_change(risk_changes)
                 counters.duplicate += len(fresh) - accepted
                 if accepted and newest is not None:
                     counters.last_at = now

@@ -400,6 +400,11 @@ class RiskIndex:
         apply = self.apply
         return sum(1 for signal in signals if apply(signal))
 
+    def summary(self, key: int) -> tuple | None:
+        """What facts() reads for a number, or None: compared before and after a signal to
+        tell what changed (swap time, forwarding, newest anomaly)."""
+        return self._risky.get(key)
+
     def state_of(self, key: int) -> bytes | None:
         """The packed state of one number (``msisdn_key``), as the store keeps it."""
         return self._states.get(key)

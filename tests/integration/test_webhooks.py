@@ -439,3 +439,44 @@ allow_networks = ["127.0.0.1/32"]
         finally:
             gateway.stop()
             await receiver.stop()
+
+
+async def test_risk_events_reach_only_tenants_related_to_the_number(tmp_path):
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            key = await tenant_key(gw, "paybank")
+            hook = await subscribe(gw, key, receiver.url, ["risk.sim_swap", "risk.call_forwarding"])
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            await esme.submit(destination=SWAPPED, text=b"Your statement is ready")
+            esme.close()
+            occurred = datetime.fromtimestamp(gw.clock.now() - 5, UTC).isoformat()
+            signals = [
+                {
+                    "kind": "sim_swap",
+                    "msisdn": "+" + SWAPPED,
+                    "occurred_at": occurred,
+                    "reason": "esim_download",
+                },
+                {"kind": "sim_swap", "msisdn": "+447400999777", "occurred_at": occurred},
+                {
+                    "kind": "call_forwarding",
+                    "msisdn": "+" + SWAPPED,
+                    "occurred_at": occurred,
+                    "service": "cfu",
+                    "active": True,
+                    "forwarded_to": "+447700900123",
+                },
+            ]
+            status, body = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signals)
+            assert body["accepted"] == 3
+            assert await until(lambda: len(receiver.requests) == 2)
+            await asyncio.sleep(0.3)
+            events = [Verifier(hook["secret"]).verify(b, h) for h, b in receiver.requests]
+            assert [e["type"] for e in events] == ["risk.sim_swap", "risk.call_forwarding"]
+            assert all(e["data"]["msisdn"] == "+" + SWAPPED for e in events)
+            assert "voice call" in events[1]["data"]["advice"]
+            assert b"imsi" not in b"".join(b for _, b in receiver.requests)
+    finally:
+        await receiver.stop()

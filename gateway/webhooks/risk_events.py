@@ -1,0 +1,71 @@
+"""``risk.*`` events: a tenant hears of a SIM change, a forwarding or a routing anomaly on a
+number it has a relation with (sent to recently, or registered), and of no other number.
+
+The signal is committed in the signal store; its events are then written to the outbox
+(another database, so not the same transaction: a crash in between loses the event, never
+the signal) before an MQTT signal is acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..signals.ingest import RiskChange
+
+if TYPE_CHECKING:
+    from ..app import Gateway
+
+_ADVICE = (
+    "Unconditional call forwarding is now active on this number: do not fall back to a voice "
+    "call to deliver or confirm a code."
+)
+
+
+def _time(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def risk_event_data(change: RiskChange) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "msisdn": f"+{change.msisdn_key}",
+        "occurred_at": _time(change.at),
+    }
+    if change.kind == "sim_swap":
+        data["reason"] = change.reason
+    elif change.kind == "call_forwarding":
+        data.update(service="cfu", active=True, advice=_ADVICE)
+    else:
+        data["reason"] = change.reason
+    return data
+
+
+def risk_event_writer(gateway: Gateway) -> Callable[[list[RiskChange]], None]:
+    def on_changes(changes: list[RiskChange]) -> None:
+        now = gateway.clock.now()
+        writers = []
+        for change in changes:
+            for tenant in gateway.tenants.tenants.values():
+                window = tenant.relation_days * 86400
+                if not gateway.relations.related(tenant.name, change.msisdn_key, now, window):
+                    continue
+                writer = gateway.outbox.rows_for(
+                    f"risk.{change.kind}",
+                    tenant.name,
+                    f"msisdn:{change.msisdn_key}",
+                    risk_event_data(change),
+                    now,
+                )
+                if writer is not None:
+                    writers.append(writer)
+        if not writers:
+            return
+
+        def write(conn: Any) -> None:
+            for writer in writers:
+                writer(conn)
+
+        gateway.durable.write_fn(write, lambda error: gateway.dispatcher.kick())
+
+    return on_changes
