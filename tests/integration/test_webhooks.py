@@ -469,7 +469,7 @@ async def test_risk_events_reach_only_tenants_related_to_the_number(tmp_path):
                     "forwarded_to": "+447700900123",
                 },
             ]
-            status, body = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signals)
+            _, body = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signals)
             assert body["accepted"] == 3
             assert await until(lambda: len(receiver.requests) == 2)
             await asyncio.sleep(0.3)
