@@ -11,12 +11,13 @@ from policies.policy_file import PolicyError
 from ..metrics import registry_for, render
 from .errors import bearer_auth, error_response, json_errors
 from .holds import add_hold_routes
+from .openapi import operator_document
 from .signals import add_signal_routes
 
 if TYPE_CHECKING:
     from ..app import Gateway
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 
 
 def add_tenant_key_routes(app: web.Application, gateway: Gateway) -> None:
@@ -104,6 +105,12 @@ def build_operator_app(gateway: Gateway) -> web.Application:
         return web.Response(body=render(registry), content_type="text/plain", charset="utf-8")
 
     app.router.add_get("/metrics", metrics)
+    document = operator_document()
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/v1/policy/reload", reload_policy)
     app.router.add_get("/readyz", readyz)

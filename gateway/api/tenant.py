@@ -13,12 +13,13 @@ from aiohttp import web
 from .camara import add_camara_routes
 from .errors import TENANT, Handler, error_response, json_errors
 from .holds import add_hold_routes
+from .openapi import tenant_document
 from .webhooks import add_webhook_routes
 
 if TYPE_CHECKING:
     from ..app import Gateway
 
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz", "/openapi.json"})
 
 
 def tenant_auth(gateway: Gateway) -> object:
@@ -42,7 +43,13 @@ def build_tenant_app(gateway: Gateway) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})
 
+    document = tenant_document()
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/openapi.json", openapi)
     add_hold_routes(app, gateway, lambda request: request[TENANT], "/v1")
     add_webhook_routes(app, gateway)
     add_camara_routes(app, gateway)

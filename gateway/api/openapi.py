@@ -1,0 +1,367 @@
+"""The OpenAPI 3.1 documents of the operator and tenant APIs, served at ``/openapi.json``.
+
+Written as data next to the handlers they describe; ``docs/openapi-*.json`` are these
+documents checked in (a test keeps them equal), and the schema-based fuzz test reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {
+    "type": "object",
+    "required": ["status", "code", "message"],
+    "properties": {
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+    },
+}
+_E164 = {"type": "string", "pattern": r"^\+[1-9][0-9]{4,14}$", "example": "+447400123123"}
+_SIGNAL = {
+    "type": "object",
+    "required": ["kind", "msisdn", "occurred_at"],
+    "properties": {
+        "kind": {
+            "type": "string",
+            "enum": [
+                "sim_swap",
+                "call_forwarding",
+                "location_update",
+                "signalling_alert",
+                "clearance",
+            ],
+        },
+        "msisdn": {"type": "string"},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "event_id": {"type": "string"},
+        "source": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+_HOLD = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "state": {
+            "type": "string",
+            "enum": ["held", "releasing", "released", "cancelled", "expired", "failed"],
+        },
+        "account": {"type": "string"},
+        "tenant": {"type": ["string", "null"]},
+        "destination": {"type": "string"},
+        "rule": {"type": "string"},
+        "reasons": {"type": "array", "items": {"type": "object"}},
+        "created_at": {"type": "string"},
+        "expires_at": {"type": "string"},
+    },
+}
+_REASON_BODY = {
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"reason": {"type": "string"}}}
+        }
+    },
+    "required": False,
+}
+
+
+def _answers(ok: int = 200, schema: dict[str, Any] | None = None, *errors: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        str(ok): {
+            "description": "OK",
+            "content": {"application/json": {"schema": schema or {"type": "object"}}},
+        }
+    }
+    for status in (401, *errors):
+        out[str(status)] = {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    return out
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _hold_paths() -> dict[str, Any]:
+    hold_id = {"name": "hold_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/v1/holds": {
+            "get": {
+                "summary": "List holds (filters, cursor pagination)",
+                "parameters": [
+                    {"name": n, "in": "query", "schema": s}
+                    for n, s in (
+                        ("state", _HOLD["properties"]["state"]),
+                        ("account", {"type": "string"}),
+                        ("destination", {"type": "string"}),
+                        ("since", {"type": "string", "format": "date-time"}),
+                        ("until", {"type": "string", "format": "date-time"}),
+                        ("after", {"type": "string"}),
+                        ("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                    )
+                ],
+                "responses": _answers(200, None, 422),
+            }
+        },
+        "/v1/holds/{hold_id}": {
+            "get": {
+                "summary": "One hold with its history",
+                "parameters": [hold_id],
+                "responses": _answers(200, _HOLD, 404),
+            }
+        },
+        "/v1/holds/{hold_id}/release": {
+            "post": {
+                "summary": "Release a held OTP (sent upstream once)",
+                "parameters": [hold_id],
+                "requestBody": _REASON_BODY,
+                "responses": _answers(200, _HOLD, 404, 409, 422),
+            }
+        },
+        "/v1/holds/{hold_id}/cancel": {
+            "post": {
+                "summary": "Cancel a held OTP (REJECTD receipt to the ESME)",
+                "parameters": [hold_id],
+                "requestBody": _REASON_BODY,
+                "responses": _answers(200, _HOLD, 404, 409, 422),
+            }
+        },
+    }
+
+
+def operator_document() -> dict[str, Any]:
+    tenant = {"name": "tenant", "in": "path", "required": True, "schema": {"type": "string"}}
+    msisdn_body = _json_body(
+        {"type": "object", "required": ["msisdn"], "properties": {"msisdn": {"type": "string"}}}
+    )
+    paths: dict[str, Any] = {
+        "/healthz": {"get": {"summary": "Alive", "security": [], "responses": _answers()}},
+        "/readyz": {
+            "get": {"summary": "Ready", "security": [], "responses": _answers(200, None, 503)}
+        },
+        "/v1/status": {"get": {"summary": "Binds and upstreams", "responses": _answers()}},
+        "/v1/policy/reload": {
+            "post": {"summary": "Reload the policy file", "responses": _answers(200, None, 422)}
+        },
+        "/v1/signals": {
+            "post": {
+                "summary": "Ingest one signal or a list of up to 10,000",
+                "requestBody": _json_body(
+                    {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/Signal"},
+                            {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/Signal"},
+                                "maxItems": 10000,
+                            },
+                        ]
+                    }
+                ),
+                "responses": _answers(200, None, 413, 422, 503),
+            }
+        },
+        "/v1/signals/health": {"get": {"summary": "Feed health", "responses": _answers()}},
+        "/v1/subscribers/risk": {
+            "post": {
+                "summary": "A number's risk facts (the number in the body, never the URL)",
+                "requestBody": msisdn_body,
+                "responses": _answers(200, None, 422),
+            }
+        },
+        "/v1/erasure": {
+            "post": {
+                "summary": "Remove everything about one MSISDN",
+                "requestBody": msisdn_body,
+                "responses": _answers(200, None, 422),
+            }
+        },
+        "/v1/tenants/{tenant}/keys": {
+            "get": {
+                "summary": "A tenant's keys",
+                "parameters": [tenant],
+                "responses": _answers(200, None, 404),
+            },
+            "post": {
+                "summary": "A new API key, shown once",
+                "parameters": [tenant],
+                "responses": _answers(201, None, 404),
+            },
+        },
+        "/v1/tenants/{tenant}/keys/{key_id}": {
+            "delete": {
+                "summary": "Revoke a key",
+                "parameters": [
+                    tenant,
+                    {
+                        "name": "key_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {"204": {"description": "revoked"}, **_answers(200, None, 404)},
+            }
+        },
+        **_hold_paths(),
+    }
+    return _document("otpgate operator API", paths)
+
+
+def tenant_document() -> dict[str, Any]:
+    webhook_id = {
+        "name": "webhook_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    webhook = {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "event_types": {"type": "array", "items": {"type": "string"}},
+            "description": {"type": "string"},
+            "enabled": {"type": "boolean"},
+        },
+    }
+    number = _json_body(
+        {"type": "object", "required": ["phoneNumber"], "properties": {"phoneNumber": _E164}}
+    )
+    camara_errors = (400, 403, 429)
+    oauth = [{"oauth2": []}]
+    paths: dict[str, Any] = {
+        "/healthz": {"get": {"summary": "Alive", "security": [], "responses": _answers()}},
+        **_hold_paths(),
+        "/v1/webhooks": {
+            "get": {"summary": "Your webhook endpoints", "responses": _answers()},
+            "post": {
+                "summary": "A new endpoint; its signing secret is shown once",
+                "requestBody": _json_body(webhook),
+                "responses": _answers(201, None, 422),
+            },
+        },
+        "/v1/webhooks/{webhook_id}": {
+            "get": {"parameters": [webhook_id], "responses": _answers(200, None, 404)},
+            "patch": {
+                "parameters": [webhook_id],
+                "requestBody": _json_body({**webhook, "required": []}),
+                "responses": _answers(200, None, 404, 422),
+            },
+            "delete": {
+                "parameters": [webhook_id],
+                "responses": {"204": {"description": "deleted"}, **_answers(200, None, 404)},
+            },
+        },
+        "/v1/webhooks/{webhook_id}/test": {
+            "post": {"parameters": [webhook_id], "responses": _answers(202, None, 404, 409)}
+        },
+        "/v1/webhooks/{webhook_id}/rotate-secret": {
+            "post": {"parameters": [webhook_id], "responses": _answers(200, None, 404)}
+        },
+        "/v1/webhooks/{webhook_id}/deliveries": {
+            "get": {"parameters": [webhook_id], "responses": _answers(200, None, 404)}
+        },
+        "/v1/deliveries/{delivery_id}/replay": {
+            "post": {
+                "parameters": [
+                    {
+                        "name": "delivery_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": _answers(202, None, 404),
+            }
+        },
+        "/oauth2/token": {
+            "post": {
+                "summary": "OAuth2 client credentials (client_id = key id, secret = the key)",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["grant_type"],
+                                "properties": {
+                                    "grant_type": {"type": "string"},
+                                    "client_id": {"type": "string"},
+                                    "client_secret": {"type": "string"},
+                                    "scope": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "token"},
+                    "400": {"description": "OAuth2 error"},
+                    "401": {"description": "OAuth2 error"},
+                },
+            }
+        },
+        "/sim-swap/v2/check": {
+            "post": {
+                "security": oauth,
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "required": ["phoneNumber"],
+                        "properties": {
+                            "phoneNumber": _E164,
+                            "maxAge": {"type": "integer", "minimum": 1, "maximum": 2400},
+                        },
+                    }
+                ),
+                "responses": _answers(200, None, *camara_errors),
+            }
+        },
+        "/sim-swap/v2/retrieve-date": {
+            "post": {
+                "security": oauth,
+                "requestBody": number,
+                "responses": _answers(200, None, *camara_errors),
+            }
+        },
+        "/call-forwarding-signal/v0.4/unconditional-call-forwardings": {
+            "post": {
+                "security": oauth,
+                "requestBody": number,
+                "responses": _answers(200, None, *camara_errors),
+            }
+        },
+        "/call-forwarding-signal/v0.4/call-forwardings": {
+            "post": {
+                "security": oauth,
+                "requestBody": number,
+                "responses": _answers(
+                    200, {"type": "array", "items": {"type": "string"}}, *camara_errors
+                ),
+            }
+        },
+    }
+    document = _document("otpgate tenant API", paths)
+    document["components"]["securitySchemes"]["oauth2"] = {
+        "type": "oauth2",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {}}},
+    }
+    return document
+
+
+def _document(title: str, paths: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1"},
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": {"Error": _ERROR, "Signal": _SIGNAL},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
