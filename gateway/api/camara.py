@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import web
 
-from ..camara.tokens import SCOPES
+from ..camara.tokens import SCOPES, SUBSCRIBE_SCOPE
 from ..logs import pseudonym
+from ..webhooks.risk_events import CAMARA_SWAPPED
+from ..webhooks.ssrf import UnsafeTarget, resolve_and_vet
 from .errors import CAMARA_BODY, error_response
 
 if TYPE_CHECKING:
@@ -93,7 +95,9 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
             headers={"Cache-Control": "no-store"},
         )
 
-    def guarded(scope: str, answer: Answer) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def guarded(
+        scope: str, answer: Answer, *, number_in_config: bool = False
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
             now = gateway.clock.now()
             header = request.headers.get("Authorization", "")
@@ -115,7 +119,11 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
                 body = json.loads(await request.read() or b"{}")
             except (UnicodeDecodeError, json.JSONDecodeError):
                 return error_response(400, "body: not JSON", "INVALID_ARGUMENT")
-            number = body.get("phoneNumber") if isinstance(body, dict) else None
+            if number_in_config and isinstance(body, dict):
+                detail = (body.get("config") or {}).get("subscriptionDetail") or {}
+                number = detail.get("phoneNumber") if isinstance(detail, dict) else None
+            else:
+                number = body.get("phoneNumber") if isinstance(body, dict) else None
             if not isinstance(number, str) or not _E164.fullmatch(number):
                 return error_response(
                     400, "phoneNumber: E.164 with a leading +", "INVALID_ARGUMENT"
@@ -175,6 +183,59 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
         active = facts(number).cf_unconditional_active
         return web.json_response(["unconditional"] if active else ["inactive"])
 
+    async def subscribe(request: web.Request, tenant: str, number: str) -> web.Response:
+        body = request[CAMARA_BODY]
+        sink, types = body.get("sink"), body.get("types")
+        if body.get("protocol", "HTTP") != "HTTP":
+            return error_response(400, "protocol: only HTTP", "INVALID_PROTOCOL")
+        if types != [CAMARA_SWAPPED]:
+            return error_response(400, f"types: [{CAMARA_SWAPPED!r}]", "INVALID_ARGUMENT")
+        config = gateway.config.webhooks
+        try:
+            await resolve_and_vet(
+                str(sink),
+                allow_http_hosts=config.allow_http_hosts,
+                allow_networks=config.allow_networks,
+            )
+        except UnsafeTarget as error:
+            return error_response(400, f"sink: {error}", "INVALID_SINK")
+        hook = await gateway.subscriptions.create(
+            tenant,
+            str(sink),
+            (CAMARA_SWAPPED,),
+            "CAMARA SIM swap subscription",
+            gateway.clock.now(),
+            phone_number=number,
+        )
+        return web.json_response(_subscription(hook), status=201)
+
+    async def list_subscriptions(request: web.Request) -> web.Response:
+        issued = _token(request)
+        if issued is None or SUBSCRIBE_SCOPE not in issued.scopes:
+            return error_response(401, "missing, invalid or expired access token")
+        hooks = gateway.subscriptions.of_tenant(issued.tenant, camara=True)
+        return web.json_response([_subscription(h) for h in hooks])
+
+    async def delete_subscription(request: web.Request) -> web.Response:
+        issued = _token(request)
+        if issued is None or SUBSCRIBE_SCOPE not in issued.scopes:
+            return error_response(401, "missing, invalid or expired access token")
+        hook = gateway.subscriptions.by_id.get(request.match_info["subscription_id"])
+        if hook is None or hook.tenant != issued.tenant or hook.phone_number is None:
+            return error_response(404, "no such subscription")
+        await gateway.subscriptions.delete(hook)
+        return web.Response(status=204)
+
+    def _token(request: web.Request):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        return gateway.camara_tokens.check(header[7:], gateway.clock.now())
+
+    base = "/sim-swap-subscriptions/v0.3/subscriptions"
+    app.router.add_post(base, guarded(SUBSCRIBE_SCOPE, subscribe, number_in_config=True))
+    app.router.add_get(base, list_subscriptions)
+    app.router.add_delete(base + "/{subscription_id}", delete_subscription)
     app.router.add_post("/oauth2/token", token)
     app.router.add_post("/sim-swap/v2/check", guarded("sim-swap:check", check))
     app.router.add_post(
@@ -188,6 +249,18 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
         "/call-forwarding-signal/v0.4/call-forwardings",
         guarded("call-forwarding-signal:call-forwardings:read", call_forwardings),
     )
+
+
+def _subscription(hook: Any) -> dict[str, Any]:
+    return {
+        "id": hook.id,
+        "protocol": "HTTP",
+        "sink": hook.url,
+        "types": list(hook.event_types),
+        "config": {"subscriptionDetail": {"phoneNumber": hook.phone_number}},
+        "startsAt": datetime.fromtimestamp(hook.created_at, UTC).isoformat(),
+        "status": "ACTIVE" if hook.enabled else "INACTIVE",
+    }
 
 
 def create_tables(db: Any) -> None:

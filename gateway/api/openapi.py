@@ -346,6 +346,46 @@ def tenant_document() -> dict[str, Any]:
             }
         },
     }
+    subscription = {
+        "type": "object",
+        "required": ["sink", "types", "config"],
+        "properties": {
+            "protocol": {"type": "string", "enum": ["HTTP"]},
+            "sink": {"type": "string", "format": "uri"},
+            "types": {"type": "array", "items": {"type": "string"}},
+            "config": {
+                "type": "object",
+                "properties": {
+                    "subscriptionDetail": {
+                        "type": "object",
+                        "properties": {"phoneNumber": _E164},
+                    }
+                },
+            },
+        },
+    }
+    paths["/sim-swap-subscriptions/v0.3/subscriptions"] = {
+        "post": {
+            "security": oauth,
+            "requestBody": _json_body(subscription),
+            "responses": _answers(201, None, *camara_errors),
+        },
+        "get": {"security": oauth, "responses": _answers(200, {"type": "array"})},
+    }
+    paths["/sim-swap-subscriptions/v0.3/subscriptions/{subscription_id}"] = {
+        "delete": {
+            "security": oauth,
+            "parameters": [
+                {
+                    "name": "subscription_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
+            "responses": {"204": {"description": "deleted"}, **_answers(200, None, 404)},
+        }
+    }
     document = _document("otpgate tenant API", paths)
     document["components"]["securitySchemes"]["oauth2"] = {
         "type": "oauth2",

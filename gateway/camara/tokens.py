@@ -10,8 +10,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+SUBSCRIBE_SCOPE = (
+    "sim-swap-subscriptions:org.camaraproject.sim-swap-subscriptions.v0.swapped:create"
+)
 SCOPES = frozenset(
     {
+        SUBSCRIBE_SCOPE,
         "sim-swap:check",
         "sim-swap:retrieve-date",
         "call-forwarding-signal:unconditional-call-forwardings:read",

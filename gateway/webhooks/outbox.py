@@ -86,12 +86,18 @@ class Outbox:
         self.on_written: Callable[[], None] = lambda: None
 
     def rows_for(
-        self, event_type: str, tenant: str | None, subject: str, data: dict[str, Any], at: float
+        self,
+        event_type: str,
+        tenant: str | None,
+        subject: str,
+        data: dict[str, Any],
+        at: float,
+        phone_number: str | None = None,
     ) -> Writer | None:
         """A writer to run inside the causing transaction; None when nobody subscribed."""
         if tenant is None:
             return None
-        hooks = self.subscriptions.for_event(tenant, event_type)
+        hooks = self.subscriptions.for_event(tenant, event_type, phone_number)
         if not hooks:
             return None
         event = cloud_event(event_type, self.source, data, at)

@@ -41,11 +41,37 @@ def risk_event_data(change: RiskChange) -> dict[str, Any]:
     return data
 
 
+CAMARA_SWAPPED = "org.camaraproject.sim-swap-subscriptions.v0.swapped"
+
+
+def camara_swapped(gateway: Gateway, change: RiskChange, now: float) -> list[Any]:
+    """The CAMARA SIM swap subscription event, for subscriptions on this very number."""
+    number = f"+{change.msisdn_key}"
+    writers = []
+    for tenant in gateway.tenants.tenants.values():
+        for hook in gateway.subscriptions.for_event(tenant.name, CAMARA_SWAPPED, number):
+            if hook.phone_number != number:
+                continue
+            data = {
+                "phoneNumber": number,
+                "subscriptionId": hook.id,
+                "latestSimChange": _time(change.at),
+            }
+            writer = gateway.outbox.rows_for(
+                CAMARA_SWAPPED, tenant.name, f"msisdn:{change.msisdn_key}", data, now, number
+            )
+            if writer is not None:
+                writers.append(writer)
+    return writers
+
+
 def risk_event_writer(gateway: Gateway) -> Callable[[list[RiskChange]], None]:
     def on_changes(changes: list[RiskChange]) -> None:
         now = gateway.clock.now()
         writers = []
         for change in changes:
+            if change.kind == "sim_swap":
+                writers += camara_swapped(gateway, change, now)
             for tenant in gateway.tenants.tenants.values():
                 window = tenant.relation_days * 86400
                 if not gateway.relations.related(tenant.name, change.msisdn_key, now, window):

@@ -33,7 +33,8 @@ def create_tables(db: sqlite_utils.Database) -> None:
             secret BLOB NOT NULL,
             previous_secret BLOB,
             previous_until REAL,
-            created_at REAL NOT NULL
+            created_at REAL NOT NULL,
+            phone_number TEXT
         )"""
     )
 
@@ -51,6 +52,7 @@ class Webhook:
     secret: str  # in memory only; sealed on disk
     previous_secret: str | None = None
     previous_until: float | None = None
+    phone_number: str | None = None  # a CAMARA subscription: events of this number only
 
     def secrets_at(self, now: float) -> list[str]:
         """The secrets that sign now: the current one, and the previous during the overlap."""
@@ -89,7 +91,7 @@ class Subscriptions:
         def read(conn: sqlite3.Connection) -> list[tuple]:
             return conn.execute(
                 "SELECT id, tenant, url, event_types, description, enabled, disabled_reason,"
-                " created_at, secret, previous_secret, previous_until FROM webhooks"
+                " created_at, secret, previous_secret, previous_until, phone_number FROM webhooks"
             ).fetchall()
 
         for row in await self.writer.call(read):
@@ -106,18 +108,30 @@ class Subscriptions:
                 self._open(webhook_id, row[8]) or "",
                 self._open(webhook_id, row[9]),
                 row[10],
+                row[11],
             )
 
-    def for_event(self, tenant: str, event_type: str) -> list[Webhook]:
+    def for_event(
+        self, tenant: str, event_type: str, phone_number: str | None = None
+    ) -> list[Webhook]:
         return [
             w
             for w in self.by_id.values()
-            if w.tenant == tenant and w.enabled and event_type in w.event_types
+            if w.tenant == tenant
+            and w.enabled
+            and event_type in w.event_types
+            and (w.phone_number is None or w.phone_number == phone_number)
         ]
 
-    def of_tenant(self, tenant: str) -> list[Webhook]:
+    def of_tenant(self, tenant: str, *, camara: bool = False) -> list[Webhook]:
+        """A tenant's webhooks, or (``camara``) its CAMARA subscriptions."""
         return sorted(
-            (w for w in self.by_id.values() if w.tenant == tenant), key=lambda w: w.created_at
+            (
+                w
+                for w in self.by_id.values()
+                if w.tenant == tenant and (w.phone_number is not None) == camara
+            ),
+            key=lambda w: w.created_at,
         )
 
     async def save(self, webhook: Webhook) -> Webhook:
@@ -133,21 +147,37 @@ class Subscriptions:
             self._seal(webhook.id, webhook.previous_secret),
             webhook.previous_until,
             webhook.created_at,
+            webhook.phone_number,
         )
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("INSERT OR REPLACE INTO webhooks VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
+            conn.execute("INSERT OR REPLACE INTO webhooks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
 
         await self.writer.call(write)
         self.by_id[webhook.id] = webhook
         return webhook
 
     async def create(
-        self, tenant: str, url: str, event_types: tuple[str, ...], description: str, now: float
+        self,
+        tenant: str,
+        url: str,
+        event_types: tuple[str, ...],
+        description: str,
+        now: float,
+        phone_number: str | None = None,
     ) -> Webhook:
         webhook_id = "wh_" + secrets.token_hex(8)
         webhook = Webhook(
-            webhook_id, tenant, url, event_types, description, True, None, now, new_secret()
+            webhook_id,
+            tenant,
+            url,
+            event_types,
+            description,
+            True,
+            None,
+            now,
+            new_secret(),
+            phone_number=phone_number,
         )
         return await self.save(webhook)
 

@@ -233,3 +233,70 @@ async def test_every_query_is_audited_with_a_pseudonym(tmp_path):
             ("paybank", "/sim-swap/v2/check", 403),
         ]
         assert all(r[2].startswith("msisdn:") and "447400" not in r[2] for r in rows)
+
+
+async def test_a_sim_swap_subscription_receives_the_swapped_event(tmp_path):
+    import ipaddress
+
+    from standardwebhooks.webhooks import Webhook as Verifier
+
+    from gateway.config_tenants import WebhooksConfig
+
+    from .test_webhooks import Receiver
+
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        async with running_simulator() as sim:
+            base = config(tmp_path, sim.port)
+            cfg = replace(
+                base,
+                webhooks=WebhooksConfig(
+                    allow_http_hosts=frozenset({"127.0.0.1"}),
+                    allow_networks=(ipaddress.ip_network("127.0.0.1/32"),),
+                ),
+            )
+            async with running_gateway(cfg) as gw:
+                auth = {"Authorization": f"Bearer {await setup(gw)}"}
+                port = gw.tenant_api_port
+                path = "/sim-swap-subscriptions/v0.3/subscriptions"
+                body = {
+                    "protocol": "HTTP",
+                    "sink": receiver.url,
+                    "types": ["org.camaraproject.sim-swap-subscriptions.v0.swapped"],
+                    "config": {"subscriptionDetail": {"phoneNumber": QUIET}},
+                }
+                status, created = await post(port, path, body, headers=auth)
+                assert status == 201 and created["status"] == "ACTIVE"
+                stranger = {**body, "config": {"subscriptionDetail": {"phoneNumber": STRANGER}}}
+                status, refused = await post(port, path, stranger, headers=auth)
+                assert (status, refused["code"]) == (403, "PERMISSION_DENIED")
+
+                occurred = datetime.fromtimestamp(gw.clock.now() - 10, UTC).isoformat()
+                signals = [
+                    {"kind": "sim_swap", "msisdn": SWAPPED, "occurred_at": occurred},
+                    {"kind": "sim_swap", "msisdn": QUIET, "occurred_at": occurred},
+                ]
+                async with (
+                    aiohttp.ClientSession() as http,
+                    http.post(
+                        f"http://127.0.0.1:{gw.api_port}/v1/signals",
+                        json=signals,
+                        headers={"Authorization": f"Bearer {OPERATOR_KEY}"},
+                    ) as r,
+                ):
+                    assert (await r.json())["accepted"] == 2
+                for _ in range(100):
+                    if receiver.requests:
+                        break
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.3)
+                assert len(receiver.requests) == 1
+                headers, raw = receiver.requests[0]
+                secret = gw.subscriptions.by_id[created["id"]].secret
+                event = Verifier(secret).verify(raw, headers)
+                assert event["type"] == "org.camaraproject.sim-swap-subscriptions.v0.swapped"
+                assert event["data"]["phoneNumber"] == QUIET
+                assert event["data"]["subscriptionId"] == created["id"]
+    finally:
+        await receiver.stop()
