@@ -1,0 +1,1 @@
+"""Webhooks to tenants: signing, the SSRF guard, sending, the outbox and subscriptions."""
