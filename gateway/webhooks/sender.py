@@ -1,27 +1,44 @@
 """One webhook request: vetted target, signed body, no redirects, no proxies, bounded answer.
 
-Every request resolves and vets its host first (``ssrf.py``); the connector's resolver then
-hands aiohttp exactly that vetted address, so the TCP connection goes where the check
-looked, while the URL keeps its host name for TLS (SNI and certificate verification
-against the name the tenant registered).
+Every request resolves and vets its host first (``ssrf.py``). The connector's resolver then
+hands aiohttp exactly the addresses vetted for that request, so the TCP connection goes
+where the check looked, and nothing resolves the name a second time.
+
+Why a resolver rather than an IP in the URL with a ``Host`` header and ``server_hostname``:
+the URL keeps the registered host name, so aiohttp does SNI and verifies the certificate
+against that name with no special case of ours, the ``Host`` header is the one the tenant
+expects, and pooled connections are keyed by name and port like any other client's.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from .signing import headers
-from .ssrf import Network, UnsafeTarget, resolve_and_vet
+from .ssrf import Network, Target, UnsafeTarget, resolve_and_vet
 
-_MAX_ANSWER = 64 * 1024
+if TYPE_CHECKING:
+    from aiohttp.abc import ResolveResult
+
+# We only want the status; the body is read so that a short answer leaves the connection
+# reusable, and a receiver streaming without end cannot make us hold it.
+MAX_ANSWER_BYTES = 64 * 1024
+
+# The target vetted for the request this task is making. A context variable, not a dict on
+# the resolver: concurrent deliveries (one task each) never see each other's pin, and a
+# name resolves only while its own vetted request is under way.
+_vetted: ContextVar[Target | None] = ContextVar("webhook_vetted_target", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,64 +50,110 @@ class Attempt:
 
 
 class _PinnedResolver(AbstractResolver):
-    """Answers with the address the guard vetted for this host, and nothing else."""
-
-    def __init__(self) -> None:
-        self.pinned: dict[tuple[str, int], str] = {}
+    """Answers with the addresses the guard vetted for this request's host, and nothing else."""
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[dict[str, Any]]:
-        address = self.pinned.get((host.lower(), port))
-        if address is None:
+    ) -> list[ResolveResult]:
+        target = _vetted.get()
+        # aiohttp folds repeated trailing dots into one before resolving; compare without them.
+        if target is None or (host.rstrip(".").lower(), port) != (
+            target.host.rstrip("."),
+            target.port,
+        ):
             raise OSError(f"{host}:{port} was not vetted")
-        return [
-            {
-                "hostname": host,
-                "host": address,
-                "port": port,
-                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
-                "proto": 0,
-                "flags": socket.AI_NUMERICHOST,
-            }
-        ]
+        results: list[ResolveResult] = []
+        for address in target.addresses or (target.address,):
+            found = socket.AF_INET6 if ":" in address else socket.AF_INET
+            if family in (socket.AF_INET, socket.AF_INET6) and found != family:
+                continue
+            results.append(
+                {
+                    "hostname": host,
+                    "host": address,
+                    "port": port,
+                    "family": found,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            )
+        if not results:
+            raise OSError(f"{host}:{port} has no vetted address of family {family!r}")
+        return results
 
     async def close(self) -> None:
         pass
 
 
 def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or HTTP-date), if any."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # isdigit alone accepts '²', which float refuses
         return float(value)
     try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:  # '-0000' parses as naive; HTTP dates are GMT, never local time
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> None:
+    """Read at most MAX_ANSWER_BYTES of the body and drop them."""
+    got = 0
+    try:
+        while got < MAX_ANSWER_BYTES:
+            chunk = await response.content.read(MAX_ANSWER_BYTES - got)
+            if not chunk:
+                return
+            got += len(chunk)
+    except (TimeoutError, aiohttp.ClientError):
+        # The status line was the receiver's answer; a body that stalls or breaks changes
+        # nothing about it. Unread bytes make aiohttp close the connection, not reuse it.
+        pass
 
 
 class WebhookSender:
+    """Sends webhook requests over one HTTP client session; never raises for a delivery."""
+
     def __init__(
         self,
         *,
         allow_http_hosts: frozenset[str] = frozenset(),
         allow_networks: Sequence[Network] = (),
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.allow_http_hosts = allow_http_hosts
         self.allow_networks = tuple(allow_networks)
-        self._resolver = _PinnedResolver()
+        # None: the system's trust store, host names verified. A context only for a private
+        # CA (tests, a lab); it must keep verification on for the guard's reasoning to hold.
+        self.ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
+        # Made on first use: a session belongs to the running event loop.
         if self._session is None:
             connector = aiohttp.TCPConnector(
-                resolver=self._resolver, use_dns_cache=False, limit=200
+                resolver=_PinnedResolver(),
+                use_dns_cache=False,
+                limit=200,
+                ssl=self.ssl_context if self.ssl_context is not None else True,
             )
-            # trust_env=False: a proxy from the environment would take the request
-            # somewhere the guard never looked.
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                # A proxy from the environment would take the request somewhere the guard
+                # never looked (and .netrc credentials would go along).
+                trust_env=False,
+                # One session serves every tenant: a cookie one receiver sets must not ride
+                # along to another tenant's endpoint on the same host.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # The body is dropped unread; inflating it would only let a small
+                # compressed answer cost us a large buffer.
+                auto_decompress=False,
+            )
         return self._session
 
     async def close(self) -> None:
@@ -107,6 +170,7 @@ class WebhookSender:
         *,
         timeout_s: float = 10.0,
     ) -> Attempt:
+        """POST one signed body to ``url``; the outcome, whatever happened, as an Attempt."""
         started = time.perf_counter()
         try:
             target = await resolve_and_vet(
@@ -114,26 +178,26 @@ class WebhookSender:
             )
         except UnsafeTarget as error:
             return Attempt(None, time.perf_counter() - started, f"unsafe target: {error}")
-        self._resolver.pinned[(target.host, target.port)] = target.address
+        # Wall time, not the gateway's Clock: the receiver checks it against its own clock.
         signed = headers(msg_id, int(time.time()), body, secrets)
+        pin = _vetted.set(target)
         try:
             async with self._client().post(
                 url,
                 data=body,
                 headers=signed,
-                allow_redirects=False,
+                allow_redirects=False,  # a redirect could point anywhere, past the guard
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as response:
-                await response.content.read(_MAX_ANSWER)  # enough to keep the connection sane
                 status = response.status
                 wait = retry_after(response.headers.get("Retry-After"), time.time())
+                location = response.headers.get("Location", "?")
+                await _read_capped(response)
         except TimeoutError:
             return Attempt(None, time.perf_counter() - started, "timeout")
         except (aiohttp.ClientError, OSError) as error:
             return Attempt(None, time.perf_counter() - started, f"{type(error).__name__}: {error}")
-        error = (
-            f"redirect to {response.headers.get('Location', '?')[:100]}"
-            if 300 <= status < 400
-            else None
-        )
-        return Attempt(status, time.perf_counter() - started, error, wait)
+        finally:
+            _vetted.reset(pin)
+        failure = f"redirect to {location[:100]} not followed" if 300 <= status < 400 else None
+        return Attempt(status, time.perf_counter() - started, failure, wait)
