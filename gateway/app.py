@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import ssl
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import sqlite_utils
@@ -27,7 +28,7 @@ from .camara import relations
 from .camara.relations import Relations
 from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
-from .config import Config
+from .config import Config, ConfigError, load_config
 from .holds import store as hold_store
 from .holds.book import HoldBook, HoldLimits
 from .holds.sealing import Sealer, new_key, parse_key
@@ -331,6 +332,61 @@ class Gateway:
             "policy_reloaded", policy=policy.name, source=policy.source, rules=len(policy.rules)
         )
         return policy
+
+    async def reload_config(self) -> dict[str, object]:
+        """Accounts, tenants, routes and policy from the file again, without dropping binds.
+
+        Everything is read and validated before anything changes: an invalid file raises
+        ConfigError or PolicyError and the running configuration stays. Settings that need
+        a restart (node, data directory, listeners) are reported, not applied.
+        """
+        path = Path(self.config.source)
+        if not path.is_file():
+            raise ConfigError(f"{self.config.source}: not a file; nothing to reload")
+        new = load_config(path)
+        policy = load_policy(new.policy_file) if new.policy_file else load_default_policy()
+        old = self.config
+        restart_needed = [
+            name
+            for name, before, after in (
+                ("node", (old.node_id, old.data_dir), (new.node_id, new.data_dir)),
+                ("smpp.listen", (old.smpp.host, old.smpp.port), (new.smpp.host, new.smpp.port)),
+                ("api", old.api, new.api),
+                ("signals", old.signals, new.signals),
+                ("holds", old.holds, new.holds),
+                ("webhooks", old.webhooks, new.webhooks),
+            )
+            if before != after
+        ]
+        hosts_of = {}
+        for route in new.smpp.routes:
+            if route.simulator:
+                simulator = self.simulators.get(route.name)
+                port = simulator.port if simulator else await self._start_simulator(route.name)  # type: ignore[attr-defined]
+                hosts_of[route.name] = (("127.0.0.1", port),)
+            else:
+                hosts_of[route.name] = route.hosts
+        self.config = replace(new, node_id=old.node_id, data_dir=old.data_dir)
+        await self.router.reconfigure(new, hosts_of)
+        removed = set(self.binds.accounts.accounts) - {a.system_id for a in new.smpp.accounts}
+        self.binds.accounts = AccountBook(new.smpp.accounts)
+        self.pipeline.accounts = self.binds.accounts.accounts
+        unbound = sum(self.binds.drop_account(account) for account in removed)
+        self.tenants = TenantDirectory(new.tenants, new.smpp.accounts)
+        self.pipeline.tenant_of = self.tenants.tenant_of
+        self.relations.add_tenants([t.name for t in new.tenants])
+        self.policies.policy = policy
+        summary = {
+            "accounts": len(new.smpp.accounts),
+            "removed_accounts": sorted(removed),
+            "binds_closed": unbound,
+            "routes": [r.name for r in new.smpp.routes],
+            "tenants": [t.name for t in new.tenants],
+            "policy": policy.name,
+            "restart_needed": restart_needed,
+        }
+        log.info("config_reloaded", **summary)
+        return summary
 
     async def _start_simulator(self, route: str) -> int:
         from smpp_adapters.simulator import SimulatorConfig, SmscSimulator

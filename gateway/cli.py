@@ -147,11 +147,21 @@ async def _serve(config: object) -> None:
             loop.add_signal_handler(signum, stop.set)
     await gateway.start()
 
-    def reload() -> None:
+    async def reload_everything() -> None:
         try:
-            gateway.reload_policy()
-        except ValueError as error:  # PolicyError: the old policy stays in force
-            print(f"policy reload refused: {error}", file=sys.stderr)
+            if Path(gateway.config.source).is_file():
+                await gateway.reload_config()
+            else:  # embedded defaults: only the policy comes from a file
+                gateway.reload_policy()
+        except ValueError as error:  # ConfigError or PolicyError: the old configuration stays
+            print(f"reload refused: {error}", file=sys.stderr)
+
+    reloads: set[asyncio.Task[None]] = set()
+
+    def reload() -> None:
+        task = loop.create_task(reload_everything())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
 
     with contextlib.suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGHUP, reload)

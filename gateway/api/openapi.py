@@ -146,6 +146,12 @@ def operator_document() -> dict[str, Any]:
         "/v1/policy/reload": {
             "post": {"summary": "Reload the policy file", "responses": _answers(200, None, 422)}
         },
+        "/v1/config/reload": {
+            "post": {
+                "summary": "Reload accounts, tenants, routes and policy without dropping binds",
+                "responses": _answers(200, None, 422),
+            }
+        },
         "/v1/signals": {
             "post": {
                 "summary": "Ingest one signal or a list of up to 10,000",

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from policies.policy_file import PolicyError
 
+from ..config_reader import ConfigError
 from ..metrics import registry_for, render
 from .errors import bearer_auth, error_response, json_errors
 from .holds import add_hold_routes
@@ -112,7 +113,16 @@ def build_operator_app(gateway: Gateway) -> web.Application:
 
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
+
+    async def reload_config(request: web.Request) -> web.Response:
+        try:
+            summary = await gateway.reload_config()
+        except (ConfigError, PolicyError) as error:
+            return error_response(422, str(error), "INVALID_CONFIG")
+        return web.json_response(summary)
+
     app.router.add_post("/v1/policy/reload", reload_policy)
+    app.router.add_post("/v1/config/reload", reload_config)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/status", status)
     add_signal_routes(app, gateway)

@@ -31,11 +31,19 @@ def create_tables(db: sqlite_utils.Database) -> None:
 class Relations:
     def __init__(self, writer: SqliteWriter, tenants: list[str]) -> None:
         self.writer = writer
-        self._index = {name: i for i, name in enumerate(sorted(tenants))}
-        self._names = sorted(tenants)
+        self._index: dict[str, int] = {}
+        self._names: list[str] = []
+        self.add_tenants(tenants)
         self._last: dict[int, float] = {}
         self._registered: set[int] = set()
         self._dirty: dict[int, float] = {}
+
+    def add_tenants(self, tenants: list[str]) -> None:
+        """New tenants get new slots; existing ones keep theirs (keys in memory stay valid)."""
+        for name in sorted(tenants):
+            if name not in self._index and len(self._names) < _TENANT_BITS:
+                self._index[name] = len(self._names)
+                self._names.append(name)
 
     def _key(self, tenant: str, msisdn_key: int) -> int | None:
         index = self._index.get(tenant)

@@ -190,6 +190,19 @@ class EsmeBinds:
             if binds and bind in binds:
                 binds.remove(bind)
 
+    def drop_account(self, account: str) -> int:
+        """An account removed from the configuration: unbind its sessions; others untouched."""
+        loop = asyncio.get_running_loop()
+        binds = list(self._binds.get(account, []))
+        for bind in binds:
+            connection = bind.connection
+            if connection.session.bound:
+                connection.session.unbind(loop.time())
+                connection.flush()
+            else:
+                connection.close("account removed")
+        return len(binds)
+
     async def close_all(self, timeout_s: float = 5.0) -> None:
         """Unbind every ESME (graceful shutdown) and wait for the connections to close."""
         loop = asyncio.get_running_loop()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from smpp_adapters.pdu import Pdu
 
-from ..config import AccountConfig, Config
+from ..config import AccountConfig, Config, RouteConfig
 from .upstream import Credentials, DeliverHandler, UpstreamPool
 
 
@@ -22,28 +22,65 @@ class Router:
     ) -> None:
         self.pools: dict[tuple[str, str], UpstreamPool] = {}
         self._by_account: dict[str, tuple[UpstreamPool, ...]] = {}
+        self._on_deliver = on_deliver
+        self._started = False
+        self._build(config, hosts_of)
+
+    def _build(
+        self, config: Config, hosts_of: dict[str, tuple[tuple[str, int], ...]]
+    ) -> list[UpstreamPool]:
+        """Pools for the configuration, reusing each unchanged one; returns those left over."""
+        old, self.pools = self.pools, {}
+        replaced: list[UpstreamPool] = []
         routes = config.smpp.routes
+
+        def pool(route: RouteConfig, credentials: Credentials) -> UpstreamPool:
+            key = (route.name, credentials.system_id)
+            if key not in self.pools:
+                kept = old.pop(key, None)
+                same = (
+                    kept is not None
+                    and kept.route == route
+                    and kept.credentials == credentials
+                    and kept.hosts == hosts_of[route.name]
+                )
+                self.pools[key] = (
+                    kept
+                    if same
+                    else UpstreamPool(route, credentials, hosts_of[route.name], self._on_deliver)
+                )
+                if not same and kept is not None:
+                    replaced.append(kept)
+            return self.pools[key]
+
         for route in routes:
-            shared = Credentials(route.system_id, route.password, route.system_type)
-            self.pools[(route.name, shared.system_id)] = UpstreamPool(
-                route, shared, hosts_of[route.name], on_deliver
-            )
+            pool(route, Credentials(route.system_id, route.password, route.system_type))
+        by_account = {}
         for account in config.smpp.accounts:
             preferred = [r for r in routes if r.name == account.route] + [
                 r for r in routes if r.name != account.route
             ]
-            chosen = []
-            for route in preferred:
-                credentials = _credentials(
-                    account, route.system_id, route.password, route.system_type
+            by_account[account.system_id] = tuple(
+                pool(
+                    route, _credentials(account, route.system_id, route.password, route.system_type)
                 )
-                key = (route.name, credentials.system_id)
-                if key not in self.pools:
-                    self.pools[key] = UpstreamPool(
-                        route, credentials, hosts_of[route.name], on_deliver
-                    )
-                chosen.append(self.pools[key])
-            self._by_account[account.system_id] = tuple(chosen)
+                for route in preferred
+            )
+        self._by_account = by_account
+        return [*old.values(), *replaced]
+
+    async def reconfigure(
+        self, config: Config, hosts_of: dict[str, tuple[tuple[str, int], ...]]
+    ) -> None:
+        """Routes and accounts changed: new pools start, unchanged ones keep their binds,
+        removed ones drain their outstanding requests and unbind."""
+        leftovers = self._build(config, hosts_of)
+        if self._started:
+            for pool in self.pools.values():
+                if not pool.started:
+                    pool.start()
+        for pool in leftovers:
+            await pool.stop()
 
     def pools_for(self, account: str) -> tuple[UpstreamPool, ...]:
         return self._by_account.get(account, ())
@@ -72,6 +109,7 @@ class Router:
         return None
 
     def start(self) -> None:
+        self._started = True
         for pool in self.pools.values():
             pool.start()
 

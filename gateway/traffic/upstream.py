@@ -86,6 +86,10 @@ class UpstreamPool:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    @property
+    def started(self) -> bool:
+        return bool(self._tasks)
+
     def start(self) -> None:
         modes = (
             ["trx"] * self.route.binds
