@@ -18,6 +18,7 @@ def test_documented_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTPGATE_OPERATOR_KEY", "key")
     monkeypatch.setenv("OTPGATE_MQTT_PASSWORD", "mqtt-secret")
     monkeypatch.setenv("OTPGATE_HOLD_KEY", "A" * 43 + "=")
+    monkeypatch.setenv("OTPGATE_KEY_PEPPER", "pepper")
     config = load_config(EXAMPLE)
     assert config.smpp.routes[0].hosts == (("smsc1.operator.example", 2775),)
     assert config.smpp.routes[0].password == "secret"
@@ -27,6 +28,9 @@ def test_documented_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.signals.default_region == "GB"
     assert config.retention.location_h == 48
     assert config.holds.keys == ("A" * 43 + "=",) and config.holds.over_limit == "deliver"
+    assert [t.name for t in config.tenants] == ["paybank", "otherbank"]
+    assert config.tenants[1].senders == {"paybank": ("OTHERBNK",)}
+    assert config.api.tenant_port == 8081 and config.camara.max_age_h == 2400
 
 
 @pytest.mark.parametrize(
