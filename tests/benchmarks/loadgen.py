@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from smpp_adapters import events as ev
@@ -71,8 +72,12 @@ async def run_load(
     receipts: bool = True,
     receipt_wait_s: float = 20.0,
     template: Pdu | None = None,
+    templates: Sequence[Pdu] | None = None,
 ) -> LoadResult:
-    """Send ``count`` submit_sm over ``binds`` transceivers, windowed, optionally paced to ``rate``/s."""
+    """Send ``count`` submit_sm over ``binds`` transceivers, windowed, optionally paced to ``rate``/s.
+
+    ``templates``, when given, are sent in turn (e.g. one per destination) instead of ``template``.
+    """
     result = LoadResult()
     receiver = _Receiver(result)
     config = SessionConfig(
@@ -88,7 +93,9 @@ async def run_load(
         )
         for _ in range(binds)
     ]
-    pdu = template or submit_template(registered_delivery=1 if receipts else 0)
+    pdus = list(
+        templates or [template or submit_template(registered_delivery=1 if receipts else 0)]
+    )
     loop = asyncio.get_running_loop()
     room = asyncio.Event()
     latencies = result.latencies_s
@@ -117,7 +124,7 @@ async def run_load(
                     now = loop.time()
                     if due > now:
                         break
-                connection.send_request(pdu, answer_for(loop.time()))
+                connection.send_request(pdus[result.sent % len(pdus)], answer_for(loop.time()))
                 result.sent += 1
                 progressed = True
             next_index += 1
