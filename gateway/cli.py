@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("smsc-sim", help="run the SMSC simulator", add_help=False)
 
+    demo = commands.add_parser("demo", help="a day in the life of otpgate, in under a minute")
+    demo.add_argument("--short", action="store_true", help="300 messages instead of 3,000")
+
     send = commands.add_parser("send", help="send one SMS through a gateway (a small ESME)")
     send.add_argument("--to", required=True, help="destination, E.164")
     send.add_argument("--text", required=True)
@@ -76,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args.config, args.uvloop)
+    if args.command == "demo":
+        from .demo import main as demo_main
+
+        return demo_main(args.short)
     if args.command == "send":
         from .send import send_one
 

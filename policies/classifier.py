@@ -8,7 +8,8 @@ The rule, written down:
   a decimal, a date or a time (no "." "," "/" ":" "-" followed or preceded by a digit).
 - A candidate is excluded when it is an amount (a currency sign or code right before it, a
   currency word or "%" right after it), or when a card, order, account, tracking,
-  reference, promotion or phone word stands in the 25 characters before it.
+  reference, promotion or phone word stands in the 25 characters before it with no OTP
+  wording between that word and the candidate.
 - A message is an OTP when an OTP wording of any supported language (policies/wordings.toml)
   lies within 40 characters before or after a candidate that is not excluded.
 - Every non-excluded candidate of an OTP message is a code span; all of them are redacted.
@@ -101,14 +102,22 @@ def _load() -> tuple[
 _WORDING, _LANGUAGE_OF, _CONTEXT, _CURRENCY_BEFORE, _CURRENCY_AFTER = _load()
 
 
-def _excluded(lowered: str, start: int, end: int) -> bool:
-    before = lowered[max(0, start - _CONTEXT_BEFORE) : start]
+def _excluded(lowered: str, start: int, end: int, wording_ends: list[int]) -> bool:
+    window = max(0, start - _CONTEXT_BEFORE)
+    before = lowered[window:start]
     tight = before.rstrip()
     if tight.endswith(_CURRENCY_BEFORE):
         return True
     if lowered[end : end + 8].lstrip().startswith(_CURRENCY_AFTER):
         return True
-    return _CONTEXT.search(before) is not None
+    contexts = list(_CONTEXT.finditer(before))
+    if not contexts:
+        return False
+    context = contexts[-1]  # the context word nearest the candidate
+    # "from your fund account, verification code 482913": OTP wording between the context
+    # word and the candidate makes the candidate the wording's, not the account's.
+    context_end = window + context.end()
+    return not any(context_end <= w_end <= start for w_end in wording_ends)
 
 
 def classify(text: str, *, otp_only: bool = False) -> Classification:
@@ -118,17 +127,21 @@ def classify(text: str, *, otp_only: bool = False) -> Classification:
     normalized = text.translate(_DIGITS)
     if _QUICK.search(normalized) is None:
         return NOT_OTP
+    candidates = [m.span() for m in _CANDIDATE.finditer(normalized)]
+    if not candidates:
+        return NOT_OTP
     lowered = normalized.lower()
+    wordings = [(m.start(), m.end(), m.group()) for m in _WORDING.finditer(lowered)]
+    wording_ends = [w_end for _, w_end, _ in wordings]
     spans = [
-        m.span()
-        for m in _CANDIDATE.finditer(normalized)
-        if not _excluded(lowered, m.start(), m.end())
+        (start, end)
+        for start, end in candidates
+        if not _excluded(lowered, start, end, wording_ends)
     ]
     if not spans:
         return NOT_OTP
     if otp_only:
         return Classification(True, tuple(spans), None)
-    wordings = [(m.start(), m.end(), m.group()) for m in _WORDING.finditer(lowered)]
     for start, end in spans:
         for w_start, w_end, word in wordings:
             if (w_end <= start + 1 and start - w_end <= _PROXIMITY) or (
