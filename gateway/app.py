@@ -184,6 +184,9 @@ class Gateway:
         parked = await self.parking.recover() if self.decider is not None else 0
         if parked:
             log.info("parked_parts_recovered", parts=parked)
+        # Recovered holds live long too: out of the collector's sight with the risk index.
+        gc.collect()
+        gc.freeze()
 
         session_config = SessionConfig(
             window=50,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..app import Gateway
 
 MAX_BATCH = 10_000
+_CHUNK = 500
 
 
 async def read_json(request: web.Request) -> Any:
@@ -54,7 +55,10 @@ def add_signal_routes(app: web.Application, gateway: Gateway) -> None:
             return error_response(422, "body: an empty list")
         if len(body) > MAX_BATCH:
             return error_response(413, f"body: at most {MAX_BATCH} signals per request")
-        outcomes = await gateway.signal_ingest.ingest(body, "http")
+        # In chunks: validating 10,000 signals at once would stall the message path ~0.3 s.
+        outcomes = []
+        for start in range(0, len(body), _CHUNK):
+            outcomes += await gateway.signal_ingest.ingest(body[start : start + _CHUNK], "http")
         counts = {s: 0 for s in (ACCEPTED, DUPLICATE, REJECTED, FAILED)}
         for outcome in outcomes:
             counts[outcome.status] += 1

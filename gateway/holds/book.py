@@ -302,9 +302,10 @@ class HoldBook:
                 return
             on_commit(True)
             self._schedule(record)
-            self._notify(HELD, record)
+            self._notify(HELD, record, wrote_events=events is not None)
 
-        writers = [w for w in (also, self._event_rows(HELD, record, {})) if w is not None]
+        events = self._event_rows(HELD, record, {})
+        writers = [w for w in (also, events) if w is not None]
         self.store.insert(
             record, sealed, "policy", f"rule {record.rule}", committed, _chain(writers)
         )
@@ -466,7 +467,9 @@ class HoldBook:
         self._close(record)
         if receipts:
             self.relay.flush_pending(record.account)
-        self._notify(record.state, record, why=why, actor=actor, **details)
+        self._notify(
+            record.state, record, wrote_events=events is not None, why=why, actor=actor, **details
+        )
 
     def _receipt(self, record: HoldRecord, part_id: str, stat: str, err: int) -> Pdu:
         return final_receipt(
@@ -527,8 +530,11 @@ class HoldBook:
         data = hold_event_data(record, details)
         return self.outbox.rows_for(event, record.tenant, record.id, data, self.clock.now())
 
-    def _notify(self, state: str, record: HoldRecord, **details: Any) -> None:
-        self.on_events_written()
+    def _notify(
+        self, state: str, record: HoldRecord, *, wrote_events: bool, **details: Any
+    ) -> None:
+        if wrote_events:  # only then has the dispatcher anything new to send
+            self.on_events_written()
         event = EVENTS.get(state)
         if event is None:
             return

@@ -27,7 +27,8 @@ from .model import KINDS
 log = structlog.get_logger("otpgate.signals.mqtt")
 
 _MAX_PAYLOAD = 64 * 1024
-_ECHO_LIMIT = 2048  # bytes of a rejected payload echoed to the rejected topic
+_ECHO_LIMIT = 2048
+_BATCH_WAIT_S = 0.002  # bytes of a rejected payload echoed to the rejected topic
 
 
 class MqttFeed:
@@ -42,6 +43,8 @@ class MqttFeed:
         self.rejected_topic = f"{config.prefix}/signals/rejected"
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Messages received within _BATCH_WAIT_S: committed together, acknowledged each.
+        self._batch: list[tuple[aiomqtt.Client, aiomqtt.Message, object]] = []
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.run(), name="mqtt-feed")
@@ -114,7 +117,19 @@ class MqttFeed:
             counters.rejected += 1
             self._done(client, message, [obj])
             return
-        self.ingest.submit([obj], "mqtt", lambda outcomes: self._done(client, message, outcomes))
+        self._batch.append((client, message, obj))
+        if len(self._batch) == 1:
+            # Messages arrive one per loop turn: wait a moment so a burst commits together.
+            asyncio.get_running_loop().call_later(_BATCH_WAIT_S, self._flush)
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+
+        def done(outcomes: list[Outcome]) -> None:
+            for (client, message, _), outcome in zip(batch, outcomes, strict=True):
+                self._done(client, message, [outcome])
+
+        self.ingest.submit([obj for _, _, obj in batch], "mqtt", done)
 
     @staticmethod
     def _decode(payload: object, kind: str) -> object:
