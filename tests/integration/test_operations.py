@@ -22,7 +22,6 @@ from .harness import (
     running_simulator,
 )
 
-pytestmark = pytest.mark.asyncio
 
 AUTH = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
