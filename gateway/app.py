@@ -34,10 +34,10 @@ from .holds.book import HoldBook, HoldLimits
 from .holds.sealing import Sealer, new_key, parse_key
 from .holds.store import HoldStore
 from .logs import set_pseudonym_key
+from .retention import purge_forever
 from .signals.feed_health import FeedHealth
 from .signals.ingest import SignalIngest
 from .signals.mqtt_feed import MqttFeed
-from .signals.retention import purge_forever
 from .signals.risk_index import RiskIndex
 from .signals.store import SignalStore
 from .store import SqliteWriter
@@ -220,6 +220,7 @@ class Gateway:
         )
         await tenant_site.start()
         self.tenant_api_port = tenant_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._purge_task = loop.create_task(purge_forever(self), name="purge")
         log.info(
             "gateway_started",
             node=config.node_id,
@@ -270,9 +271,7 @@ class Gateway:
                 signals.mqtt, self.signal_ingest, self.feed_health, self.clock
             )
             self.mqtt_feed.start()
-        self._purge_task = asyncio.get_running_loop().create_task(
-            purge_forever(self.risk_index, self.signal_store, self.config.retention, self.clock)
-        )
+        self._purge_task: asyncio.Task[None] | None = None
 
     async def _start_webhooks(self, data_dir: Path) -> None:
         """Tenant keys, webhook endpoints, the outbox and its dispatcher."""
@@ -440,7 +439,8 @@ class Gateway:
         self.parking.stop()
         if self.mqtt_feed is not None:
             await self.mqtt_feed.stop()
-        self._purge_task.cancel()
+        if self._purge_task is not None:
+            self._purge_task.cancel()
         self.id_map.close()
         self.signal_store.close()
         self.durable.close()

@@ -26,6 +26,17 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("smsc-sim", help="run the SMSC simulator", add_help=False)
 
+    export = commands.add_parser(
+        "export", help="held, dropped and cancelled messages as CSV or JSON Lines (no text)"
+    )
+    export.add_argument("--data-dir", type=Path, default=Path("otpgate-data"))
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument(
+        "--state", action="append", help="held, released, cancelled, expired, failed (repeatable)"
+    )
+    export.add_argument("--since", help="RFC 3339 time")
+    export.add_argument("--until", help="RFC 3339 time")
+
     demo = commands.add_parser("demo", help="a day in the life of otpgate, in under a minute")
     demo.add_argument("--short", action="store_true", help="300 messages instead of 3,000")
 
@@ -79,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args.config, args.uvloop)
+    if args.command == "export":
+        return _export(args)
     if args.command == "demo":
         from .demo import main as demo_main
 
@@ -107,6 +120,28 @@ def main(argv: list[str] | None = None) -> int:
         print(hash_password(password))
         return 0
     return 2
+
+
+def _export(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from .export import DEFAULT_STATES, export
+
+    try:
+        since = datetime.fromisoformat(args.since).timestamp() if args.since else None
+        until = datetime.fromisoformat(args.until).timestamp() if args.until else None
+        count = export(
+            args.data_dir,
+            fmt=args.format,
+            states=tuple(args.state or DEFAULT_STATES),
+            since=since,
+            until=until,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{count} rows", file=sys.stderr)
+    return 0
 
 
 def _run(config_path: Path | None, use_uvloop: bool) -> int:

@@ -135,6 +135,9 @@ class RetentionConfig:
     message_map_h: float = 72.0
     location_h: float = 48.0
     signals_days: float = 30.0
+    holds_days: float = 90.0  # holds in a final state, with their history
+    webhook_days: float = 30.0  # delivered and dead-lettered webhook events, with attempts
+    audit_days: float = 365.0  # decision and CAMARA query audit
     purge_interval_s: float = 3600.0
 
 
@@ -267,6 +270,9 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         message_map_h=section.positive("message_map_h", float, 72.0),
         location_h=section.positive("location_h", float, 48.0),
         signals_days=section.positive("signals_days", float, 30.0),
+        holds_days=section.positive("holds_days", float, 90.0),
+        webhook_days=section.positive("webhook_days", float, 30.0),
+        audit_days=section.positive("audit_days", float, 365.0),
         purge_interval_s=section.positive("purge_interval_s", float, 3600.0),
     )
     section.done()

@@ -8,11 +8,8 @@ is tracked.
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 
-from ..clock import Clock
 from ..config import RetentionConfig
 from .risk_index import RiskIndex
 from .store import PurgeReport, SignalStore, StateRow, state_row
@@ -41,15 +38,3 @@ async def purge_signals(
         states_trimmed=report.states_trimmed,
     )
     return report
-
-
-async def purge_forever(
-    index: RiskIndex, store: SignalStore, retention: RetentionConfig, clock: Clock
-) -> None:
-    """Purge now and then every ``purge_interval_s`` until cancelled; errors are logged."""
-    while True:
-        try:
-            await purge_signals(index, store, retention, clock.now())
-        except Exception as error:  # the next round tries again; the gateway keeps serving
-            log.error("signals_purge_failed", error=str(error))
-        await asyncio.sleep(retention.purge_interval_s)

@@ -312,3 +312,47 @@ async def test_the_code_is_in_no_readable_byte_of_the_sqlite_files(tmp_path):
             data = handle.read()
         assert CODE not in data, name
         assert b"verification code" not in data, name
+
+
+async def test_export_lists_holds_without_text_or_code(tmp_path):
+    import csv
+    import io
+    import json
+
+    from gateway.export import export
+
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        swap(gw)
+        esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+        ids = [message_id(await esme.submit(destination=SWAPPED, text=OTP)) for _ in range(3)]
+        await api(gw, "POST", f"/v1/holds/{ids[0]}/cancel")
+        esme.close()
+        out = io.StringIO()
+        assert export(tmp_path, fmt="csv", out=out) == 3
+        table = list(csv.DictReader(io.StringIO(out.getvalue())))
+        assert sorted(r["state"] for r in table) == ["cancelled", "held", "held"]
+        assert {r["id"] for r in table} == set(ids) and table[0]["rule"] == "hold-after-swap"
+        lines = io.StringIO()
+        assert export(tmp_path, fmt="jsonl", states=("cancelled",), out=lines) == 1
+        assert json.loads(lines.getvalue())["id"] == ids[0]
+        assert CODE.decode() not in out.getvalue() + lines.getvalue()
+
+
+async def test_purge_removes_old_final_holds_and_keeps_open_ones(tmp_path):
+    from gateway.retention import purge_all
+
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        swap(gw)
+        esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+        ids = [message_id(await esme.submit(destination=SWAPPED, text=OTP)) for _ in range(2)]
+        await api(gw, "POST", f"/v1/holds/{ids[0]}/cancel")
+        esme.close()
+        soon = await purge_all(gw, gw.clock.now() + 86400)
+        assert soon["holds"] == 0 and soon["decision_audit"] == 0
+        later = await purge_all(gw, gw.clock.now() + 91 * 86400)
+        assert later["holds"] == 1
+        _, gone = await api(gw, "GET", f"/v1/holds/{ids[0]}")
+        _, kept = await api(gw, "GET", f"/v1/holds/{ids[1]}")
+        assert gone["code"] == "NOT_FOUND" and kept["state"] == "held"
+        much_later = await purge_all(gw, gw.clock.now() + 366 * 86400)
+        assert much_later["decision_audit"] == 2
