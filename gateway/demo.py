@@ -151,9 +151,7 @@ async def run_demo(*, messages: int = 3000, quiet: bool = False) -> Summary:
     from standardwebhooks.webhooks import Webhook as Verifier
 
     from .app import Gateway
-    from .logs import configure_logging
 
-    configure_logging("error", "console")
     started = time.perf_counter()
     summary = Summary()
     say = (lambda *a: None) if quiet else print
@@ -336,6 +334,9 @@ async def run_demo(*, messages: int = 3000, quiet: bool = False) -> Summary:
 
 
 def main(short: bool) -> int:
+    from .logs import configure_logging
+
+    configure_logging("error", "console")
     summary = asyncio.run(run_demo(messages=300 if short else 3000))
     ok = summary.released and len(summary.held) == 1 and summary.accepted == summary.submitted
     return 0 if ok else 1

@@ -78,19 +78,24 @@ def redact(
     return event_dict
 
 
-def configure_logging(level: str = "info", fmt: str = "json") -> None:
+def logging_processors(fmt: str = "json") -> list[structlog.typing.Processor]:
+    """The chain every log line goes through: redaction always runs before rendering."""
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
     )
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redact,
+        renderer,
+    ]
+
+
+def configure_logging(level: str = "info", fmt: str = "json") -> None:
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact,
-            renderer,
-        ],
+        processors=logging_processors(fmt),
         # Filtering happens in the bound logger, so a debug call on the hot path costs a no-op.
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),

@@ -61,10 +61,13 @@ async def purge_all(gateway: Gateway, now: float) -> dict[str, int]:
 
 
 async def purge_forever(gateway: Gateway) -> None:
-    """Purge at start and then every ``purge_interval_s``; a failure is logged and retried."""
+    """Purge a minute after start (not in the busy start itself), then every
+    ``purge_interval_s``; a failure is logged and retried."""
+    interval = gateway.config.retention.purge_interval_s
+    await asyncio.sleep(min(60.0, interval))
     while True:
         try:
             await purge_all(gateway, gateway.clock.now())
         except Exception as error:  # the next round tries again; the gateway keeps serving
             log.error("purge_failed", error=str(error))
-        await asyncio.sleep(gateway.config.retention.purge_interval_s)
+        await asyncio.sleep(interval)
