@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -108,7 +109,8 @@ def _excluded(lowered: str, start: int, end: int, wording_ends: list[int]) -> bo
     tight = before.rstrip()
     if tight.endswith(_CURRENCY_BEFORE):
         return True
-    if lowered[end : end + 8].lstrip().startswith(_CURRENCY_AFTER):
+    after = lowered[end : end + 8].lstrip()
+    if after.startswith(_CURRENCY_AFTER) and _currency_word_ends(after):
         return True
     contexts = list(_CONTEXT.finditer(before))
     if not contexts:
@@ -118,6 +120,23 @@ def _excluded(lowered: str, start: int, end: int, wording_ends: list[int]) -> bo
     # word and the candidate makes the candidate the wording's, not the account's.
     context_end = window + context.end()
     return not any(context_end <= w_end <= start for w_end in wording_ends)
+
+
+def _is_word_letter(char: str) -> bool:
+    """Latin or Cyrillic: scripts that write words with spaces, unlike "1250元的"."""
+    name = unicodedata.name(char, "")
+    return name.startswith(("LATIN", "CYRILLIC"))
+
+
+def _currency_word_ends(after: str) -> bool:
+    """The currency word is a word of its own: "đ" is the dong, "để" is Vietnamese for "to"."""
+    for word in _CURRENCY_AFTER:
+        if after.startswith(word):
+            following = after[len(word) : len(word) + 1]
+            continues = following.isalpha() and _is_word_letter(following)
+            if not (continues and word[-1:].isalpha()):
+                return True
+    return False
 
 
 def classify(text: str, *, otp_only: bool = False) -> Classification:
