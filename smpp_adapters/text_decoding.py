@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import gsm7
+from .gsm7_national import decode_national
 from .udh import Udh, parse_udh
 
 
@@ -58,9 +59,13 @@ def charset_of(data_coding: int, options: DecodeOptions = DEFAULT_OPTIONS) -> tu
     return "binary", False
 
 
-def _decode_body(body: bytes, charset: str, options: DecodeOptions, fill_bits: int) -> str | None:
+def _decode_body(
+    body: bytes, charset: str, options: DecodeOptions, fill_bits: int, udh: Udh | None = None
+) -> str | None:
     if charset == "gsm7":
         septets = gsm7.unpack(body, fill_bits) if options.gsm7_packed else body
+        if udh is not None and (udh.locking_shift or udh.single_shift):
+            return decode_national(septets, udh.locking_shift, udh.single_shift)
         return gsm7.decode_septets(septets)
     if charset == "ia5":
         return body.decode("ascii", errors="replace")
@@ -79,7 +84,7 @@ def decode_short_message(
     udh = parse_udh(short_message) if udhi else None
     body = short_message[udh.length :] if udh else short_message
     fill = (7 - (udh.length * 8) % 7) % 7 if udh else 0
-    return DecodedText(_decode_body(body, charset, options, fill), udh, charset, flash)
+    return DecodedText(_decode_body(body, charset, options, fill, udh), udh, charset, flash)
 
 
 def decode_concatenated(
@@ -91,8 +96,10 @@ def decode_concatenated(
     if charset in ("binary", "compressed"):
         return None
     chunks = []
+    first_udh = None
     for short_message, udhi in parts:
         udh = parse_udh(short_message) if udhi else None
+        first_udh = first_udh or udh
         body = short_message[udh.length :] if udh else short_message
         if charset == "gsm7" and options.gsm7_packed:
             body = gsm7.unpack(body, (7 - (udh.length * 8) % 7) % 7 if udh else 0)
@@ -103,4 +110,5 @@ def decode_concatenated(
         charset,
         options if charset != "gsm7" else DecodeOptions(options.default_alphabet, False),
         0,
+        first_udh,  # the shift tables of the message (every part carries the same)
     )
