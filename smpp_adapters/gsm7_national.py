@@ -33,17 +33,9 @@ TURKISH_LOCKING = _locking(
     }
 )
 
-_BASE_EXTENSION = {
-    0x0A: "\f",
-    0x14: "^",
-    0x28: "{",
-    0x29: "}",
-    0x2F: "\\",
-    0x3C: "[",
-    0x3D: "~",
-    0x3E: "]",
-    0x40: "|",
-}
+# What every single shift table keeps of the default extension table (all but the euro,
+# which each language places itself).
+_BASE_EXTENSION = {septet: char for septet, char in EXTENSION.items() if char != "€"}
 # A.2.1 Turkish single shift.
 TURKISH_SINGLE = _BASE_EXTENSION | {
     0x47: "Ğ",

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from ..erasure import erase_subscriber
 from ..signals.ingest import ACCEPTED, DUPLICATE, FAILED, REJECTED
-from ..signals.msisdn import InvalidNumber, msisdn_key, normalize_msisdn, normalize_number
+from ..signals.msisdn import InvalidNumber, msisdn_key, normalize_number
 from .errors import error_response
 
 if TYPE_CHECKING:
@@ -68,18 +68,24 @@ def add_signal_routes(app: web.Application, gateway: Gateway) -> None:
         }
         return web.json_response(answer, status=503 if counts[FAILED] else 200)
 
-    async def subscriber_risk(request: web.Request) -> web.Response:
-        try:
-            body = await read_json(request)
-        except _Unprocessable as error:
-            return error_response(422, str(error))
+    async def msisdn_of(request: web.Request, *, valid: bool) -> str:
+        """The body's ``msisdn`` in E.164; _Unprocessable with the reason otherwise."""
+        body = await read_json(request)
         number = body.get("msisdn") if isinstance(body, dict) else None
         if not isinstance(number, str):
-            return error_response(422, "msisdn: required, a string in E.164")
+            raise _Unprocessable("msisdn: required, a string in E.164")
         try:
-            e164 = normalize_msisdn(number, gateway.config.signals.default_region)
+            return normalize_number(
+                number, gateway.config.signals.default_region, require_valid=valid
+            )
         except InvalidNumber as error:
-            return error_response(422, f"msisdn: {error}")
+            raise _Unprocessable(f"msisdn: {error}") from None
+
+    async def subscriber_risk(request: web.Request) -> web.Response:
+        try:
+            e164 = await msisdn_of(request, valid=True)
+        except _Unprocessable as error:
+            return error_response(422, str(error))
         now = gateway.clock.now()
         key = msisdn_key(e164)
         facts = gateway.risk_index.facts(e164, now)
@@ -114,18 +120,10 @@ def add_signal_routes(app: web.Application, gateway: Gateway) -> None:
 
     async def erasure(request: web.Request) -> web.Response:
         try:
-            body = await read_json(request)
+            # Any possible number: a number no longer valid may still have rows to erase.
+            e164 = await msisdn_of(request, valid=False)
         except _Unprocessable as error:
             return error_response(422, str(error))
-        number = body.get("msisdn") if isinstance(body, dict) else None
-        if not isinstance(number, str):
-            return error_response(422, "msisdn: required, a string in E.164")
-        try:
-            e164 = normalize_number(
-                number, gateway.config.signals.default_region, require_valid=False
-            )
-        except InvalidNumber as error:
-            return error_response(422, f"msisdn: {error}")
         removed = await erase_subscriber(gateway, e164)
         return web.json_response({"msisdn": e164, "removed": removed})
 

@@ -29,7 +29,11 @@ def account(system_id: str, **overrides: Any) -> AccountConfig:
 
 
 def route(name: str, *ports: int, **overrides: Any) -> RouteConfig:
-    defaults: dict[str, Any] = {"reconnect_min_s": 0.05, "reconnect_max_s": 0.5, "response_timeout_s": 5.0}
+    defaults: dict[str, Any] = {
+        "reconnect_min_s": 0.05,
+        "reconnect_max_s": 0.5,
+        "response_timeout_s": 5.0,
+    }
     defaults.update(overrides)
     return RouteConfig(name=name, hosts=tuple(("127.0.0.1", p) for p in ports), **defaults)
 
@@ -43,7 +47,9 @@ def gateway_config(
     return Config(
         source="<test>",
         data_dir=data_dir,
-        smpp=SmppConfig(host="127.0.0.1", port=0, accounts=accounts or (account("bank"),), routes=routes, **smpp),
+        smpp=SmppConfig(
+            host="127.0.0.1", port=0, accounts=accounts or (account("bank"),), routes=routes, **smpp
+        ),
         api=ApiConfig(host="127.0.0.1", port=0, operator_key=OPERATOR_KEY, tenant_port=0),
     )
 
@@ -51,7 +57,9 @@ def gateway_config(
 @asynccontextmanager
 async def running_simulator(**options: Any) -> AsyncIterator[SmscSimulator]:
     options.setdefault("receipt_delay_s", 0.01)
-    simulator = SmscSimulator(SimulatorConfig(host="127.0.0.1", port=options.pop("port", 0), **options))
+    simulator = SmscSimulator(
+        SimulatorConfig(host="127.0.0.1", port=options.pop("port", 0), **options)
+    )
     await simulator.start()
     try:
         yield simulator
@@ -71,3 +79,14 @@ async def running_gateway(config: Config, *, wait_upstream: bool = True) -> Asyn
         await gateway.stop()
 
 
+async def until(predicate: Any, timeout_s: float = 10.0) -> bool:
+    """Poll ``predicate`` until true or ``timeout_s`` passes; its last answer."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True

@@ -14,7 +14,7 @@ import pytest
 from gateway.config import MqttConfig, SignalsConfig
 
 from .esme import AsyncEsme
-from .harness import PASSWORD, gateway_config, route, running_gateway, running_simulator
+from .harness import PASSWORD, gateway_config, route, running_gateway, running_simulator, until
 from .process import GatewayProcess
 
 pytestmark = pytest.mark.asyncio
@@ -47,16 +47,6 @@ async def publish(broker, topic: str, *payloads: bytes) -> None:
     async with aiomqtt.Client(broker.host, broker.port, identifier="feed-test") as feed:
         for payload in payloads:
             await feed.publish(topic, payload, qos=1)
-
-
-async def until(predicate, timeout_s: float = 10.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 async def connected(gateway) -> bool:

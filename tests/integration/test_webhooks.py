@@ -24,6 +24,7 @@ from .harness import (
     route,
     running_gateway,
     running_simulator,
+    until,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -130,16 +131,6 @@ async def subscribe(gw, key: str, url: str, types=None) -> dict:
     status, hook = await call(gw.tenant_api_port, "POST", "/v1/webhooks", key, body)
     assert status == 201, hook
     return hook
-
-
-async def until(predicate, timeout_s: float = 10.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 async def test_held_otp_arrives_signed_verifiable_and_without_the_code(tmp_path):
