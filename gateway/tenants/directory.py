@@ -16,6 +16,9 @@ class TenantDirectory:
             for sender in senders
         }
         self._by_account = {a.system_id: a.tenant for a in accounts if a.tenant}
+        for tenant in tenants:
+            for account in tenant.accounts:
+                self._by_account[account] = tenant.name
 
     def tenant_of(self, account: str, source_addr: str) -> str | None:
         """An aggregator's account carries many banks: the sender ID decides first."""

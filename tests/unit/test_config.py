@@ -136,3 +136,56 @@ def test_password_hash_round_trip() -> None:
     assert verify_password("s3cret", stored)
     assert not verify_password("s3creT", stored)
     assert not verify_password("s3cret", "scrypt$garbage")
+
+
+def test_design_md_interface_names_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DESIGN.md's names for the shared interfaces: [tenant_api], [mqtt] url, [[tenants]]
+    accounts and sender_ids, [webhooks] allow_private_addresses."""
+    monkeypatch.setenv("MQTT_USER", "otpgate")
+    monkeypatch.setenv("MQTT_PASSWORD", "secret")
+    config = parse_config(
+        {
+            **_minimal(
+                accounts=[
+                    {"system_id": "agg", "password_hash": HASH},
+                    {"system_id": "bank", "password_hash": HASH},
+                ]
+            ),
+            "tenant_api": {"host": "0.0.0.0", "port": 9443},
+            "mqtt": {
+                "url": "mqtts://broker.example:8884",
+                "topic_prefix": "op/otp",
+                "client_id": "gw-1",
+                "username_env": "MQTT_USER",
+                "password_env": "MQTT_PASSWORD",
+            },
+            "tenants": [
+                {"name": "bank-a", "accounts": ["agg"], "sender_ids": ["BankA"], "camara": True},
+                {"name": "bank", "accounts": ["bank"]},
+            ],
+            "webhooks": {
+                "allow_http_hosts": ["127.0.0.1"],
+                "allow_private_addresses": ["127.0.0.1"],
+            },
+        },
+        source="gw.toml",
+    )
+    assert (config.api.tenant_host, config.api.tenant_port) == ("0.0.0.0", 9443)
+    mqtt = config.signals.mqtt
+    assert mqtt is not None and (mqtt.host, mqtt.port, mqtt.tls) == ("broker.example", 8884, True)
+    assert (mqtt.prefix, mqtt.client_id, mqtt.username, mqtt.password) == (
+        "op/otp",
+        "gw-1",
+        "otpgate",
+        "secret",
+    )
+    a, bank = config.tenants
+    assert a.senders == {"agg": ("BankA",)} and a.accounts == () and a.camara
+    assert bank.accounts == ("bank",)
+    assert [str(n) for n in config.webhooks.allow_networks] == ["127.0.0.1/32"]
+    from gateway.tenants.directory import TenantDirectory
+
+    directory = TenantDirectory(config.tenants, config.smpp.accounts)
+    assert directory.tenant_of("agg", "BankA") == "bank-a"
+    assert directory.tenant_of("agg", "Other") is None
+    assert directory.tenant_of("bank", "Anything") == "bank"
