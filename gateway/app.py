@@ -303,9 +303,16 @@ class Gateway:
         self.dispatcher.start()
 
     async def _flush_relations(self) -> None:
+        """Every 5 s: the tenant relations to disk; every minute: feed health to the log."""
+        ticks = 0
         while True:
             await asyncio.sleep(5.0)
             self.relations.flush()
+            ticks += 1
+            if ticks % 12 == 0:
+                health = self.feed_health.to_json(self.clock.now())
+                level = log.warning if health["outage"] else log.info
+                level("signal_feed_health", **health)
 
     @staticmethod
     def _local_secret(path: Path) -> str:

@@ -72,6 +72,7 @@ class SqliteWriter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.last_commit_s = 0.0
         self.commits = 0
+        self.last_error: str | None = None  # of the last group's COMMIT; None once one succeeds
 
     def open(self, loop: asyncio.AbstractEventLoop) -> None:
         """Create the schema and start the writer thread."""
@@ -107,6 +108,11 @@ class SqliteWriter:
         if self._schema is not None:
             self._schema(sqlite_utils.Database(conn))
         return conn
+
+    @property
+    def alive(self) -> bool:
+        """The writer thread runs and its last group committed (what /readyz reports)."""
+        return self._thread is not None and self._thread.is_alive() and self.last_error is None
 
     @property
     def queue_depth(self) -> int:
@@ -191,8 +197,10 @@ class SqliteWriter:
         try:
             conn.execute("COMMIT")
             commit_error: Exception | None = None
+            self.last_error = None
         except sqlite3.Error as error:
             commit_error = StoreError(f"commit failed: {error}")
+            self.last_error = str(error)
             conn.execute("ROLLBACK")
         self.last_commit_s = time.perf_counter() - started
         self.commits += 1

@@ -62,9 +62,19 @@ def build_operator_app(gateway: Gateway) -> web.Application:
     async def readyz(request: web.Request) -> web.Response:
         upstream = {name: pool.can_transmit for (name, _), pool in gateway.router.pools.items()}
         signals_fresh = not gateway.feed_health.outage(gateway.clock.now())
-        ready = any(upstream.values()) and signals_fresh
+        stores = {
+            "otpgate": gateway.durable.alive,
+            "signals": gateway.signal_store.writer.alive,
+            "message-map": gateway.id_map.writer.alive,
+        }
+        ready = any(upstream.values()) and signals_fresh and all(stores.values())
         return web.json_response(
-            {"ready": ready, "upstream": upstream, "signals_fresh": signals_fresh},
+            {
+                "ready": ready,
+                "upstream": upstream,
+                "signals_fresh": signals_fresh,
+                "stores_writable": stores,
+            },
             status=200 if ready else 503,
         )
 
