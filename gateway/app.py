@@ -10,6 +10,7 @@ import ssl
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 import structlog
@@ -28,11 +29,12 @@ from .camara import relations
 from .camara.relations import Relations
 from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
+from .cluster import ClusterBus
 from .config import Config, ConfigError, load_config
 from .holds import store as hold_store
-from .holds.book import HoldBook, HoldLimits
+from .holds.book import HoldBook, HoldConflict, HoldLimits, HoldNotFound
 from .holds.sealing import Sealer, new_key, parse_key
-from .holds.store import HoldStore
+from .holds.store import HoldQuery, HoldStore
 from .logs import set_pseudonym_key
 from .retention import purge_forever
 from .signals.feed_health import FeedHealth
@@ -220,6 +222,17 @@ class Gateway:
         )
         await tenant_site.start()
         self.tenant_api_port = tenant_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.cluster: ClusterBus | None = None
+        cluster = config.cluster
+        if cluster.nodes and config.signals.mqtt is not None and cluster.secret:
+            self.cluster = ClusterBus(
+                config.signals.mqtt,
+                config.node_id,
+                cluster.nodes,
+                cluster.secret.encode(),
+                self._cluster_command,
+            )
+            self.cluster.start()
         self._purge_task = loop.create_task(purge_forever(self), name="purge")
         log.info(
             "gateway_started",
@@ -301,6 +314,45 @@ class Gateway:
         self.signal_ingest.on_risk_change = risk_event_writer(self)
         self.holds.on_events_written = self.dispatcher.kick
         self.dispatcher.start()
+
+    async def _cluster_command(self, op: str, args: dict[str, Any]) -> tuple[int, Any]:
+        """Another node asks about a hold of this node (or for this node's listing)."""
+        from .api.holds import hold_json
+
+        tenant = args.get("tenant")
+        if op == "list":
+            query = HoldQuery(
+                state=args.get("state"),
+                account=args.get("account"),
+                tenant=tenant,
+                destination=args.get("destination"),
+                since=args.get("since"),
+                until=args.get("until"),
+                limit=int(args.get("limit", 100)),
+            )
+            return 200, [hold_json(r, "/v1/holds") for r in await self.holds.store.find(query)]
+        hold_id = str(args.get("id", ""))
+        record = await self.holds.store.get(hold_id, with_history=True)
+        if record is None or (tenant is not None and record.tenant != tenant):
+            return 404, None
+        if op == "get":
+            return 200, hold_json(record, "/v1/holds")
+        if op not in ("release", "cancel"):
+            return 400, {"status": 400, "code": "INVALID_ARGUMENT", "message": f"op {op!r}"}
+        act = self.holds.release if op == "release" else self.holds.cancel
+        try:
+            done = await act(hold_id, str(args.get("actor", "operator")), str(args.get("why", "")))
+        except HoldNotFound:
+            return 404, None
+        except HoldConflict as conflict:
+            state = conflict.record.state
+            return 409, {
+                "status": 409,
+                "code": "CONFLICT",
+                "message": f"hold is {state}",
+                "state": state,
+            }
+        return 200, hold_json(done, "/v1/holds")
 
     async def _flush_relations(self) -> None:
         """Every 5 s: the tenant relations to disk; every 30 s: long-lived objects frozen;
@@ -449,6 +501,8 @@ class Gateway:
         await self.webhook_sender.close()
         for simulator in self.simulators.values():
             await simulator.stop()  # type: ignore[attr-defined]
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.holds.stop()
         self.parking.stop()
         if self.mqtt_feed is not None:

@@ -154,6 +154,14 @@ class HoldsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Nodes sharing one broker: every node id, and the secret that signs their commands."""
+
+    nodes: tuple[str, ...] = ()
+    secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str = "<embedded defaults>"
     node_id: str = "node-1"
@@ -169,6 +177,7 @@ class Config:
     tenants: tuple[TenantConfig, ...] = ()
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     camara: CamaraConfig = field(default_factory=CamaraConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
     policy_file: Path | None = None  # None: the shipped policies/default.toml
     policy_enabled: bool = True  # False: pure pass-through, no message is classified
 
@@ -202,6 +211,7 @@ _SECTIONS = frozenset(
         "camara",
         "tenant_api",
         "mqtt",
+        "cluster",
     }
 )
 
@@ -258,6 +268,17 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         tenants = tuple(TenantConfig(name) for name in names)
     webhooks = parse_webhooks(root.table("webhooks"))
     camara = parse_camara(root.table("camara"))
+    section = root.table("cluster")
+    cluster = ClusterConfig(
+        nodes=tuple(section.get("nodes", list, [])), secret=section.secret("secret")
+    )
+    if cluster.nodes:
+        if node_id not in cluster.nodes:
+            raise ConfigError(f"{section._where('nodes')}: must list this node, {node_id!r}")
+        if cluster.secret is None:
+            raise ConfigError(f"{section._where('secret_env')}: required for a cluster")
+    cluster_where = section._where("nodes")
+    section.done()
 
     sim = root.table("simulator")
     simulator = SimulatorSettings(
@@ -282,6 +303,8 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     )
     section.done()
     signals = _parse_signals(root.table("signals"), node_id, root.table("mqtt"))
+    if cluster.nodes and signals.mqtt is None:
+        raise ConfigError(f"{cluster_where}: a cluster needs [mqtt] (the broker)")
     holds = _parse_holds(root.table("holds"))
 
     policy = root.table("policy")
@@ -304,6 +327,7 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         tenants=tenants,
         webhooks=webhooks,
         camara=camara,
+        cluster=cluster,
         policy_file=Path(policy_file) if policy_file else None,
         policy_enabled=policy_enabled,
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..cluster import NodeUnavailable
 from ..holds.book import HoldConflict, HoldNotFound
 from ..holds.store import STATES, HoldQuery, HoldRecord
 from .errors import error_response
@@ -73,6 +74,23 @@ def _time(value: str, name: str) -> float:
 def add_hold_routes(app: web.Application, gateway: Gateway, scope: Scope, prefix: str) -> None:
     base = f"{prefix}/holds"
 
+    def owner_elsewhere(hold_id: str) -> str | None:
+        """The node that holds this id, when it is another node of the cluster."""
+        cluster = gateway.cluster
+        if cluster is None:
+            return None
+        owner = cluster.owner_of(hold_id)
+        return owner if owner is not None and owner != cluster.node_id else None
+
+    async def ask_owner(owner: str, op: str, args: dict[str, Any]) -> web.Response:
+        try:
+            status, body = await gateway.cluster.ask(owner, op, args)  # type: ignore[union-attr]
+        except NodeUnavailable:
+            return error_response(503, f"node {owner} holds this message and is not reachable")
+        if status == 404:
+            return error_response(404, f"no hold {args['id'][:40]!r}")
+        return web.json_response(body, status=status)
+
     async def visible(request: web.Request) -> HoldRecord:
         """The hold named in the path, if the caller may see it; 404 otherwise."""
         hold_id = request.match_info["hold_id"]
@@ -107,17 +125,45 @@ def add_hold_routes(app: web.Application, gateway: Gateway, scope: Scope, prefix
         body: dict[str, Any] = {"holds": [hold_json(r, base) for r in page]}
         if len(records) > limit:
             body["next"] = page[-1].id
+        if gateway.cluster is not None and query.after_id is None:
+            # Gathered from every node: the first page of each, merged by time.
+            unreachable = []
+            args = {k: v for k, v in q.items() if k in ("state", "account", "destination")}
+            args.update(tenant=query.tenant, since=query.since, until=query.until, limit=limit)
+            for node in gateway.cluster.peers:
+                try:
+                    status, remote = await gateway.cluster.ask(node, "list", args)
+                except NodeUnavailable:
+                    unreachable.append(node)
+                    continue
+                if status == 200:
+                    body["holds"] += remote
+            body["holds"].sort(key=lambda h: (h["created_at"], h["id"]))
+            body["unreachable_nodes"] = unreachable
         return web.json_response(body)
 
     async def show(request: web.Request) -> web.Response:
+        owner = owner_elsewhere(request.match_info["hold_id"])
+        if owner is not None:
+            args = {"id": request.match_info["hold_id"], "tenant": scope(request)}
+            return await ask_owner(owner, "get", args)
         return web.json_response(hold_json(await visible(request), base))
 
     def transition(name: str) -> Callable[[web.Request], Any]:
         async def handler(request: web.Request) -> web.Response:
-            record = await visible(request)
             why = await _why(request)
             tenant = scope(request)
             actor = f"tenant:{tenant}" if tenant else "operator"
+            owner = owner_elsewhere(request.match_info["hold_id"])
+            if owner is not None:
+                args = {
+                    "id": request.match_info["hold_id"],
+                    "tenant": tenant,
+                    "actor": actor,
+                    "why": why or f"{name} requested",
+                }
+                return await ask_owner(owner, name, args)
+            record = await visible(request)
             act = gateway.holds.release if name == "release" else gateway.holds.cancel
             try:
                 done = await act(record.id, actor, why or f"{name} requested")

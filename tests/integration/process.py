@@ -20,7 +20,9 @@ ROOT = Path(__file__).parents[2]
 class GatewayProcess:
     """One gateway process with a config file in ``directory``; start, kill -9, start again."""
 
-    def __init__(self, directory: Path, upstream_port: int, extra_toml: str = "") -> None:
+    def __init__(
+        self, directory: Path, upstream_port: int, extra_toml: str = "", node_id: str = "node-1"
+    ) -> None:
         self.directory = directory
         self.smpp_port = free_port()
         self.api_port = free_port()
@@ -31,7 +33,7 @@ class GatewayProcess:
         self.config_path.write_text(
             f"""
 [node]
-id = "node-1"
+id = "{node_id}"
 data_dir = "{directory / "data"}"
 
 [smpp.listen]

@@ -1,0 +1,147 @@
+"""Two gateway processes on one real mosquitto: shared signals, holds served by their owner."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import aiomqtt
+import pytest
+
+from .esme import AsyncEsme
+from .harness import PASSWORD, running_simulator
+from .process import GatewayProcess
+
+pytestmark = pytest.mark.asyncio
+
+NUMBER = "+447400123123"
+OTP = b"Your PayBank verification code is 482913. Never share it."
+POLICY = """
+[[rules]]
+name = "hold-after-swap"
+when = { is_otp = true, sim_swap_age_lt = "1d" }
+action = "hold"
+ttl = "1h"
+on_expiry = "drop"
+[[rules]]
+name = "rest"
+action = "deliver"
+"""
+
+
+def node(tmp_path, sim_port: int, broker, node_id: str) -> GatewayProcess:
+    directory = tmp_path / node_id
+    directory.mkdir()
+    policy = directory / "policy.toml"
+    policy.write_text(POLICY)
+    extra = f"""
+[policy]
+file = "{policy}"
+
+[mqtt]
+url = "mqtt://{broker.host}:{broker.port}"
+client_id = "otpgate-{node_id}"
+
+[cluster]
+nodes = ["node-1", "node-2"]
+secret_env = "OTPGATE_TEST_CLUSTER_SECRET"
+"""
+    return GatewayProcess(directory, sim_port, extra, node_id=node_id)
+
+
+async def until_ok(check, timeout_s: float = 10.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        result = await check()
+        if result or loop.time() > deadline:
+            return result
+        await asyncio.sleep(0.1)
+
+
+async def test_two_nodes_share_signals_and_serve_each_others_holds(
+    tmp_path, mosquitto, monkeypatch
+):
+    monkeypatch.setenv("OTPGATE_TEST_CLUSTER_SECRET", "cluster-secret-for-tests")
+    async with running_simulator(keep_records=True) as sim:
+        one, two = (
+            node(tmp_path, sim.port, mosquitto, "node-1"),
+            node(tmp_path, sim.port, mosquitto, "node-2"),
+        )
+        await one.start()
+        await two.start()
+        try:
+            # A signal published once reaches both indexes.
+            swap = {
+                "msisdn": NUMBER,
+                "occurred_at": datetime.fromtimestamp(
+                    datetime.now(UTC).timestamp() - 60, UTC
+                ).isoformat(),
+            }
+            await asyncio.sleep(0.5)  # both feeds subscribed
+            async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="feed") as feed:
+                await feed.publish("otpgate/signals/sim_swap", json.dumps(swap), qos=1)
+
+            async def swapped_on(gateway: GatewayProcess) -> bool:
+                _, risk = await gateway.api("POST", "/v1/subscribers/risk", {"msisdn": NUMBER})
+                return risk["sim_swap"] is not None
+
+            assert await until_ok(lambda: swapped_on(one)) and await until_ok(
+                lambda: swapped_on(two)
+            )
+
+            esme = await AsyncEsme.bind(one.smpp_port, "bank", PASSWORD)
+            first = str((await esme.submit(destination=NUMBER[1:], text=OTP)).params["message_id"])
+            second = str((await esme.submit(destination=NUMBER[1:], text=OTP)).params["message_id"])
+            esme.close()
+
+            status, shown = await two.api("GET", f"/v1/holds/{first}")
+            assert status == 200 and shown["state"] == "held"
+            status, listing = await two.api("GET", "/v1/holds")
+            assert {first, second} <= {h["id"] for h in listing["holds"]}
+            status, _ = await two.api("POST", f"/v1/holds/{first}/release")
+            assert status == 200
+            for _ in range(50):
+                if sim.records:
+                    break
+                await asyncio.sleep(0.1)
+            assert [r.destination_addr for r in sim.records] == [NUMBER[1:]]
+            status, again = await two.api("POST", f"/v1/holds/{first}/release")
+            assert status == 409 and again["state"] == "released"
+
+            # A forged, unsigned command is ignored.
+            async with aiomqtt.Client(
+                mosquitto.host, mosquitto.port, identifier="forger"
+            ) as forger:
+                forged = {
+                    "id": "x1",
+                    "from": "node-2",
+                    "ts": datetime.now(UTC).timestamp(),
+                    "op": "cancel",
+                    "args": {"id": second},
+                }
+                await forger.publish("otpgate/nodes/node-1/commands", json.dumps(forged), qos=1)
+            await asyncio.sleep(0.5)
+            status, shown = await one.api("GET", f"/v1/holds/{second}")
+            assert shown["state"] == "held"
+
+            # Node 1 down: its holds are safe, node 2 says 503; back up, the release works.
+            one.kill()
+            status, _ = await two.api("GET", f"/v1/holds/{second}")
+            assert status == 503
+            await one.start()
+
+            async def released_through_two() -> bool:
+                status, _ = await two.api("POST", f"/v1/holds/{second}/release")
+                return status == 200
+
+            assert await until_ok(released_through_two)
+            for _ in range(50):
+                if len(sim.records) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert len(sim.records) == 2
+        finally:
+            one.stop()
+            two.stop()
