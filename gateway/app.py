@@ -29,7 +29,7 @@ from .camara import relations
 from .camara.relations import Relations
 from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
-from .cluster import ClusterBus
+from .cluster import ClusterBus, NodeUnavailable
 from .config import Config, ConfigError, load_config
 from .holds import store as hold_store
 from .holds.book import HoldBook, HoldConflict, HoldLimits, HoldNotFound
@@ -233,6 +233,7 @@ class Gateway:
                 self._cluster_command,
             )
             self.cluster.start()
+            self.relay.elsewhere = self._receipt_elsewhere
         self._purge_task = loop.create_task(purge_forever(self), name="purge")
         log.info(
             "gateway_started",
@@ -315,10 +316,31 @@ class Gateway:
         self.holds.on_events_written = self.dispatcher.kick
         self.dispatcher.start()
 
+    async def _receipt_elsewhere(self, route: str, upstream_id: str, data: bytes) -> bool:
+        """Offer a receipt nobody here expects to the other nodes; True once one relayed it."""
+        assert self.cluster is not None
+        args = {"route": route, "upstream_id": upstream_id, "pdu": data.hex()}
+        for peer in self.cluster.peers:
+            try:
+                status, _ = await self.cluster.ask(peer, "receipt", args)
+            except NodeUnavailable:
+                continue
+            if status == 200:
+                return True
+        return False
+
     async def _cluster_command(self, op: str, args: dict[str, Any]) -> tuple[int, Any]:
-        """Another node asks about a hold of this node (or for this node's listing)."""
+        """Another node asks about a hold of this node (or for this node's listing), or
+        offers a receipt for one of this node's messages."""
         from .api.holds import hold_json
 
+        if op == "receipt":
+            relayed = await self.relay.relay_for_peer(
+                str(args.get("route")),
+                str(args.get("upstream_id")),
+                bytes.fromhex(str(args.get("pdu"))),
+            )
+            return (200 if relayed else 404), None
         tenant = args.get("tenant")
         if op == "list":
             query = HoldQuery(

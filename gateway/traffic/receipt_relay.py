@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import sqlite_utils
@@ -114,6 +114,9 @@ class ReceiptRelay:
         # Per account: receipts waiting for room in a receiver's window.
         self._waiting: dict[str, deque[tuple[str, Pdu, Callable[[], None]]]] = {}
         binds.on_receiver_bound.append(self.deliver_pending)
+        # Asks the other nodes of a cluster to relay a receipt no mapping here explains.
+        self.elsewhere: Callable[[str, str, bytes], Awaitable[bool]] | None = None
+        self._asking: set[asyncio.Task[None]] = set()
 
     # -- from the SMSC ---------------------------------------------------------------------
 
@@ -156,6 +159,42 @@ class ReceiptRelay:
                 connection.send_response(pdu, CommandStatus.ESME_ROK)
 
         loop.call_later(self.buffer_s, give_up)
+        if self.elsewhere is not None:
+            task = loop.create_task(self._ask_elsewhere(key, connection, pdu))
+            self._asking.add(task)
+            task.add_done_callback(self._asking.discard)
+
+    async def _ask_elsewhere(
+        self, key: tuple[str, str], connection: SmppConnection, pdu: Pdu
+    ) -> None:
+        """Another node may own the message: it relays the receipt to its ESME."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.buffer_s
+        data = encode(pdu)
+        while key in self.early and loop.time() < deadline:
+            if await self.elsewhere(key[0], key[1], data):  # type: ignore[misc]
+                if self.early.pop(key, None) is not None:
+                    connection.send_response(pdu, CommandStatus.ESME_ROK)
+                return
+            await asyncio.sleep(0.5)
+
+    async def relay_for_peer(self, route: str, upstream_id: str, data: bytes) -> bool:
+        """A receipt another node received for a message of ours; True once it is relayed."""
+        mapped = self.id_map.recent_by_upstream(
+            route, upstream_id
+        ) or await self.id_map.by_upstream(route, upstream_id)
+        if mapped is None:
+            return False
+        pdu = decode(data)
+        if not wanted(mapped.registered_delivery, receipt_failed(pdu)):
+            return True
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        receipt = rewrite_for_esme(pdu, mapped.gateway_id, blank_text=False)
+        self.send_to_esme(
+            mapped.account, mapped.gateway_id, receipt, lambda: done.done() or done.set_result(None)
+        )
+        await done
+        return True
 
     def mapping_recorded(self, mapped: MappedMessage) -> None:
         """Called by the pipeline when a mapping appears while receipts wait for one."""

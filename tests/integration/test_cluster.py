@@ -145,3 +145,38 @@ async def test_two_nodes_share_signals_and_serve_each_others_holds(
         finally:
             one.stop()
             two.stop()
+
+
+async def test_a_receipt_arriving_at_the_other_node_reaches_the_esme(
+    tmp_path, mosquitto, monkeypatch
+):
+    """The simulator spreads receipts over every bind of the account "gw": both nodes'."""
+    monkeypatch.setenv("OTPGATE_TEST_CLUSTER_SECRET", "cluster-secret-for-tests")
+    async with running_simulator(keep_records=True) as sim:
+        one, two = (
+            node(tmp_path, sim.port, mosquitto, "node-1"),
+            node(tmp_path, sim.port, mosquitto, "node-2"),
+        )
+        await one.start()
+        await two.start()
+        try:
+            await asyncio.sleep(0.5)
+            esme = await AsyncEsme.bind(one.smpp_port, "bank", PASSWORD)
+            ids = [
+                str(
+                    (await esme.submit(destination=f"4474009{i:05d}", text=b"hello")).params[
+                        "message_id"
+                    ]
+                )
+                for i in range(20)
+            ]
+            assert await esme.wait_for(lambda: len(esme.receipts) == 20, timeout_s=20)
+            from smpp_adapters.constants import Tag
+
+            assert sorted(r.tlv_cstr(Tag.RECEIPTED_MESSAGE_ID) for r in esme.receipts) == sorted(
+                ids
+            )
+            esme.close()
+        finally:
+            one.stop()
+            two.stop()
