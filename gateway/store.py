@@ -24,6 +24,7 @@ T = TypeVar("T")
 CommitCallback = Callable[[Exception | None], None]
 
 _MAX_GROUP = 5000
+_CHECKPOINT = "-- checkpoint"
 
 
 class StoreError(RuntimeError):
@@ -142,6 +143,14 @@ class SqliteWriter:
         self._queue.put(_Op(None, None, False, None, fn=fn, future=future))
         return await future
 
+    async def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database and truncate it (after an erasure:
+        the log still holds old pages). Runs between groups, outside any transaction."""
+        assert self._loop is not None
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._queue.put(_Op(_CHECKPOINT, None, False, None, future=future))
+        await future
+
     def close(self) -> None:
         """Commit what is queued, then stop the thread."""
         if self._thread is not None:
@@ -167,8 +176,21 @@ class SqliteWriter:
                         stop = True
                         break
                     group.append(nxt)
+            checkpoints = [op for op in group if op.sql == _CHECKPOINT]
+            group = [op for op in group if op.sql != _CHECKPOINT]
             if group:
                 self._commit_group(conn, group)
+            if checkpoints:
+                error: Exception | None = None
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as failure:
+                    error = StoreError(f"checkpoint failed: {failure}")
+                if self._loop is not None and not self._loop.is_closed():
+                    with contextlib.suppress(RuntimeError):
+                        self._loop.call_soon_threadsafe(
+                            _deliver, [(op, None, error) for op in checkpoints], None
+                        )
             if stop:
                 conn.close()
                 return

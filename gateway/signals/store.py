@@ -96,7 +96,10 @@ class SignalStore:
     """Writes go through the writer thread; every callback runs on the event loop."""
 
     def __init__(self, path: Path) -> None:
-        self.writer = SqliteWriter(path, synchronous="FULL", schema=create_tables)
+        # secure_delete: an erased number leaves no bytes behind in freed pages.
+        self.writer = SqliteWriter(
+            path, synchronous="FULL", schema=create_tables, secure_delete=True
+        )
 
     def open(self, loop: Any) -> None:
         self.writer.open(loop)

@@ -370,6 +370,12 @@ async def test_erasure_removes_everything_about_a_number(tmp_path):
             gw.api_port, "POST", "/v1/subscribers/risk", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
         )
         assert risk["tracked"] is False and risk["sim_swap"] is None and risk["sources"] == []
+        # The REJECTD receipt of the cancelled hold went to the ESME (owed to it, then gone).
+        assert await esme.wait_for(lambda: esme.receipts)
+        await asyncio.sleep(0.2)
+        await call(gw.api_port, "POST", "/v1/erasure", OPERATOR_KEY, {"msisdn": "+" + SWAPPED})
+        for name in tmp_path.glob("*.sqlite*"):
+            assert SWAPPED.encode() not in name.read_bytes(), name
         esme.close()
 
 
