@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 DEFAULT_ALPHABET = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -25,19 +27,30 @@ _ENCODE = {c: i for i, c in enumerate(DEFAULT_ALPHABET) if i != ESCAPE}
 _ENCODE_EXTENSION = {c: i for i, c in EXTENSION.items()}
 
 
-def decode_septets(septets: bytes) -> str:
-    """Unpacked septets (one per octet) to text; unknown values become U+FFFD."""
+def decode_septets(
+    septets: bytes,
+    *,
+    alphabet: str = DEFAULT_ALPHABET,
+    extension: Mapping[int, str] | None = None,
+    translation: Mapping[int, str] | None = None,
+) -> str:
+    """Unpacked septets (one per octet) to text; unknown values become U+FFFD.
+
+    ``alphabet`` (128 characters), ``extension`` and the matching ``translation`` (for
+    ``str.translate``) are a national language's tables; the default ones otherwise.
+    """
     if ESCAPE not in septets:
-        return septets.decode("latin-1").translate(_TRANSLATE)
+        return septets.decode("latin-1").translate(translation or _TRANSLATE)
+    table = EXTENSION if extension is None else extension
     out, escaped = [], False
     for value in septets:
         if escaped:
-            out.append(EXTENSION.get(value, DEFAULT_ALPHABET[value & 0x7F]))
+            out.append(table.get(value, alphabet[value & 0x7F]))
             escaped = False
         elif value == ESCAPE:
             escaped = True
         else:
-            out.append(_TABLE.get(value, "\ufffd"))
+            out.append(alphabet[value] if value < 128 else "\ufffd")
     return "".join(out)
 
 

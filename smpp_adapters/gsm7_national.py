@@ -69,25 +69,10 @@ _TRANSLATIONS: dict[int, dict[int, str]] = {
 
 
 def decode_national(septets: bytes, locking: int | None, single: int | None) -> str:
-    """Unpacked septets to text with the given national tables; unknown ids use the default.
-
-    The common case (no escape) is one ``str.translate``; escapes are rare in real traffic.
-    """
-    alphabet = LOCKING.get(locking or 0, DEFAULT_ALPHABET)
-    extension = SINGLE.get(single or 0)
-    if ESCAPE not in septets:
-        translation = _TRANSLATIONS.get(locking or 0)
-        if translation is None:
-            return decode_septets(septets)
-        return septets.decode("latin-1").translate(translation)
-    table = extension if extension is not None else EXTENSION
-    out, escaped = [], False
-    for value in septets:
-        if escaped:
-            out.append(table.get(value, alphabet[value & 0x7F]))
-            escaped = False
-        elif value == ESCAPE:
-            escaped = True
-        else:
-            out.append(alphabet[value & 0x7F])
-    return "".join(out)
+    """Unpacked septets to text with the given national tables; unknown ids use the default."""
+    return decode_septets(
+        septets,
+        alphabet=LOCKING.get(locking or 0, DEFAULT_ALPHABET),
+        extension=SINGLE.get(single or 0),
+        translation=_TRANSLATIONS.get(locking or 0),
+    )
