@@ -3,8 +3,8 @@
 Beside ``test_classifier_languages.py``: other phrasings (the code before its wording, codes
 split as 123-456, prefixed as G-123456, alphanumeric, in Arabic-Indic or Devanagari digits,
 Vietnamese without diacritics), and non-OTPs that put a number next to what makes it
-something else: an amount and its currency, a card ending, a date, a time, an order or
-tracking number, a phone number, a promotion code.
+something else: an amount and its currency, a card ending, a date (a year after a month
+name, too), a time, an order or tracking number, a phone number, a promotion code.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ OTPS: dict[str, list[tuple[str, str]]] = {
         ("G-481726 is your Google verification code.", "G-481726"),
         ("Do not share: your sign-in code is 6624 (valid 5 min).", "6624"),
         ("Authorise your £250.00 transfer to J SMITH with one-time password 83920146.", "83920146"),
+        ("Your OTP for order 5531 is 772019", "772019"),
     ],
     "zh": [
         ("【招商银行】验证码：529014，您正在进行快捷支付，请勿向任何人提供。", "529014"),
@@ -131,6 +132,8 @@ NON_OTPS: dict[str, list[str]] = {
         "Black Friday: 40% off every plan with promo code BF2026X. Ends Sunday.",
         "Your statement for account 12345678 is ready to view in the app.",
         "You received 2500 USD from ACME Payroll at 09:41.",
+        "From 1 December 2026, OTPs will be sent from the sender ID PAYBANK.",
+        "Never share your verification code. Questions? Call 0800 123 4567.",
     ],
     "zh": [
         "【建设银行】您尾号4821的储蓄卡11月25日14:20支出人民币356.00元，余额12,480.55元。",
@@ -139,6 +142,7 @@ NON_OTPS: dict[str, list[str]] = {
         "会员日全场满300减50，详情请拨打 400-820-8820。",
         "双12狂欢，充值100元送20元话费，回复TD退订。",
         "您收到一笔转账 2500元，请查收。",
+        "验证码服务将于2026年12月3日升级。",
     ],
     "zh_hant": [
         "您尾號4821的信用卡於11/25刷卡消費NT$1,280。",
@@ -155,6 +159,7 @@ NON_OTPS: dict[str, list[str]] = {
         "Llámanos al 900 102 801 o escríbenos por WhatsApp.",
         "¡Solo hoy! 2x1 en todas las pizzas con el cupón PIZZA2X1.",
         "Has recibido una transferencia de 2500 EUR en tu cuenta.",
+        "A partir del 3 de diciembre de 2026 tu código llegará por la app.",
     ],
     "pt": [
         "Compra de R$ 89,90 aprovada no cartão final 4821, em 25/11 às 14:32.",
@@ -180,6 +185,7 @@ NON_OTPS: dict[str, list[str]] = {
         "Ihr Code für 10% Rabatt: SPAR2026",
         "Rufen Sie uns an: 0800 330 1000.",
         "Gutschrift von 2500 EUR auf Ihrem Konto eingegangen.",
+        "Ab dem 3. Dezember 2026 kommt Ihr Code per App.",
     ],
     "ru": [
         "Списание 3 499 ₽ по карте MIR-4821, баланс 12 480,55 ₽.",
@@ -188,6 +194,7 @@ NON_OTPS: dict[str, list[str]] = {
         "Горячая линия: 8 800 100 2244, звонок бесплатный.",
         "Только до воскресенья скидка 20% на все тарифы!",
         "Зачисление 2500 руб. на ваш счёт.",
+        "С 1 декабря 2026 г. коды подтверждения приходят с номера 900.",
     ],
     "ar": [
         "تمت عملية شراء بمبلغ 350 ريال ببطاقتك المنتهية بـ 4821.",
@@ -228,6 +235,7 @@ NON_OTPS: dict[str, list[str]] = {
         "Vui lòng gọi hotline 1900 545 413 để được hỗ trợ.",
         "Ưu đãi 12.12: giảm 50% cước data, soạn DATA50 gửi 9123.",
         "TK 0071000123456 +5,000,000 VND. SD: 12,480,550 VND.",
+        "Mã OTP sẽ được gửi từ ngày 3 tháng 12 năm 2026.",
     ],
 }
 
@@ -249,6 +257,25 @@ def test_otp_is_found_and_its_code_redacted(language: str, text: str, code: str)
 )
 def test_non_otp_is_not_an_otp(language: str, text: str) -> None:
     assert not classify(text).is_otp, f"{language}: false OTP {text!r}"
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        # the order word names 5531, the number right after it
+        ("Your OTP for order 5531 is 772019", ["772019"]),
+        ("Your verification code is 482913. Call 0800 123 4567 if this was not you.", ["482913"]),
+        ("OTP 772019 for txn of Rs 4500 on card XX4821", ["772019"]),
+        ("OTP 772019 for txn of Rs.4500", ["772019"]),
+        # "try" ends "entry" but is no Turkish lira there
+        ("Gate entry 6720 is your one-time code for today.", ["6720"]),
+        ("Starting December 1, 2026 your verification code is 482913.", ["482913"]),
+        ("İşlem onay kodu A7K9Q2, 3 dakika geçerlidir.", ["A7K9Q2"]),
+    ],
+)
+def test_the_spans_are_the_codes(text: str, codes: list[str]) -> None:
+    result = classify(text)
+    assert [text[start:end] for start, end in result.code_spans] == codes
 
 
 def test_every_language_has_five_of_each() -> None:
