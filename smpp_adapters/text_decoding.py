@@ -4,8 +4,8 @@ Covered: the GSM 7-bit default alphabet with its extension table, packed or unpa
 per-account option; data_coding 0 means the configured default alphabet), IA5, Latin-1,
 UCS-2/UTF-16BE with surrogate pairs, the general and data-coding/message-class groups
 (class 0 "flash" reported). 8-bit binary and compressed text stay undecoded (None).
-National language shift tables (UDH IEI 0x24/0x25) are not decoded yet: such text falls
-back to the default alphabet.
+A UDH's national language shift IEs (0x25 locking, 0x24 single) select the tables of
+``gsm7_national``; a language it has no table for decodes with the default ones.
 """
 
 from __future__ import annotations

@@ -56,6 +56,37 @@ def _pack_after(header: bytes, septets: bytes) -> bytes:
     return header + value.to_bytes((bits + 7) // 8, "little")
 
 
+def test_turkish_packed_with_both_shifts() -> None:
+    # Both shift IEs make a 7-octet UDH, which ends on a septet boundary (no fill bits).
+    header = udh((0x25, 1), (0x24, 1))
+    text = "Tek kullanımlık şifreniz: 482913. Ücret 1€. İyi günler, ĞŞ ç"
+    decoded = decode_short_message(
+        _pack_after(header, encode_turkish(text)),
+        0,
+        udhi=True,
+        options=DecodeOptions("gsm7", gsm7_packed=True),
+    )
+    assert decoded.text == text
+
+
+def test_turkish_payload_longer_than_256_septets_packed() -> None:
+    # message_payload carries one long text: unpacked in blocks of 256 septets.
+    text = ("Şifreniz 482913, işlem ücreti 2€ (ığüşöç). " * 8)[:300]
+    septets = encode_turkish(text)
+    assert len(septets) > 256
+    header = udh((0x25, 1), (0x24, 1))
+    decoded = decode_short_message(
+        _pack_after(header, septets), 0, udhi=True, options=DecodeOptions("gsm7", gsm7_packed=True)
+    )
+    assert decoded.text == text
+
+
+def test_two_escapes_read_as_a_space() -> None:
+    # TS 23.038: 0x1B after an escape is reserved for another extension table, shown as a space.
+    septets = encode_turkish("ş") + bytes((gsm7.ESCAPE, gsm7.ESCAPE)) + encode_turkish("ğ")
+    assert decode_short_message(udh((0x25, 1), (0x24, 1)) + septets, 0, udhi=True).text == "ş ğ"
+
+
 def test_spanish_single_shift() -> None:
     single = {c: i for i, c in SPANISH_SINGLE.items()}
     text = "Código: 4829 válido"
