@@ -144,7 +144,11 @@ class Gateway:
         )
         self.policies = PolicyHolder(self._load_policy())
         await self._start_signals(data_dir)
-        self.decider = Decider(self.policies, self.risk_index) if config.policy_enabled else None
+        self.decider = (
+            Decider(self.policies, self.risk_index, self.feed_health)
+            if config.policy_enabled
+            else None
+        )
         self.holds = HoldBook(
             HoldStore(self.durable),
             Sealer([parse_key(k) for k in self._hold_keys(data_dir)]),

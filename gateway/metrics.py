@@ -66,6 +66,9 @@ class TrafficStats:
         self.submits_in: Counter[str] = Counter()
         self.responses: Counter[tuple[str, int]] = Counter()
         self.decisions: Counter[tuple[str, str, bool]] = Counter()
+        # Messages decided, by what the classifier said: otp, not_otp, or skipped when no
+        # rule needed to ask it (a clean number under the default policy).
+        self.classified: Counter[str] = Counter()
         self.latency = Histogram()  # submit_sm in -> submit_sm_resp out, forwarded messages
 
 
@@ -98,6 +101,14 @@ class GatewayCollector(Collector):
         for (rule, decision, shadow), n in sorted(stats.decisions.items()):
             decisions.add_metric([rule, decision, str(shadow).lower()], n)
         yield decisions
+        classified = CounterMetricFamily(
+            "otpgate_messages_classified",
+            "messages decided, by the classifier's answer (skipped: no rule needed it)",
+            labels=["result"],
+        )
+        for result, n in sorted(stats.classified.items()):
+            classified.add_metric([result], n)
+        yield classified
         yield stats.latency.family(
             "otpgate_submit_latency_seconds", "submit_sm in to submit_sm_resp out (forwarded)"
         )

@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from policies.classifier import classify
 from policies.engine import explain
 from policies.policy_file import PolicyError, load_default_policy, load_policy
 
@@ -49,9 +50,13 @@ def explain_message(args: argparse.Namespace) -> int:
         text=args.text,
         now=now,
     )
+    # Explained in full: the classifier's answer even where the live path would not ask it.
+    classification = decision.classification or classify(args.text)
     print(
-        f"is_otp: {decision.classification.is_otp}"
-        + (f" ({decision.classification.language})" if decision.classification.language else "")
+        f"is_otp: {classification.is_otp} (score {classification.score:.2f}"
+        + (f", {classification.language}" if classification.language else "")
+        + ")"
+        + ("" if decision.classification else " - not needed for this decision")
     )
     print(explain(decision.verdict))
     return 0

@@ -3,9 +3,16 @@
 Pure and total: it never raises for a message, it returns a Verdict with the rule, the
 reasons (each fact against its limit) and the events to notify. Shadow rules are evaluated
 and reported but never enforced. "Less than" is strict everywhere.
+
+The OTP test comes last in every rule and is asked of a callable only when the rule's other
+conditions hold, so a message to a number with no risk facts is never classified under a
+policy whose OTP rules all need a risk fact. A rule decides with its own score threshold
+(``otp_min_score``) or the policy's.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from .decisions import DEFAULT_VERDICT, DELIVER, Deliver, Hold, Reason, ShadowMatch, Verdict
 from .facts import MessageFacts, RiskFacts
@@ -14,10 +21,26 @@ from .policy_file import Policy, Rule
 OUTAGE_RULE = "on_signal_outage"
 
 
-def _matches(rule: Rule, message: MessageFacts, risk: RiskFacts) -> tuple[Reason, ...] | None:
+class _OtpScore:
+    """The message's OTP score, computed the first time a rule needs it."""
+
+    __slots__ = ("_score", "_score_of")
+
+    def __init__(self, message: MessageFacts, score_of: Callable[[], float] | None) -> None:
+        self._score_of = score_of
+        self._score = None if score_of is not None else message.score
+
+    def at_least(self, threshold: float) -> bool:
+        score = self._score
+        if score is None:
+            score = self._score = self._score_of()  # type: ignore[misc]
+        return score >= threshold
+
+
+def _matches(
+    rule: Rule, message: MessageFacts, risk: RiskFacts, otp: _OtpScore, threshold: float
+) -> tuple[Reason, ...] | None:
     """The reasons the rule matches, or None when it does not."""
-    if rule.is_otp is not None and rule.is_otp != message.is_otp:
-        return None
     if rule.accounts is not None and message.account not in rule.accounts:
         return None
     if rule.tenants is not None and message.tenant not in rule.tenants:
@@ -71,17 +94,32 @@ def _matches(rule: Rule, message: MessageFacts, risk: RiskFacts) -> tuple[Reason
                 limit.name if limit else None,
             )
         )
+    if rule.is_otp is not None:
+        wanted_threshold = threshold if rule.otp_min_score is None else rule.otp_min_score
+        if otp.at_least(wanted_threshold) != rule.is_otp:
+            return None
     return tuple(reasons)
 
 
 def evaluate(
-    policy: Policy, message: MessageFacts, risk: RiskFacts, *, signal_outage: bool = False
+    policy: Policy,
+    message: MessageFacts,
+    risk: RiskFacts,
+    *,
+    signal_outage: bool = False,
+    otp_score: Callable[[], float] | None = None,
 ) -> Verdict:
-    """The verdict for one message (never raises)."""
+    """The verdict for one message (never raises).
+
+    ``otp_score``: the classifier, asked only when a rule (or the outage fallback) needs
+    the answer; without it, the message's own ``is_otp`` and ``otp_score`` are read.
+    """
     matched: list[str] = []
     shadow: list[ShadowMatch] = []
+    otp = _OtpScore(message, otp_score)
+    threshold = policy.otp_threshold
     for rule in policy.rules:
-        reasons = _matches(rule, message, risk)
+        reasons = _matches(rule, message, risk, otp, threshold)
         if reasons is None:
             continue
         matched.append(rule.name)
@@ -91,10 +129,15 @@ def evaluate(
         verdict = Verdict(
             rule.action, rule.name, tuple(matched), reasons, rule.notify, rule.tags, tuple(shadow)
         )
-        if signal_outage and message.is_otp and isinstance(rule.action, Deliver) and not reasons:
+        if (
+            signal_outage
+            and isinstance(rule.action, Deliver)
+            and not reasons
+            and otp.at_least(threshold)
+        ):
             return _outage(policy, matched, shadow)
         return verdict
-    if signal_outage and message.is_otp:
+    if signal_outage and otp.at_least(threshold):
         return _outage(policy, matched, shadow)
     if not matched:
         return DEFAULT_VERDICT

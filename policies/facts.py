@@ -43,12 +43,25 @@ NO_RISK = RiskFacts()
 
 @dataclass(frozen=True, slots=True)
 class MessageFacts:
-    """What the engine may read about the message itself (never its text or code)."""
+    """What the engine may read about the message itself (never its text or code).
+
+    ``is_otp`` and ``otp_score`` are what the classifier said, when it was asked before the
+    engine; the live path passes the classifier to the engine instead, to ask it only when a
+    rule needs the answer.
+    """
 
     account: str
     source_addr: str
     destination_addr: str
-    is_otp: bool
+    is_otp: bool = False
     tenant: str | None = None
     # ISO 3166 alpha-2 of the destination number, or None when unknown.
     destination_country: str | None = None
+    otp_score: float | None = None
+
+    @property
+    def score(self) -> float:
+        """The OTP score; without one, 1.0 for an OTP and 0.0 for anything else."""
+        if self.otp_score is not None:
+            return self.otp_score
+        return 1.0 if self.is_otp else 0.0

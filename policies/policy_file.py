@@ -2,13 +2,14 @@
 
 Format (see policies/default.toml for a commented example):
 
-    [policy]      name, on_signal_outage = "deliver" | "hold", outage_ttl
+    [policy]      name, on_signal_outage = "deliver" | "hold", outage_ttl, otp_threshold
     [thresholds]  named durations ("90s", "10m", "24h", "7d", or seconds)
     [[rules]]     name, when = {...}, action = "deliver" | "hold" | "reject",
                   ttl + on_expiry (hold), status (reject), notify = [...], tag, shadow,
                   description
 
-Conditions in ``when``: is_otp, account, tenant, source_addr (globs), destination_country,
+Conditions in ``when``: is_otp, otp_min_score (the rule's own threshold on the classifier's
+score, 0 to 1; alone it means is_otp = true with that threshold), account, tenant, source_addr (globs), destination_country,
 sim_swap_age_lt, cf_unconditional_active, cfu_changed_age_lt, routing_anomaly_age_lt,
 routing_anomaly_reason. A rule without conditions matches every message.
 """
@@ -22,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .classifier import DEFAULT_THRESHOLD
 from .decisions import DELIVER, ESME_RX_R_APPN, Action, Deliver, Hold, Reject
 
 EVENT_TYPES = frozenset(
@@ -65,6 +67,7 @@ _RULE_KEYS = frozenset(
 _WHEN_KEYS = frozenset(
     {
         "is_otp",
+        "otp_min_score",
         "account",
         "tenant",
         "source_addr",
@@ -100,6 +103,7 @@ class Rule:
     tags: tuple[str, ...] = ()
     shadow: bool = False
     is_otp: bool | None = None
+    otp_min_score: float | None = None
     accounts: frozenset[str] | None = None
     tenants: frozenset[str] | None = None
     source_patterns: re.Pattern[str] | None = None
@@ -118,6 +122,8 @@ class Policy:
     rules: tuple[Rule, ...]
     thresholds: dict[str, float]
     on_signal_outage: Action = DELIVER
+    # The classifier's score from which a message counts as an OTP, unless a rule says.
+    otp_threshold: float = DEFAULT_THRESHOLD
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -147,7 +153,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
     header = _table(data.get("policy", {}), f"{source}: [policy]")
     _only(
         header,
-        {"name", "version", "description", "on_signal_outage", "outage_ttl"},
+        {"name", "version", "description", "on_signal_outage", "outage_ttl", "otp_threshold"},
         f"{source}: [policy]",
     )
     thresholds: dict[str, float] = {}
@@ -164,6 +170,10 @@ def parse_policy(text: str, *, source: str) -> Policy:
         )
     else:
         raise PolicyError(f"{where}: expected 'deliver' or 'hold', got {outage!r}")
+    otp_threshold = _score(
+        header.get("otp_threshold", DEFAULT_THRESHOLD),
+        f"{source}: [policy]: field 'otp_threshold'",
+    )
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise PolicyError(f"{source}: [[rules]]: expected at least one rule")
@@ -177,7 +187,12 @@ def parse_policy(text: str, *, source: str) -> Policy:
                 f"{source}: rule {rule.name!r}: field 'name': used by more than one rule"
             )
     return Policy(
-        str(header.get("name", Path(source).stem)), source, tuple(rules), thresholds, outage_action
+        str(header.get("name", Path(source).stem)),
+        source,
+        tuple(rules),
+        thresholds,
+        outage_action,
+        otp_threshold,
     )
 
 
@@ -268,13 +283,20 @@ def _rule(raw: Any, index: int, source: str, thresholds: dict[str, float]) -> Ru
             raise PolicyError(
                 f"{cond('destination_country')}: expected ISO 3166 alpha-2 codes like 'GB'"
             )
+    is_otp = _bool(when.get("is_otp"), cond("is_otp"))
+    min_score = when.get("otp_min_score")
+    if min_score is not None:
+        min_score = _score(min_score, cond("otp_min_score"))
+        if is_otp is None:
+            is_otp = True
     return Rule(
         name=name,
         action=action,
         notify=notify,
         tags=tags,
         shadow=shadow,
-        is_otp=_bool(when.get("is_otp"), cond("is_otp")),
+        is_otp=is_otp,
+        otp_min_score=min_score,
         accounts=_set(when.get("account"), cond("account")),
         tenants=_set(when.get("tenant"), cond("tenant")),
         source_patterns=pattern,
@@ -339,6 +361,12 @@ def _limit(value: Any, where: str, thresholds: dict[str, float]) -> Limit:
 
 def _optional_limit(value: Any, where: str, thresholds: dict[str, float]) -> Limit | None:
     return None if value is None else _limit(value, where, thresholds)
+
+
+def _score(value: Any, where: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    raise PolicyError(f"{where}: expected a score from 0 to 1, got {value!r}")
 
 
 def _status(value: Any, where: str) -> int:

@@ -1,12 +1,15 @@
 """One message's decision, shared by the live path and ``otpgate simulate``.
 
-Classify the decoded text, read the destination's risk facts from the in-memory index,
-evaluate the policy. No I/O and no clock of its own: ``now`` is passed in.
+Read the destination's risk facts from the in-memory index, evaluate the policy, and
+classify the text only when a rule that needs ``is_otp`` could still match: a message to a
+number with no recent swap, forwarding or anomaly is never decoded nor classified under the
+default policy. No I/O and no clock of its own: ``now`` is passed in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from policies.classifier import NOT_OTP, Classification, classify
 from policies.engine import Verdict, evaluate
@@ -17,11 +20,15 @@ from ..signals.countries import country_of_e164
 from ..signals.feed_health import FeedHealth
 from ..signals.risk_index import RiskIndex
 
+# The text, or a callable that decodes it when (and only when) the classifier is asked.
+TextSource = str | None | Callable[[], str | None]
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     verdict: Verdict
-    classification: Classification
+    # None when no rule needed to know whether the message is an OTP.
+    classification: Classification | None
     message: MessageFacts
 
 
@@ -46,7 +53,7 @@ class Decider:
         account: str,
         source_addr: str,
         destination_addr: str,
-        text: str | None,
+        text: TextSource,
         now: float,
         tenant: str | None = None,
         otp_only: bool = False,
@@ -58,7 +65,6 @@ class Decider:
         """
         if signal_outage is None:
             signal_outage = self.health is not None and self.health.outage(now)
-        classification = classify(text, otp_only=otp_only) if text else NOT_OTP
         destination = (
             destination_addr if destination_addr.startswith("+") else "+" + destination_addr
         )
@@ -66,10 +72,23 @@ class Decider:
             account=account,
             source_addr=source_addr,
             destination_addr=destination,
-            is_otp=classification.is_otp,
             tenant=tenant,
             destination_country=country_of_e164(destination),
         )
+        classified: list[Classification] = []
+
+        def otp_score() -> float:
+            body = text() if callable(text) else text
+            classification = classify(body, otp_only=otp_only) if body else NOT_OTP
+            classified.append(classification)
+            return classification.score
+
         risk = self.index.facts(destination, now)
-        verdict = evaluate(self.policies.policy, message, risk, signal_outage=signal_outage)
+        verdict = evaluate(
+            self.policies.policy, message, risk, signal_outage=signal_outage, otp_score=otp_score
+        )
+        if not classified:
+            return Decision(verdict, None, message)
+        classification = classified[0]
+        message = replace(message, is_otp=classification.is_otp, otp_score=classification.score)
         return Decision(verdict, classification, message)

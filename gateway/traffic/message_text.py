@@ -5,7 +5,7 @@ from __future__ import annotations
 from smpp_adapters.constants import ESM_CLASS_UDHI, Tag
 from smpp_adapters.pdu import Pdu
 from smpp_adapters.text_decoding import DecodeOptions, decode_concatenated, decode_short_message
-from smpp_adapters.udh import Concatenation, UdhError
+from smpp_adapters.udh import Concatenation, UdhError, parse_udh
 
 from ..config import AccountConfig
 
@@ -20,20 +20,21 @@ def decode_options(account: AccountConfig) -> DecodeOptions:
     return options
 
 
-def text_of(pdu: Pdu, account: AccountConfig) -> tuple[str | None, Concatenation | None]:
-    """(decoded text or None, where it sits in a concatenated message, or None when whole)."""
+def part_of(pdu: Pdu) -> Concatenation | None:
+    """Where the message sits in a concatenated message, or None when it is whole.
+
+    Reads only the UDH or the SAR TLVs, never the text: the decision decodes the text later,
+    and only when a rule needs to know whether it is an OTP. A malformed UDH makes the
+    message whole (its text then reads as undecodable).
+    """
     params = pdu.params
-    short_message, udhi = body_of(pdu)
-    try:
-        decoded = decode_short_message(
-            short_message,
-            int(params.get("data_coding", 0)),  # type: ignore[call-overload]
-            udhi=udhi,
-            options=decode_options(account),
-        )
-    except UdhError:
-        return None, None
-    concatenation = decoded.udh.concatenation if decoded.udh is not None else None
+    concatenation = None
+    if int(params.get("esm_class", 0)) & ESM_CLASS_UDHI:  # type: ignore[call-overload]
+        short_message, _ = body_of(pdu)
+        try:
+            concatenation = parse_udh(short_message).concatenation
+        except UdhError:
+            return None
     if concatenation is None and pdu.tlvs:
         total = pdu.tlv_int(Tag.SAR_TOTAL_SEGMENTS)
         if total is not None:
@@ -45,8 +46,22 @@ def text_of(pdu: Pdu, account: AccountConfig) -> tuple[str | None, Concatenation
     if concatenation is not None and (
         concatenation.total <= 1 or not 1 <= concatenation.seqnum <= concatenation.total
     ):
-        concatenation = None  # not a usable part: judged alone
-    return decoded.text, concatenation
+        return None  # not a usable part: judged alone
+    return concatenation
+
+
+def text_of(pdu: Pdu, account: AccountConfig) -> str | None:
+    """The decoded text of one whole message, or None when its UDH is malformed."""
+    short_message, udhi = body_of(pdu)
+    try:
+        return decode_short_message(
+            short_message,
+            int(pdu.params.get("data_coding", 0)),  # type: ignore[call-overload]
+            udhi=udhi,
+            options=decode_options(account),
+        ).text
+    except UdhError:
+        return None
 
 
 def body_of(pdu: Pdu) -> tuple[bytes, bool]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from policies.decisions import Hold, Reject, Verdict
+from policies.decisions import Hold, Reject
 from smpp_adapters.constants import CommandId, CommandStatus, status_name
 from smpp_adapters.pdu import Pdu
 from smpp_adapters.transport import ResponseCallback
@@ -29,7 +29,7 @@ from .decider import Decider, Decision
 from .gateway_receipts import final_receipt, wants_failure_receipt
 from .id_map import IdMap, MappedMessage
 from .message_ids import MessageIdGenerator
-from .message_text import text_of, text_of_parts
+from .message_text import part_of, text_of, text_of_parts
 from .parking import Parking, WholeMessage
 from .router import Router
 from .upstream import UpstreamPool
@@ -85,7 +85,7 @@ class Pipeline:
             self._forward(bind, pdu)
             return
         account = bind.account
-        text, part = text_of(pdu, account)
+        part = part_of(pdu)
         if part is not None and self.parking is not None:
             self.parking.park(bind, pdu, part, self.ids.next())
             return
@@ -95,14 +95,14 @@ class Pipeline:
             account=account.system_id,
             source_addr=source,
             destination_addr=str(pdu.params.get("destination_addr", "")),
-            text=text,
+            text=lambda: text_of(pdu, account),
             now=now,
             tenant=self.tenant_of(account.system_id, source),
             otp_only=account.otp_only,
         )
         verdict = decision.verdict
         message = decision.message
-        self._count_decision(verdict)
+        self._count_decision(decision)
         digits = message.destination_addr[1:]
         if self.relations is not None and message.tenant is not None and digits.isdigit():
             self.relations.sent(message.tenant, int(digits), now)
@@ -147,8 +147,7 @@ class Pipeline:
             reasons=[r.to_json() for r in verdict.reasons],
             notify=list(verdict.notify),
             shadow=[s.rule for s in verdict.shadow],
-            is_otp=decision.classification.is_otp,
-            language=decision.classification.language,
+            **_classification_fields(decision),
         )
 
     # -- concatenated messages, whole --------------------------------------------------------
@@ -164,13 +163,13 @@ class Pipeline:
             account=whole.account,
             source_addr=source,
             destination_addr=str(first.get("destination_addr", "")),
-            text=text_of_parts(pdus, account),  # after a timeout: what arrived
+            text=lambda: text_of_parts(pdus, account),  # after a timeout: what arrived
             now=self.clock.now(),
             tenant=self.tenant_of(whole.account, source),
             otp_only=account.otp_only,
         )
         verdict = decision.verdict
-        self._count_decision(verdict)
+        self._count_decision(decision)
         if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
             self._log_decision(whole.account, decision, len(pdus))
         action = verdict.action
@@ -263,7 +262,12 @@ class Pipeline:
         self.stats.responses[(bind.account.system_id, status)] += 1
         bind.connection.send_response(pdu, status)
 
-    def _count_decision(self, verdict: Verdict) -> None:
+    def _count_decision(self, decision: Decision) -> None:
+        classification = decision.classification
+        self.stats.classified[
+            "skipped" if classification is None else ("otp" if classification.is_otp else "not_otp")
+        ] += 1
+        verdict = decision.verdict
         if verdict.rule is not None:
             self.stats.decisions[(verdict.rule, verdict.decision, False)] += 1
         for shadow in verdict.shadow:
@@ -373,3 +377,16 @@ class Pipeline:
             message_id=gateway_id,
             status=status_name(response.command_status) if response else None,
         )
+
+
+def _classification_fields(decision: Decision) -> dict[str, object]:
+    """What a log line says of the classifier: nothing when it was not asked."""
+    classification = decision.classification
+    if classification is None:
+        return {"classified": False}
+    return {
+        "classified": True,
+        "is_otp": classification.is_otp,
+        "otp_score": classification.score,
+        "language": classification.language,
+    }
