@@ -21,6 +21,7 @@ from typing import Final
 
 from gateway.signals.countries import are_neighbours
 from gateway.signals.model import (
+    SIM_SWAP_REASONS,
     CallForwarding,
     Clearance,
     LocationUpdate,
@@ -116,6 +117,11 @@ class RiskConfig:
 #   places  (at, country as two ASCII bytes)                          n x (f64, 2s)
 # Locations come last so that the common update (one more place) appends to the tail.
 _SWAP, _CLEAR_SS, _CLEAR_CF, _CLEAR_RT, _CFU_TRUNCATED = 1, 2, 4, 8, 16
+# The announced swap's reason lives in the flags' top three bits: 0 for none given, else
+# 1 + its place in SIM_SWAP_REASONS. States packed before reasons were kept read as none.
+_REASON_SHIFT: Final = 5
+_SWAP_REASONS: Final = (None, *SIM_SWAP_REASONS)
+assert len(_SWAP_REASONS) <= 8
 _OPTIONAL_BITS: Final = (_SWAP, _CLEAR_SS, _CLEAR_CF, _CLEAR_RT)
 _OPTIONAL_COUNT: Final = tuple(bin(flags & 15).count("1") for flags in range(256))
 _PLACE: Final = struct.Struct("<d2s")
@@ -148,11 +154,13 @@ class _State:
         "imsis",
         "places",
         "swap_at",
+        "swap_reason",
         "untrusted",
     )
 
     def __init__(self) -> None:
         self.swap_at: float | None = None
+        self.swap_reason = 0  # index into _SWAP_REASONS
         self.cleared_ss: float | None = None
         self.cleared_cf: float | None = None
         self.cleared_rt: float | None = None
@@ -181,6 +189,7 @@ class _State:
                     optional.append(None)
             st.swap_at, st.cleared_ss, st.cleared_cf, st.cleared_rt = optional
         st.cfu_truncated = bool(flags & _CFU_TRUNCATED)
+        st.swap_reason = flags >> _REASON_SHIFT
         if n_imsi:
             end = i + 2 * n_imsi
             st.imsis = dict(zip(values[i:end:2], values[i + 1 : end : 2], strict=True))
@@ -202,7 +211,7 @@ class _State:
         return st
 
     def pack(self) -> bytes:
-        flags = _CFU_TRUNCATED if self.cfu_truncated else 0
+        flags = (_CFU_TRUNCATED if self.cfu_truncated else 0) | self.swap_reason << _REASON_SHIFT
         values: list[object] = [0, len(self.imsis), len(self.cfu), len(self.untrusted)]
         values += (len(self.alerts), len(self.places))
         optional = (self.swap_at, self.cleared_ss, self.cleared_cf, self.cleared_rt)
@@ -523,8 +532,15 @@ class RiskIndex:
         if isinstance(signal, SimSwap):
             changed = self._see_imsi(st, signal.imsi, at)
             changed = self._see_imsi(st, signal.previous_imsi, at) or changed
-            if st.swap_at is None or at > st.swap_at:
-                st.swap_at = at
+            reason = _SWAP_REASONS.index(signal.reason) if signal.reason else 0
+            # Two swaps at one instant: the larger code wins, so the state stays a function of
+            # the set of signals whatever their order.
+            if (
+                st.swap_at is None
+                or at > st.swap_at
+                or (at == st.swap_at and reason > st.swap_reason)
+            ):
+                st.swap_at, st.swap_reason = at, reason
                 changed = True
             return changed
         if isinstance(signal, CallForwarding):
@@ -605,7 +621,8 @@ class RiskIndex:
             if firsts[-1] > firsts[0]:
                 swap_at, swap_reason = firsts[-1], IMSI_MISMATCH
         if st.swap_at is not None and (swap_at is None or st.swap_at >= swap_at):
-            swap_at, swap_reason = st.swap_at, SIM_SWAP
+            # The reason as the operator sent it ("esim_download"); "sim_swap" when none was.
+            swap_at, swap_reason = st.swap_at, _SWAP_REASONS[st.swap_reason] or SIM_SWAP
         if swap_at is not None and st.cleared_ss is not None and swap_at < st.cleared_ss:
             swap_at = swap_reason = None
 

@@ -473,6 +473,11 @@ async def test_risk_events_reach_only_tenants_related_to_the_number(tmp_path):
             events = [Verifier(hook["secret"]).verify(b, h) for h, b in receiver.requests]
             assert [e["type"] for e in events] == ["risk.sim_swap", "risk.call_forwarding"]
             assert all(e["data"]["msisdn"] == "+" + SWAPPED for e in events)
+            assert events[0]["data"]["reason"] == "esim_download"  # as the operator sent it
+            _, risk = await call(
+                gw.api_port, "POST", "/v1/subscribers/risk", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
+            )
+            assert risk["sim_swap"]["reason"] == "esim_download"
             assert "voice call" in events[1]["data"]["advice"]
             assert b"imsi" not in b"".join(b for _, b in receiver.requests)
     finally:

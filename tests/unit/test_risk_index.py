@@ -112,6 +112,25 @@ def test_announced_swap_age_is_exact(now: float) -> None:
     assert f.sim_swap_reason == "sim_swap"
 
 
+@pytest.mark.parametrize(
+    "reason", ["swap", "esim_download", "port_in", "new_subscription", "number_recycled"]
+)
+def test_the_swap_reason_comes_back_as_sent_and_survives_a_rebuild(reason: str) -> None:
+    idx = index(swap(0, reason=reason))
+    assert facts(idx, H).sim_swap_reason == reason
+    key = int(A[1:])
+    rebuilt = RiskIndex(RiskConfig())
+    rebuilt.load_state(key, idx.state_of(key))
+    assert facts(rebuilt, H) == facts(idx, H)
+
+
+def test_the_newest_swap_gives_the_reason_and_ties_do_not_depend_on_order() -> None:
+    older, newer = swap(0, reason="esim_download"), swap(H, reason="port_in")
+    assert facts(index(newer, older), 2 * H).sim_swap_reason == "port_in"
+    tie = (swap(H, reason="swap"), swap(H, reason="esim_download"))
+    assert facts(index(*tie), 2 * H) == facts(index(*reversed(tie)), 2 * H)
+
+
 def test_fractional_times_keep_their_precision() -> None:
     idx = index(sig("sim_swap", 0, occurred_at="2026-03-01T00:00:00.250Z"))
     assert facts(idx, 10).sim_swap_age_s == 9.75
