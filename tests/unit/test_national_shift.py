@@ -98,7 +98,7 @@ def test_spanish_single_shift() -> None:
 
 def test_unknown_language_falls_back_to_the_default_tables() -> None:
     septets = gsm7.encode_septets("Code 1234 {ok}")
-    assert decode_short_message(udh((0x25, 13), (0x24, 13)) + septets, 0, udhi=True).text == (
+    assert decode_short_message(udh((0x25, 14), (0x24, 14)) + septets, 0, udhi=True).text == (
         "Code 1234 {ok}"
     )
 
