@@ -1,4 +1,5 @@
-"""The ``otpgate`` command: run, smsc-sim, send, hash-password."""
+"""The ``otpgate`` command: run, smsc-sim, send, simulate, classify, policy, export, demo,
+hash-password."""
 
 from __future__ import annotations
 
@@ -61,6 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("scenario", type=Path)
     simulate.add_argument("--policy", type=Path, help="policy file (default: the shipped policy)")
 
+    classify = commands.add_parser(
+        "classify", help="is each text an OTP? one JSON line per text (never the text)"
+    )
+    classify.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        help="one text per line, or JSON Lines with 'text' (- = stdin)",
+    )
+    classify.add_argument(
+        "--threshold", type=float, default=None, help="score from which a text is an OTP"
+    )
+
     policy = commands.add_parser("policy", help="check or explain a policy")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_commands.add_parser("check", help="validate a policy file")
@@ -104,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         from .simulate import simulate as run_simulation
 
         return run_simulation(args.scenario, args.policy)
+    if args.command == "classify":
+        from policies.classifier import DEFAULT_THRESHOLD
+
+        from .classify_cli import run as classify_texts
+
+        threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+        return classify_texts(args.file, threshold)
     if args.command == "policy":
         from .policy_cli import check_policy, explain_message
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .decisions import DEFAULT_VERDICT, DELIVER, Deliver, Hold, Reason, ShadowMatch, Verdict
-from .facts import MessageFacts, RiskFacts
+from .facts import NO_RISK, MessageFacts, RiskFacts
 from .policy_file import Policy, Rule
 
 OUTAGE_RULE = "on_signal_outage"
@@ -142,6 +142,35 @@ def evaluate(
     if not matched:
         return DEFAULT_VERDICT
     return Verdict(DELIVER, None, tuple(matched), (), (), (), tuple(shadow))
+
+
+def verdict_without_risk(policy: Policy) -> Verdict | None:
+    """The verdict for every message to a number with no risk facts, while the signal feed
+    is up; None when it depends on the message (a rule that could match such a number reads
+    the message). The default policy's answer is its last rule: deliver."""
+    for rule in policy.rules:
+        needs_risk = (
+            rule.sim_swap_age_lt is not None
+            or rule.cfu_changed_age_lt is not None
+            or rule.routing_anomaly_age_lt is not None
+            or rule.routing_anomaly_reasons is not None
+            or rule.cf_unconditional_active is True
+        )
+        if needs_risk:
+            continue
+        reads_message = (
+            rule.is_otp is not None
+            or rule.accounts is not None
+            or rule.tenants is not None
+            or rule.source_patterns is not None
+            or rule.destination_countries is not None
+        )
+        if reads_message:
+            return None
+    return evaluate(policy, _ANY_MESSAGE, NO_RISK)
+
+
+_ANY_MESSAGE = MessageFacts("", "", "")
 
 
 def _outage(policy: Policy, matched: list[str], shadow: list[ShadowMatch]) -> Verdict:

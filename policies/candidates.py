@@ -1,0 +1,194 @@
+"""Candidate codes in a text, and the numbers that are firmly something else.
+
+A candidate is 4 to 9 digits (any script's digits are read as ASCII first), split as
+"123-456", "123 456" or "12 34 56", wrapped in asterisks, behind a short prefix ("G-"); 4 to
+10 upper-case letters and digits with at least one of each; or, right after a code word and
+a colon or "is", any 4 to 10 letters and digits ("PIN: kXq7Zp"). It stands alone: no ASCII
+letter or digit touches it, and it is not part of a decimal, a date, a time or a longer
+grouped number. It is firmly excluded when it is an amount, a year of a written date, a
+masked ending, a phone number or a number with its unit glued on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexicon import Match
+from .wordings import WORDINGS
+
+_YEAR_BEFORE_WINDOW = 24  # characters before a year where its month may stand
+
+_DIGIT_BASES = (
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810, 0xFF10,
+)  # fmt: skip
+DIGITS = str.maketrans({chr(base + i): str(i) for base in _DIGIT_BASES for i in range(10)})
+FOREIGN_DIGIT = re.compile(
+    "[" + "".join(f"{chr(base)}-{chr(base + 9)}" for base in _DIGIT_BASES) + "]"
+)
+DIGIT = re.compile(r"[0-9]")
+# Every candidate starts with one character of [0-9A-Z] so that ``re`` can skip to the
+# next such character in C; the edge checks look behind that first character.
+_CANDIDATE = re.compile(
+    r"[0-9A-Z]"
+    r"(?<![0-9A-Za-z].)(?<![0-9][.,/:\-].)"  # nothing alphanumeric, no decimal or date before
+    r"(?:"
+    r"(?<=[A-Z])[A-Z]{0,3}-(?:[0-9]{3}[- ][0-9]{3}|[0-9]{4,9})|"  # a prefix: "G-583920"
+    r"(?<=[0-9])[0-9]{2}[- ][0-9]{3}(?![- ][0-9])|"  # 123-456
+    r"(?<=[0-9])[0-9] [0-9]{2} [0-9]{2}(?! [0-9])|"  # 12 34 56
+    r"(?<=[0-9])[0-9]{3,8}|"
+    r"(?<=[0-9])(?=[A-Z0-9]{0,8}[A-Z])[A-Z0-9]{3,9}|"
+    r"(?<=[A-Z])(?=[A-Z0-9]{0,8}[0-9])[A-Z0-9]{3,9}"
+    r")"
+    r"(?![0-9A-Za-z])(?![./:\-][0-9])"
+    # "1234,56" is a decimal, "482913,5分钟" a code before a clause.
+    r"(?!,[0-9]{1,3}(?![0-9]*[\u3000-\u9fff]))"
+)
+# A code right after a code word and a colon may take any case: "code: kXq7Zp".
+_SLOT = re.compile(r"\s*(?:[:：=]|为|為|是|は)\s*([A-Za-z0-9]{4,10})(?![0-9A-Za-z])")
+_SLOT_BARE = re.compile(r"\s+([A-Z]{4,10})(?![0-9A-Za-z])")
+_SLOT_MIXED = re.compile(r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])")
+MIXED_TOKEN = re.compile(r"[a-z][0-9]|[0-9][a-z]")
+SLOT_SIGN = re.compile(r"[:：=为為是は]| is | es | ist ")
+_SLOT_AFTER_IS = re.compile(r"\s+(?:is|es|é|ist|est|là)\s+([A-Z]{4,10})(?![0-9A-Za-z])")
+_MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6", "*7", "*8", "*9")
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE
+)
+_NEXT_GROUP = re.compile(r"[ -][0-9]+(?![0-9A-Za-z])")
+_MASKED = re.compile(r"[X*x•]{2,}[0-9]+")
+HASH = re.compile(r"(?:^|\s)((?=[A-Za-z0-9+/]*[A-Za-z])[A-Za-z0-9+/]{11})\s*$")
+_NUMBER_WITH_UNIT = re.compile(r"[0-9]+([A-Z]{1,4})")
+ORIGIN_BOUND = re.compile(r"@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\s+#([A-Za-z0-9]{4,10})\s*$")
+_LATIN_OR_CYRILLIC = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u1e00-\u1eff]")
+
+
+def _is_word_letter(char: str) -> bool:
+    """Latin, Greek or Cyrillic: scripts that write words with spaces, unlike "1250元的"."""
+    return _LATIN_OR_CYRILLIC.match(char) is not None
+
+
+def _currency_before(tight: str) -> bool:
+    """``tight`` (the text before a candidate, stripped) ends with a currency sign or code."""
+    if not tight.endswith(WORDINGS.currency_before):
+        return False
+    for word in WORDINGS.currency_before:
+        # "try 500" is lira, "entry 500" is not.
+        if tight.endswith(word) and not (
+            word[0].isalpha() and tight[-len(word) - 1 : -len(word)].isalpha()
+        ):
+            return True
+    return False
+
+
+def _currency_after(after: str) -> bool:
+    """A currency or unit word of its own: "đ" is the dong, "để" is Vietnamese for "to"."""
+    if not after.startswith(WORDINGS.currency_after):
+        return False
+    for word in WORDINGS.currency_after:
+        if after.startswith(word):
+            following = after[len(word) : len(word) + 1]
+            continues = following.isalpha() and _is_word_letter(following)
+            if not (continues and word[-1:].isalpha() and _is_word_letter(word[-1])):
+                return True
+    return False
+
+
+def _is_year(lowered: str, start: int, end: int) -> bool:
+    """A 4-digit candidate from 1900 to 2099 written as part of a date."""
+    if lowered[end : end + 6].lstrip().startswith(WORDINGS.year_after):
+        return True
+    return (
+        WORDINGS.year_before.search(lowered, max(0, start - _YEAR_BEFORE_WINDOW), start) is not None
+    )
+
+
+def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
+    """An amount, a year, a masked ending, part of a phone number or a grouped number."""
+    body = text[start:end]
+    if (
+        _MASKED.fullmatch(body)
+        or text.startswith(_MASKS, end)
+        or (text[start - 1 : start] == "*" and text[end : end + 1] != "*")
+    ):
+        return True
+    before = text[max(0, start - 2) : start]
+    if before.endswith("+") or text[end : end + 1] == "/":
+        return True  # a phone number, or a price per unit ("100000/lần")
+    if before[-2:-1].isdigit() and before[-1:] in (" ", "-") and "-" not in body[1:-1]:
+        return True  # the last group of "0800 123 4567"
+    if " " not in body and _NEXT_GROUP.match(text, end):
+        return True  # the first group of a longer number
+    unit = _NUMBER_WITH_UNIT.fullmatch(body)
+    if unit is not None and _currency_after(unit.group(1).lower()):
+        return True  # "100USD", "365TL"
+    tight = lowered[max(0, start - 12) : start].rstrip()
+    if tight and _currency_before(tight):
+        return True
+    after = lowered[end : end + 12].lstrip()
+    if after and _currency_after(after):
+        return True
+    return (
+        end - start == 4
+        and lowered[start : start + 2] in ("19", "20")
+        and _is_year(lowered, start, end)
+    )
+
+
+def shape(body: str) -> str | None:
+    digits = sum(c.isdigit() for c in body)
+    if any(c.isalpha() for c in body[2:]) or (digits and not body[0].isdigit() and "-" not in body):
+        return "shape_alphanumeric"
+    if "-" in body and body[0].isalpha():
+        return "shape_prefixed"
+    if " " in body or "-" in body:
+        return "shape_split"
+    if digits == 6:
+        return "shape_6_digits"
+    if digits == 9:
+        return "shape_9_digits"
+    if len(body) == 4 and "1950" <= body <= "2049":
+        return "shape_year"
+    return None
+
+
+def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int, int]]:
+    """Codes of any case right after a code word and a colon ("PIN: kXq7Zp")."""
+    slots = []
+    for _, end, term in terms:
+        if term.kind not in ("otp", "code"):
+            continue
+        m = _SLOT.match(text, end) or _SLOT_AFTER_IS.match(text, end)
+        if m is None and text[end - 3 : end].lower() in (" is", " es", "ist", "est"):
+            m = _SLOT_BARE.match(text, end)
+        if m is None and term.kind == "otp":
+            m = _SLOT_MIXED.match(text, end)  # "รหัส OTP zm8478"
+        if m is None or m.start(1) in taken:
+            continue
+        token = m.group(1)
+        if token.isdigit() or not (token.isupper() or any(c.isdigit() for c in token)):
+            continue
+        if token.isalpha() and token.lower() in WORDINGS.lexicon.terms:
+            continue
+        slots.append(m.span(1))
+    return slots
+
+
+def candidate_spans(text: str, lowered: str) -> list[tuple[int, int]]:
+    """The candidates of ``text`` (ASCII digits) that are not firmly something else."""
+    return [
+        m.span()
+        for m in _CANDIDATE.finditer(text)
+        if not firmly_excluded(text, lowered, m.start(), m.end())
+    ]
+
+
+def split_links(
+    text: str, lowered: str, spans: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(spans outside links, spans inside a link such as "wa.me/123456")."""
+    if "/" not in text and "www" not in lowered:
+        return spans, []
+    links = [m.span() for m in _URL.finditer(text)]
+    inside = [(s, e) for s, e in spans if any(a <= s and e <= b for a, b in links)]
+    return [span for span in spans if span not in inside], inside

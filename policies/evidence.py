@@ -1,0 +1,235 @@
+"""The evidence around a candidate code, weighed: points and the reasons behind them.
+
+Every remaining candidate gets points for the evidence around it (``WEIGHTS``): OTP wording
+or a code word near it or elsewhere, what the code is for, "do not share", a validity
+period, the Android SMS Retriever shape (``<#>`` prefix, an 11-character app hash at the
+end), a brand and a code with little else, its place right after a code word, and its
+shape; promotions and other named codes count against it. A candidate that a word before
+it names as something else (order, card, promo code, call) is no code at all, unless OTP
+wording owns it through "is" or a colon in the same sentence. The origin-bound form
+("@example.com #123456") names its code outright.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .candidates import DIGIT, HASH, ORIGIN_BOUND, shape
+from .lexicon import Match
+from .wordings import WORDINGS
+
+POINTS_AT_HALF = 2.5  # the points at which the score is 0.5
+SLOPE = 1.5
+
+_NEAR = 40  # characters between OTP wording and a code that still make a pair
+_CODE_NEAR = 20
+_NOT_CODE_BEFORE = 30
+_CONTEXT_BEFORE = 12
+_CONTEXT_AFTER = 12
+
+# Points per piece of evidence; the reasons name the ones that counted.
+WEIGHTS = {
+    "otp_wording_near": 3.0,
+    "otp_wording": 1.5,
+    "code_word_near": 2.5,
+    "code_word_close": 1.5,
+    "code_word": 0.5,
+    "purpose_near": 1.5,
+    "do_not_share": 1.5,
+    "validity": 1.0,
+    "sms_retriever": 3.0,
+    "origin_bound": 4.0,
+    "brand_and_code": 2.0,
+    "after_code_word": 1.0,
+    "shape_6_digits": 0.5,
+    "shape_split": 0.5,
+    "shape_prefixed": 1.0,
+    "shape_9_digits": -0.5,
+    "shape_year": -0.5,
+    "shape_alphanumeric": -0.5,
+    "purpose_right_before": 0.5,
+    "purpose_right_after": 0.5,
+    "promotion_shaped": -1.0,
+    "promotion": -1.5,
+    "other_code_named": -1.0,
+    "many_numbers": -1.0,
+}
+
+
+class MessageEvidence:
+    """What the message says once, and the points it gives each candidate."""
+
+    __slots__ = ("candidates", "lowered", "message_reasons", "terms", "text")
+
+    def __init__(
+        self,
+        text: str,
+        lowered: str,
+        terms: list[Match],
+        candidates: list[tuple[int, int]],
+    ) -> None:
+        self.text = text
+        self.lowered = lowered
+        self.terms = sorted(terms, key=lambda t: t[0])
+        self.candidates = candidates
+        kinds = {t.kind for _, _, t in terms}
+        reasons: list[str] = []
+        if "share" in kinds:
+            reasons.append("do_not_share")
+        if "validity" in kinds:
+            reasons.append("validity")
+        if lowered.lstrip().startswith(WORDINGS.retriever_prefixes) or HASH.search(text.strip()):
+            reasons.append("sms_retriever")
+        if "promo" in kinds:
+            reasons.append("promotion")
+        if "not_code" in kinds:
+            reasons.append("other_code_named")
+        if len(candidates) > 3:
+            reasons.append("many_numbers")
+        self.message_reasons = tuple(reasons)
+
+    def points(self, start: int, end: int) -> tuple[float, tuple[str, ...], str | None, bool]:
+        """(points, reasons, language, excluded) for the candidate text[start:end]."""
+        origin = ORIGIN_BOUND.search(self.text.rstrip())
+        if origin is not None and origin.start(1) == start:
+            return 4.0 + POINTS_AT_HALF, ("origin_bound",), None, False
+        language: str | None = None
+        best_rank = 9
+        near_otp = near_code = close_code = far_otp = far_code = near_purpose = False
+        purpose_right_before = purpose_right_after = after_word = False
+        names_before = -1  # where the nearest word that names the number otherwise ends
+        for t_start, t_end, term in self.terms:
+            kind = term.kind
+            if t_end <= start:
+                gap = start - t_end
+                if (kind == "not_code" and gap <= _NOT_CODE_BEFORE) or (
+                    kind == "context" and gap <= _CONTEXT_BEFORE
+                ):
+                    names_before = max(names_before, t_end)
+                elif kind in ("otp", "code") and gap <= 4:
+                    after_word = after_word or not self.text[t_end:start].strip(_SLOT_GAP)
+                elif kind == "purpose" and gap <= 6:
+                    purpose_right_before = True
+            elif t_start >= end:
+                gap = t_start - end
+                if kind == "purpose" and gap <= 12:
+                    purpose_right_after = True
+            else:
+                continue  # the term is inside the candidate ("TAN" in "TAN1234")
+            if kind == "otp":
+                near_otp, far_otp = near_otp or gap <= _NEAR, far_otp or gap > _NEAR
+            elif kind == "code":
+                near_code = near_code or gap <= _CODE_NEAR
+                close_code = close_code or _CODE_NEAR < gap <= _NEAR
+                far_code = far_code or gap > _NEAR
+            elif kind == "purpose":
+                near_purpose = near_purpose or gap <= _NEAR
+            else:
+                continue
+            rank = _RANK[kind]
+            if rank < best_rank:
+                best_rank, language = rank, term.language
+        owner = (
+            self._owning_wording(start)
+            if names_before >= 0 or not (near_otp or near_code)
+            else None
+        )
+        if owner is not None:  # "the code to disable your authenticator is: 98446"
+            near_otp = near_otp or owner == "otp"
+            near_code = near_code or owner == "code"
+        reasons: list[str] = []
+        if near_otp:
+            reasons.append("otp_wording_near")
+        elif far_otp:
+            reasons.append("otp_wording")
+        if near_code:
+            reasons.append("code_word_near")
+        elif close_code:
+            reasons.append("code_word_close")
+        elif far_code and not near_otp:
+            reasons.append("code_word")
+        if near_purpose:
+            reasons.append("purpose_near")
+            if purpose_right_before:
+                reasons.append("purpose_right_before")
+            if purpose_right_after:
+                reasons.append("purpose_right_after")
+        reasons += self.message_reasons
+        if after_word:
+            reasons.append("after_code_word")
+        if len(self.candidates) == 1 and self._little_else(start, end):
+            reasons.append("brand_and_code")
+        shaped = shape(self.text[start:end])
+        if shaped is not None:
+            reasons.append(shaped)
+            if shaped == "shape_alphanumeric" and "promotion" in self.message_reasons:
+                reasons.append("promotion_shaped")  # SAVE20, EAT99
+        if owner is None and not self._owned_after(end):
+            # A word that names the number as something else: not a code at all.
+            if names_before >= 0 and self._named_before(names_before, start):
+                return 0.0, ("context_before",), language, True
+            if not (after_word or near_otp or near_code) and self._context_after(end):
+                return 0.0, ("context_after",), language, True
+        points = sum(WEIGHTS[reason] for reason in reasons)
+        return points, tuple(reasons), language, False
+
+    def _owning_wording(self, start: int) -> str | None:
+        """The kind of the OTP wording or code word a "… is: 98446" names, in its sentence."""
+        if _COPULA_BEFORE.search(self.lowered, max(0, start - 12), start) is None:
+            return None
+        owner = None
+        for _, t_end, term in self.terms:
+            if t_end > start:
+                break
+            if (
+                term.kind in ("otp", "code")
+                and start - t_end <= 90
+                and _SENTENCE_END.search(self.text, t_end, start) is None
+            ):
+                owner = term.kind if owner != "otp" else owner
+        return owner
+
+    def _owned_after(self, end: int) -> bool:
+        """ "6720 is your one-time code": OTP wording right after the code names it."""
+        copula = _COPULA_AFTER.match(self.lowered, end)
+        if copula is None:
+            return False
+        for t_start, _, term in self.terms:
+            if term.kind in ("otp", "code") and copula.end() <= t_start <= copula.end() + 30:
+                return True
+        return False
+
+    def _named_before(self, named_end: int, start: int) -> bool:
+        """A word before the candidate names it, with no OTP wording or other number between:
+        in "OTP for order 5531 is 772019" the order word names 5531, not 772019."""
+        for t_start, t_end, term in self.terms:
+            if term.kind in ("otp", "code") and named_end <= t_start and t_end <= start:
+                return False
+        return DIGIT.search(self.lowered, named_end, start) is None
+
+    def _context_after(self, end: int) -> bool:
+        """A code noun that names something else right after it: "4567 is your order number"."""
+        for t_start, _, term in self.terms:
+            if term.kind == "not_code" and end <= t_start <= end + _CONTEXT_AFTER:
+                gap = self.lowered[end:t_start]
+                if not gap.strip(" .,:;-–()[]") or gap.strip() in _IS:
+                    return True
+        return False
+
+    def _little_else(self, start: int, end: int) -> bool:
+        """A brand and a code with little else: "Uber 1234", "[Brand] 582013"."""
+        rest = (self.text[:start] + self.text[end:]).strip()
+        return len(rest) <= 30 and not any(c.isdigit() for c in rest)
+
+
+_RANK = {"otp": 0, "code": 1, "purpose": 2}
+_COPULA_BEFORE = re.compile(
+    r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*\Z"
+)
+_COPULA_AFTER = re.compile(
+    r"\s*(?:(?:is|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
+)
+# A full stop ends a sentence before a capital or a digit ("руб. картой" goes on).
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=[^\W_a-zа-яё])|[。！？]|\n")
+_SLOT_GAP = " :：=-–#\u00a0\t\n【】[]()（）「」为為是は"
+_IS = ("is", "es", "é", "est", "ist", "is your", "is the")

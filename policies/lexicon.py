@@ -1,0 +1,214 @@
+"""The classifier's words (policies/wordings.toml), found in a lower-cased text.
+
+A term starting with a letter of a script that separates its words with spaces (Latin,
+Greek, Cyrillic, Arabic, Hebrew, Devanagari, Bengali) is looked up word by word: one regex
+(in C) yields the text's words, and each word is a dictionary look-up for the terms that
+begin with it. A regex trie of every term would try the branches of each term's first letter
+at every position of the text, 130 µs for a 275-character Persian SMS; the word index costs
+a few µs. Terms of scripts without spaces (Chinese, Japanese, Korean with its attached
+particles, Thai) and terms that begin with a digit or a sign ("2fa", "<#>", "% off") are
+tried at every character that starts one: a regex finds those characters, a dictionary
+gives the terms that start with each.
+
+Terms are whole words unless marked: "~" at the start lets a term end a word ("~code" finds
+the "code" of "bestätigungscode"), "~" at the end lets it begin one ("verif~"). Arabic-
+and Hebrew-script terms may follow a one-letter proclitic ("برمز", "והקוד") and end a word
+anywhere (attached pronouns). Where two terms overlap, the leftmost wins, then the longest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# A word: a run of Latin, Greek or Cyrillic letters, or a run of anything else but spaces,
+# digits and punctuation (two character classes, so the regex runs at C speed): "captcha"
+# is a word of its own inside "あなたのcaptchaは"; Indic vowel signs and the Persian
+# zero-width non-joiner stay inside their words.
+_LGC = "a-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u04ff"
+_WORD = re.compile(
+    f"[{_LGC}\u0300-\u036f]+|[^{_LGC}\\s!-@\\[-`{{-~\u00a0-\u00bf\u2000-\u200b\u200e-\u206f"
+    "\u3000-\u303f\uff01-\uff20\uff3b-\uff40\uff5b-\uff65]+"
+)
+_SPACED = re.compile(
+    "[a-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff"
+    "\u0750-\u077f\u0900-\u097f\u0980-\u09ff]"
+)
+_LATIN_GREEK_CYRILLIC = re.compile("[a-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u04ff]")
+_PROCLITIC_SCRIPT = re.compile("[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f]")
+_PROCLITICS = frozenset("وبلكفهמשכ")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    kind: str
+    language: str
+    ends_word: bool  # may begin inside a word ("~code")
+    starts_word: bool  # may end inside a word ("verif~")
+
+
+Match = tuple[int, int, Term]
+_Trie = dict[str, "_Trie"]
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """One regex for many literal words, factored by common prefixes; longest first."""
+    trie: _Trie = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: _Trie) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
+def lower(text: str) -> str:
+    """Lower-cased with one character for one ("İ" alone would lower to two)."""
+    return text.replace("\u0130", "i").lower()
+
+
+class Lexicon:
+    def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """``entries``: (raw term, kind, language); the first entry of a term names it."""
+        self.terms: dict[str, Term] = {}
+        for raw, kind, language in entries:
+            text = lower(raw).strip("~")
+            if not text.strip() or text in self.terms:
+                continue
+            worded = _LATIN_GREEK_CYRILLIC.match(text) is not None
+            self.terms[text] = Term(
+                text,
+                kind,
+                language,
+                ends_word=raw.startswith("~"),
+                starts_word=not worded
+                or raw.endswith("~")
+                or _LATIN_GREEK_CYRILLIC.match(text[-1]) is None,
+            )
+        by_word: dict[str, list[Term]] = {}
+        stems: dict[str, list[Term]] = {}
+        unspaced: list[str] = []
+        for term in self.terms.values():
+            first = _WORD.match(term.text)
+            if not _SPACED.match(term.text) or first is None:
+                unspaced.append(term.text)
+                continue
+            if (
+                _LATIN_GREEK_CYRILLIC.match(term.text)
+                and term.starts_word
+                and first.end() == len(term.text)
+            ):
+                stems.setdefault(term.text[:3], []).append(term)  # a one-word stem: "verif~"
+            else:
+                by_word.setdefault(first.group(), []).append(term)
+        for terms in (*by_word.values(), *stems.values()):
+            terms.sort(key=lambda t: -len(t.text))
+        self._by_word = by_word
+        self._first_words = frozenset(by_word)
+        self._stems = stems
+        self._stem_keys = frozenset(stems)
+        # The first two letters of every Arabic- and Hebrew-script term: a word that starts
+        # with none of them (after a proclitic or not) holds no term.
+        self._attached_heads = frozenset(t[:2] for t in by_word if _PROCLITIC_SCRIPT.match(t))
+        # Signs and digits start few terms and appear everywhere: a trie of those terms (its
+        # few branches fail fast at every digit). Scripts without spaces: by first character.
+        signs = [t for t in unspaced if not t[0].isalpha()]
+        by_char: dict[str, list[Term]] = {}
+        for text in unspaced:
+            if text[0].isalpha():
+                by_char.setdefault(text[0], []).append(self.terms[text])
+        for terms in by_char.values():
+            terms.sort(key=lambda t: -len(t.text))
+        self._by_char = by_char
+        # Two regexes, not one alternation: each alone lets ``re`` skip in C to its first
+        # characters.
+        self._signs = re.compile(trie_pattern(signs)) if signs else None
+        self._starts = re.compile("[" + "".join(map(re.escape, sorted(by_char))) + "]")
+
+    def find(self, lowered: str) -> list[Match]:
+        """Every term in ``lowered`` (a text from ``lower``), in order of position."""
+        found: list[Match] = []
+        matches = list(_WORD.finditer(lowered))
+        words = [m.group() for m in matches]
+        # Most words hold no term: set intersections (in C) leave the words worth a look.
+        wanted = self._first_words.intersection(words)
+        stems = self._stem_keys.intersection([w[:3] for w in words])
+        if self._attached_heads and _PROCLITIC_SCRIPT.search(lowered) is not None:
+            heads = self._attached_heads
+            wanted = wanted.union(w for w in words if w[:2] in heads or w[1:3] in heads)
+        if wanted or stems:
+            covered = -1
+            for m, word in zip(matches, words, strict=True):
+                if word in wanted:
+                    match = self._at_word(lowered, m.start(), word)
+                elif word[:3] in stems:
+                    match = self._at_stem(m.start(), word)
+                else:
+                    continue
+                if match is not None and match[0] >= covered:
+                    found.append(match)
+                    covered = match[1]
+        # Signs, then scripts without spaces: a regex finds where such a term may start.
+        extra = False
+        if self._signs is not None:
+            terms = self.terms
+            for m in self._signs.finditer(lowered):
+                found.append((m.start(), m.end(), terms[m.group()]))
+                extra = True
+        covered = -1
+        by_char = self._by_char
+        for m in self._starts.finditer(lowered):
+            start = m.start()
+            if start < covered:
+                continue
+            for term in by_char[m.group()]:
+                if lowered.startswith(term.text, start):
+                    covered = start + len(term.text)
+                    found.append((start, covered, term))
+                    extra = True
+                    break
+        if extra:
+            found.sort(key=lambda m: m[0])
+        return found
+
+    def _at_stem(self, start: int, word: str) -> Match | None:
+        for term in self._stems[word[:3]]:
+            if word.startswith(term.text):
+                return start, start + len(term.text), term
+        return None
+
+    def _at_word(self, lowered: str, start: int, word: str) -> Match | None:
+        for term in self._by_word.get(word, ()):
+            if lowered.startswith(term.text, start) and self._ends_right(lowered, start, term):
+                return start, start + len(term.text), term
+        if _PROCLITIC_SCRIPT.match(word):
+            for at, rest in ((0, word), (1, word[1:]) if word[0] in _PROCLITICS else (0, "")):
+                for term in self._prefix_terms(rest):
+                    if lowered.startswith(term.text, start + at):
+                        return start + at, start + at + len(term.text), term
+        return None
+
+    def _prefix_terms(self, word: str) -> list[Term]:
+        """Arabic- and Hebrew-script terms may end inside a word: "رمزك" holds "رمز"."""
+        for cut in range(len(word), 1, -1):
+            terms = self._by_word.get(word[:cut])
+            if terms:
+                return terms
+        return []
+
+    @staticmethod
+    def _ends_right(lowered: str, start: int, term: Term) -> bool:
+        end = start + len(term.text)
+        if term.starts_word or end >= len(lowered):
+            return True
+        return _LATIN_GREEK_CYRILLIC.match(lowered[end]) is None
