@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from collections import OrderedDict
 
 from smpp_adapters.constants import CommandStatus
 
@@ -43,30 +43,56 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-@dataclass
 class Lockout:
-    """Counts failed binds per address; an address over the limit is refused for a while."""
+    """Failed binds per peer address and per system_id; over either limit, binds are refused.
 
-    limit: int
-    duration_s: float
-    _failures: dict[str, tuple[int, float]] = field(default_factory=dict)
+    An attempt counts when it starts, before its password is checked, so a burst of
+    concurrent guesses cannot all reach the hash: the sixth of five allowed is refused at
+    once. A success gives the attempt back. Guesses spread over many addresses meet the
+    per-system_id limit (an unknown system_id counts like a known one). The table keeps its
+    newest entries and drops the oldest first, so a flood of addresses cannot wipe out a
+    lock-out.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        duration_s: float,
+        account_limit: int = 20,
+        max_entries: int = 100_000,
+    ) -> None:
+        self.limit = limit
+        self.account_limit = account_limit
+        self.duration_s = duration_s
+        self.max_entries = max_entries
+        # key -> (attempts not given back, time of the latest)
+        self._counts: OrderedDict[str, tuple[int, float]] = OrderedDict()
+
+    def begin(self, address: str, system_id: str, now: float) -> bool:
+        """Count one attempt; False (and nothing counted) when either key is locked out."""
+        keys = (("ip:" + address, self.limit), ("id:" + system_id, self.account_limit))
+        for key, limit in keys:
+            count, latest = self._counts.get(key, (0, now))
+            if count >= limit:
+                if now - latest < self.duration_s:
+                    self._counts.move_to_end(key)  # still guessing: not the oldest entry
+                    return False
+                del self._counts[key]  # the lock-out is over: a fresh start
+        for key, _ in keys:
+            count, _ = self._counts.pop(key, (0, now))
+            self._counts[key] = (count + 1, now)
+        while len(self._counts) > self.max_entries:
+            self._counts.popitem(last=False)
+        return True
+
+    def succeeded(self, address: str, system_id: str) -> None:
+        """The attempt was right: its address and system_id start from zero again."""
+        self._counts.pop("ip:" + address, None)
+        self._counts.pop("id:" + system_id, None)
 
     def locked(self, address: str, now: float) -> bool:
-        count, since = self._failures.get(address, (0, 0.0))
-        if count >= self.limit and now - since < self.duration_s:
-            return True
-        if count >= self.limit:
-            del self._failures[address]
-        return False
-
-    def failed(self, address: str, now: float) -> None:
-        count, _ = self._failures.get(address, (0, now))
-        self._failures[address] = (count + 1, now)
-        if len(self._failures) > 100_000:  # a scan from many addresses must not grow this forever
-            self._failures.clear()
-
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
+        count, latest = self._counts.get("ip:" + address, (0, now))
+        return count >= self.limit and now - latest < self.duration_s
 
 
 class AccountBook:

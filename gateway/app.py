@@ -17,8 +17,9 @@ import structlog
 from aiohttp import web
 
 from policies.policy_file import Policy, load_default_policy, load_policy
-from smpp_adapters.server import start_server
+from smpp_adapters.server import Admission, start_server
 from smpp_adapters.session import SessionConfig
+from smpp_adapters.transport import OutputLimits
 
 from .accounts import AccountBook, Lockout
 from .api import camara as camara_api
@@ -31,11 +32,12 @@ from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
 from .cluster import ClusterBus, NodeUnavailable
 from .config import Config, ConfigError, load_config
+from .file_limit import connection_cap, raise_file_limit
 from .holds import store as hold_store
 from .holds.book import HoldBook, HoldConflict, HoldLimits, HoldNotFound
 from .holds.sealing import Sealer, new_key, parse_key
 from .holds.store import HoldQuery, HoldStore
-from .logs import set_pseudonym_key
+from .logs import LoopErrors, set_pseudonym_key
 from .retention import purge_forever
 from .signals.feed_health import FeedHealth
 from .signals.ingest import SignalIngest
@@ -100,6 +102,9 @@ class Gateway:
     async def start(self) -> None:
         config = self.config
         loop = asyncio.get_running_loop()
+        # asyncio's own errors (accept() failing, a callback raising) become log lines of the
+        # one JSON stream, each kind at most once per interval.
+        loop.set_exception_handler(LoopErrors())
         data_dir = Path(config.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.durable = SqliteWriter(
@@ -126,7 +131,13 @@ class Gateway:
 
         smpp = config.smpp
         self.binds = EsmeBinds(
-            AccountBook(smpp.accounts), Lockout(smpp.bind_failures_before_lockout, smpp.lockout_s)
+            AccountBook(smpp.accounts),
+            Lockout(
+                smpp.bind_failures_before_lockout,
+                smpp.lockout_s,
+                account_limit=smpp.bind_failures_per_account,
+            ),
+            protocol_error_log_lines=smpp.protocol_error_log_lines,
         )
         self.relay = ReceiptRelay(
             self.binds,
@@ -200,16 +211,27 @@ class Gateway:
             response_timeout_s=10.0,
             enquire_link_interval_s=smpp.enquire_link_interval_s,
             inactivity_timeout_s=smpp.inactivity_timeout_s,
+            bind_timeout_s=smpp.bind_timeout_s,
             max_pdu_bytes=smpp.max_pdu_bytes,
         )
-        server = await start_server(self.binds, smpp.host, smpp.port, config=session_config)
+        # One count of connections for both listeners, kept under the open-file limit.
+        self.admission = Admission(
+            connection_cap(smpp.max_connections, raise_file_limit()),
+            smpp.max_connections_per_address,
+        )
+        limits = {
+            "config": session_config,
+            "admission": self.admission,
+            "output": OutputLimits(smpp.max_output_bytes, smpp.slow_reader_timeout_s),
+        }
+        server = await start_server(self.binds, smpp.host, smpp.port, **limits)
         self._servers.append(server)
         self.smpp_port = server.sockets[0].getsockname()[1]
         if smpp.tls_port is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(smpp.tls_cert_file or "", smpp.tls_key_file)
             tls_server = await start_server(
-                self.binds, smpp.host, smpp.tls_port, config=session_config, ssl=context
+                self.binds, smpp.host, smpp.tls_port, ssl=context, **limits
             )
             self._servers.append(tls_server)
             self.smpp_tls_port = tls_server.sockets[0].getsockname()[1]

@@ -42,6 +42,9 @@ class AccountConfig:
     otp_only: bool = False  # a dedicated OTP bind: any code is an OTP, wording or not
     gsm7_packed: bool = False
     default_alphabet: str = "gsm7"  # what data_coding 0 means for this account
+    # The receipt mapping is on disk before the ESME learns the gateway's id, so no receipt
+    # is lost to a crash; false answers first and writes within 10 ms (faster, less safe).
+    map_before_ack: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +79,18 @@ class SmppConfig:
     max_pdu_bytes: int = 64 * 1024
     enquire_link_interval_s: float = 30.0
     inactivity_timeout_s: float = 300.0
-    bind_failures_before_lockout: int = 5
+    bind_failures_before_lockout: int = 5  # per peer address
+    bind_failures_per_account: int = 20  # per system_id, whatever the address
     lockout_s: float = 60.0
+    # Connections in all and per peer address; past either, a connection is closed at once.
+    max_connections: int = 5000
+    max_connections_per_address: int = 200
+    bind_timeout_s: float = 10.0  # an unbound connection is closed this long after it opened
+    # Output buffered for a peer that does not read: past a quarter, its requests wait;
+    # past all of it, or paused this long, it is disconnected.
+    max_output_bytes: int = 1024 * 1024
+    slow_reader_timeout_s: float = 30.0
+    protocol_error_log_lines: int = 10  # per connection; then one line a minute with a count
     receipt_buffer_s: float = 30.0
     reassembly_timeout_s: float = 5.0  # parts of a concatenated message wait this long
 
@@ -134,6 +147,7 @@ class SignalsConfig:
 @dataclass(frozen=True, slots=True)
 class RetentionConfig:
     message_map_h: float = 72.0
+    pending_receipts_h: float = 72.0  # receipts waiting for an ESME that never binds
     location_h: float = 48.0
     signals_days: float = 30.0
     holds_days: float = 90.0  # holds in a final state, with their history
@@ -294,6 +308,7 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     section = root.table("retention")
     retention = RetentionConfig(
         message_map_h=section.positive("message_map_h", float, 72.0),
+        pending_receipts_h=section.positive("pending_receipts_h", float, 72.0),
         location_h=section.positive("location_h", float, 48.0),
         signals_days=section.positive("signals_days", float, 30.0),
         holds_days=section.positive("holds_days", float, 90.0),
@@ -471,7 +486,14 @@ def _parse_smpp(smpp: Section) -> SmppConfig:
         enquire_link_interval_s=smpp.positive("enquire_link_interval_s", float, 30.0),
         inactivity_timeout_s=smpp.positive("inactivity_timeout_s", float, 300.0),
         bind_failures_before_lockout=smpp.positive("bind_failures_before_lockout", int, 5),
+        bind_failures_per_account=smpp.positive("bind_failures_per_account", int, 20),
         lockout_s=smpp.positive("lockout_s", float, 60.0),
+        max_connections=smpp.positive("max_connections", int, 5000),
+        max_connections_per_address=smpp.positive("max_connections_per_address", int, 200),
+        bind_timeout_s=smpp.positive("bind_timeout_s", float, 10.0),
+        max_output_bytes=smpp.positive("max_output_bytes", int, 1024 * 1024),
+        slow_reader_timeout_s=smpp.positive("slow_reader_timeout_s", float, 30.0),
+        protocol_error_log_lines=smpp.positive("protocol_error_log_lines", int, 10),
         receipt_buffer_s=smpp.positive("receipt_buffer_s", float, 30.0),
         reassembly_timeout_s=smpp.positive("reassembly_timeout_s", float, 5.0),
     )
@@ -579,6 +601,7 @@ def _parse_account(section: Section, route_names: set[str]) -> AccountConfig:
         otp_only=section.get("otp_only", bool, False),
         gsm7_packed=section.get("gsm7_packed", bool, False),
         default_alphabet=section.choice("default_alphabet", ("gsm7", "latin1", "ia5"), "gsm7"),
+        map_before_ack=section.get("map_before_ack", bool, True),
     )
     section.done()
     return account

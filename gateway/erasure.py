@@ -1,9 +1,11 @@
 """A data-subject request: remove everything otpgate keeps about one MSISDN, and say what.
 
 Open holds for the number are cancelled first (the ESME gets its REJECTD receipt, the
-tenant its event), then every row naming the number goes: signals and the risk state,
-holds and their history, queued webhook bodies, tenant relations, the audit rows under
-its pseudonym.
+tenant its event, both without the number), then every row naming the number goes:
+signals and the risk state, holds and their history, webhook bodies delivered or still
+queued, tenant relations, the audit rows under its pseudonym; receipts still waiting for
+their ESME keep their message id and lose the number. The write-ahead logs are folded in
+and truncated, so no old page keeps it either.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 import structlog
+
+from smpp_adapters.pdu import decode, encode
 
 from .holds.book import HoldConflict, HoldNotFound
 from .logs import pseudonym
@@ -22,13 +26,36 @@ if TYPE_CHECKING:
 log = structlog.get_logger("otpgate.erasure")
 
 
+def _forget_in_receipts(conn: sqlite3.Connection, digits: str) -> int:
+    """Receipts waiting for their ESME keep their id and status, not the handset's number."""
+    changed = 0
+    rows = conn.execute(
+        "SELECT id, pdu FROM pending_receipts WHERE instr(pdu, ?) > 0", (digits.encode(),)
+    ).fetchall()
+    for row_id, data in rows:
+        pdu = decode(data)
+        blank = {
+            name: ""
+            for name in ("source_addr", "destination_addr")
+            if str(pdu.params.get(name, "")).lstrip("+") == digits
+        }
+        conn.execute(
+            "UPDATE pending_receipts SET pdu = ? WHERE id = ?",
+            (encode(pdu.evolve(**blank)), row_id),
+        )
+        changed += 1
+    return changed
+
+
 async def erase_subscriber(gateway: Gateway, e164: str) -> dict[str, int]:
     key = int(e164[1:])
     removed: dict[str, int] = {}
     cancelled = 0
     for record in [r for r in gateway.holds.open.values() if r.destination == e164]:
         try:
-            await gateway.holds.cancel(record.id, "operator", "erasure request")
+            await gateway.holds.cancel(
+                record.id, "operator", "erasure request", forget_destination=True
+            )
             cancelled += 1
         except (HoldConflict, HoldNotFound):
             pass  # released meanwhile: its rows go below all the same
@@ -45,18 +72,26 @@ async def erase_subscriber(gateway: Gateway, e164: str) -> dict[str, int]:
             conn.execute("DELETE FROM hold_events WHERE hold_id = ?", (i,)).rowcount for i in ids
         )
         holds = conn.execute("DELETE FROM holds WHERE destination = ?", (e164,)).rowcount
-        outbox = conn.execute(
-            "DELETE FROM outbox WHERE state != 'pending' AND (CAST(body AS TEXT) LIKE ?"
-            " OR CAST(body AS TEXT) LIKE ?)",
-            (f'%"destination":"{e164}"%', f'%"msisdn":"{e164}"%'),
-        ).rowcount
+        # Any webhook body naming the number, sent or not: an event the tenant has not
+        # received yet is not worth keeping the number for.
+        rows = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM outbox WHERE instr(CAST(body AS BLOB), ?) > 0", (digits,)
+            )
+        ]
+        conn.executemany("DELETE FROM delivery_attempts WHERE outbox_id = ?", [(i,) for i in rows])
+        conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in rows])
         relations = conn.execute("DELETE FROM tenant_numbers WHERE msisdn_key = ?", (key,)).rowcount
         return {
             "holds": holds,
             "hold_events": events,
-            "webhook_events": outbox,
+            "webhook_events": len(rows),
             "relations": relations,
+            "pending_receipts": _forget_in_receipts(conn, e164[1:]),
         }
+
+    digits = e164[1:].encode()
 
     removed.update(await gateway.durable.call(durable))
     removed["audit"] = await gateway.audit.erase(e164)

@@ -94,6 +94,8 @@ def logging_processors(fmt: str = "json") -> list[structlog.typing.Processor]:
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
+    """One stream of lines on stderr: otpgate's own and everything the standard library's
+    logging carries (aiohttp, asyncio, paho), rendered and redacted the same way."""
     structlog.configure(
         processors=logging_processors(fmt),
         # Filtering happens in the bound logger, so a debug call on the hot path costs a no-op.
@@ -101,3 +103,46 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+    *chain, renderer = logging_processors(fmt)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *chain],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(_LEVELS[level])
+    # aiohttp's access log would be one line per API request: operators have /metrics.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+class LoopErrors:
+    """asyncio's exception handler: an error the event loop caught becomes one log line, and
+    the same error again within ``interval_s`` only a count on the next line. (The default
+    handler prints a plain-text traceback per occurrence: millions of lines when accept()
+    fails for want of file descriptors.)"""
+
+    def __init__(self, interval_s: float = 10.0) -> None:
+        self.interval_s = interval_s
+        self._last: dict[tuple[str, str], float] = {}
+        self._suppressed: dict[tuple[str, str], int] = {}
+        self._log = structlog.get_logger("otpgate.loop")
+
+    def __call__(self, loop: Any, context: dict[str, Any]) -> None:
+        message = str(context.get("message") or "unhandled error in the event loop")
+        error = context.get("exception")
+        key = (message, type(error).__name__)
+        now = loop.time()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval_s:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return
+        self._last[key] = now
+        self._log.error(
+            "event_loop_error",
+            message=message,
+            error=repr(error)[:300] if error is not None else None,
+            repeats_not_logged=self._suppressed.pop(key, 0),
+        )

@@ -28,6 +28,7 @@ async def purge_all(gateway: Gateway, now: float) -> dict[str, int]:
     holds_before = now - retention.holds_days * 86400
     webhooks_before = now - retention.webhook_days * 86400
     audit_before = now - retention.audit_days * 86400
+    receipts_before = now - retention.pending_receipts_h * 3600
 
     def durable(conn: sqlite3.Connection) -> dict[str, int]:
         old = [
@@ -50,7 +51,15 @@ async def purge_all(gateway: Gateway, now: float) -> dict[str, int]:
         conn.executemany("DELETE FROM delivery_attempts WHERE outbox_id = ?", [(i,) for i in rows])
         conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in rows])
         camara = conn.execute("DELETE FROM camara_audit WHERE at < ?", (audit_before,)).rowcount
-        return {"holds": len(old), "webhook_events": len(rows), "camara_audit": camara}
+        receipts = conn.execute(
+            "DELETE FROM pending_receipts WHERE created_at < ?", (receipts_before,)
+        ).rowcount
+        return {
+            "holds": len(old),
+            "webhook_events": len(rows),
+            "camara_audit": camara,
+            "pending_receipts": receipts,
+        }
 
     report = await gateway.durable.call(durable)
     report["decision_audit"] = await gateway.audit.purge(audit_before)

@@ -40,6 +40,7 @@ async def open_bind(
     connect_timeout_s: float = 5.0,
     ssl: ssl_module.SSLContext | None = None,
     interface_version: int = INTERFACE_VERSION_34,
+    local_addr: tuple[str, int] | None = None,
 ) -> SmppConnection:
     """Connect and bind (``mode`` is ``trx``, ``tx`` or ``rx``); return the bound connection."""
     loop = asyncio.get_running_loop()
@@ -53,6 +54,7 @@ async def open_bind(
                 host,
                 port,
                 ssl=ssl,
+                local_addr=local_addr,
             ),
             connect_timeout_s,
         )

@@ -68,6 +68,8 @@ class SessionConfig:
     response_timeout_s: float = 10.0
     enquire_link_interval_s: float | None = 30.0
     inactivity_timeout_s: float | None = 120.0
+    # A connection must be bound this long after it opened; enquire_link does not extend it.
+    bind_timeout_s: float | None = None
     max_pdu_bytes: int = DEFAULT_MAX_PDU_BYTES
 
 
@@ -92,6 +94,7 @@ class Session:
         self._incoming_unanswered = 0
         self._last_received = now
         self._last_sent = now
+        self._opened_at = now
         self._ended = False
 
     @property
@@ -398,6 +401,9 @@ class Session:
         inactivity = self.config.inactivity_timeout_s
         if inactivity is not None:
             deadlines.append(self._last_received + inactivity)
+        bind_timeout = self.config.bind_timeout_s
+        if bind_timeout is not None and self.state is BindState.OPEN:
+            deadlines.append(self._opened_at + bind_timeout)
         return min(deadlines) if deadlines else None
 
     def handle_timer(self, now: float) -> None:
@@ -416,6 +422,14 @@ class Session:
         inactivity = self.config.inactivity_timeout_s
         if inactivity is not None and now - self._last_received >= inactivity:
             self._end("inactivity timeout")
+            return
+        bind_timeout = self.config.bind_timeout_s
+        if (
+            bind_timeout is not None
+            and self.state is BindState.OPEN
+            and now - self._opened_at >= bind_timeout
+        ):
+            self._end("bind timeout")
             return
         interval = self.config.enquire_link_interval_s
         if interval is not None and self._bound and now - self._last_sent >= interval:

@@ -3,12 +3,18 @@
 One ``asyncio.Protocol`` per connection. Callbacks, not tasks, carry the hot path: a
 request's answer reaches the callable registered under its sequence number. Writes are
 coalesced: everything queued during one pass of the event loop leaves in one ``write``.
+
+A peer that does not read cannot make the process buffer without end: past a quarter of
+``OutputLimits.max_bytes`` the connection stops reading the peer's requests (so it stops
+making answers), and a peer still over the limit, or paused longer than ``stall_s``, is
+disconnected.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from . import events as ev
@@ -20,6 +26,22 @@ from .session import Session
 ResponseCallback = Callable[[Pdu | None], None]
 
 
+@dataclass(frozen=True, slots=True)
+class OutputLimits:
+    """How much a connection may buffer for a peer that reads slowly, and for how long."""
+
+    max_bytes: int = 1024 * 1024
+    stall_s: float = 30.0
+
+
+class ConnectionGate(Protocol):
+    """Admits or refuses a new connection by its peer address (see server.Admission)."""
+
+    def admit(self, peer: tuple[str, int] | None) -> bool: ...
+
+    def release(self, peer: tuple[str, int] | None) -> None: ...
+
+
 class ConnectionHandler(Protocol):
     """What the owner of a connection implements: every session event, in order."""
 
@@ -29,9 +51,20 @@ class ConnectionHandler(Protocol):
 class SmppConnection(asyncio.Protocol):
     """One SMPP connection: a Session driven by an asyncio transport."""
 
-    def __init__(self, session: Session, handler: ConnectionHandler) -> None:
+    def __init__(
+        self,
+        session: Session,
+        handler: ConnectionHandler,
+        output: OutputLimits | None = None,
+        gate: ConnectionGate | None = None,
+    ) -> None:
         self.session = session
         self.handler = handler
+        self.output = output or OutputLimits()
+        self._gate = gate
+        self._admitted = False
+        self._refused = False
+        self._stall: asyncio.TimerHandle | None = None
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.peer: tuple[str, int] | None = None
@@ -47,9 +80,18 @@ class SmppConnection(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = (peer[0], peer[1]) if peer else None
+        if self._gate is not None:
+            if not self._gate.admit(self.peer):
+                # Over a connection limit: no session, no handler event.
+                self._refused = True
+                transport.abort()  # type: ignore[attr-defined]
+                return
+            self._admitted = True
+        self.transport = transport  # type: ignore[assignment]
+        high = self.output.max_bytes // 4
+        transport.set_write_buffer_limits(high=high, low=high // 2)  # type: ignore[attr-defined]
         self.handler.on_event(self, ev.ConnectionMade(self.peer))
         self._arm_timer()
 
@@ -59,19 +101,46 @@ class SmppConnection(asyncio.Protocol):
         self.flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._refused:
+            self.closed.set()
+            return
+        if self._admitted and self._gate is not None:
+            self._gate.release(self.peer)
+            self._admitted = False
         self.session.connection_lost()
         self._drain()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for timer in (self._timer, self._stall):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._stall = None
         self.transport = None
         self.closed.set()
 
     def pause_writing(self) -> None:
+        """The peer reads slower than we write: stop reading its requests until it catches up."""
         self.write_paused = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+            self._stall = self.loop.call_later(self.output.stall_s, self._stalled)
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def _stalled(self) -> None:
+        self._stall = None
+        self._drop_slow_reader(f"no reading for {self.output.stall_s:g} s")
+
+    def _drop_slow_reader(self, why: str) -> None:
+        if self.transport is None:
+            return
+        self.session.close(f"slow reader: {why}")
+        self._drain()
+        self.transport.abort()
 
     # -- owner's interface -----------------------------------------------------------------
 
@@ -123,6 +192,9 @@ class SmppConnection(asyncio.Protocol):
         data = self.session.data_to_send()
         if data:
             transport.write(data)
+            if transport.get_write_buffer_size() > self.output.max_bytes:
+                self._drop_slow_reader(f"over {self.output.max_bytes} bytes buffered")
+                return
         if self.session.ended:
             transport.close()
             return

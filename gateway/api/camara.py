@@ -10,8 +10,7 @@ audited with the number pseudonymised.
 from __future__ import annotations
 
 import base64
-import binascii
-import json
+import hmac
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from ..camara.tokens import SCOPES, SUBSCRIBE_SCOPE
 from ..logs import pseudonym
 from ..webhooks.risk_events import CAMARA_SWAPPED
 from ..webhooks.ssrf import UnsafeTarget, resolve_and_vet
-from .errors import CAMARA_BODY, error_response
+from .errors import CAMARA_BODY, BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
     from ..app import Gateway
@@ -69,13 +68,17 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
         header = request.headers.get("Authorization", "")
         if header.startswith("Basic "):
             try:
-                client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
+                decoded = base64.b64decode(header[6:].encode("ascii"), validate=True)
+                client_id, _, secret = decoded.decode().partition(":")
+            except (ValueError, UnicodeError):  # binascii.Error is a ValueError
                 return _oauth_error(401, "invalid_client", "malformed Basic credentials")
         if form.get("grant_type") != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", "only client_credentials")
-        tenant = gateway.api_keys.tenant_for(str(secret or ""))
-        if tenant is None or not str(secret).startswith(str(client_id or "-")):
+        secret = str(secret or "")
+        tenant = gateway.api_keys.tenant_for(secret)
+        # The client id is the key's whole visible id, never a part of it.
+        key_id = gateway.api_keys.id_of(secret) or ""
+        if tenant is None or not hmac.compare_digest(key_id, str(client_id or "")):
             return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
         config = gateway.tenants.tenants.get(tenant)
         if config is None or not config.camara:
@@ -116,11 +119,12 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
             if not quota.take(tenant.name, tenant.camara_quota_per_minute, now):
                 return error_response(429, "quota exceeded; try again in the next minute")
             try:
-                body = json.loads(await request.read() or b"{}")
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                return error_response(400, "body: not JSON", "INVALID_ARGUMENT")
+                body = parse_json(await request.read() or b"{}")
+            except BadJson as error:
+                return error_response(400, str(error), "INVALID_ARGUMENT")
             if number_in_config and isinstance(body, dict):
-                detail = (body.get("config") or {}).get("subscriptionDetail") or {}
+                config = body.get("config")
+                detail = config.get("subscriptionDetail") if isinstance(config, dict) else None
                 number = detail.get("phoneNumber") if isinstance(detail, dict) else None
             else:
                 number = body.get("phoneNumber") if isinstance(body, dict) else None

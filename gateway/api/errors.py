@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -28,6 +30,42 @@ _CODES = {
     429: "TOO_MANY_REQUESTS",
     503: "UNAVAILABLE",
 }
+
+
+# No request body of otpgate's APIs nests deeper than a few levels; deeper ones are refused
+# before anything walks them (a deep enough body would exhaust Python's recursion).
+MAX_JSON_DEPTH = 32
+
+
+class BadJson(ValueError):
+    """The body is not JSON, or nests deeper than ``MAX_JSON_DEPTH``; the message says which."""
+
+
+def parse_json(raw: bytes) -> Any:
+    """The decoded body; BadJson with the reason when it is not acceptable JSON."""
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadJson(f"body: not JSON ({error})") from None
+    except RecursionError:
+        raise BadJson(f"body: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    # Walked level by level without recursion: only containers are visited, each once.
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise BadJson(f"body: nested deeper than {MAX_JSON_DEPTH} levels")
+        level = [
+            child
+            for container in level
+            for child in (container.values() if type(container) is dict else container)
+            if type(child) in _CONTAINERS
+        ]
+    return value
+
+
+_CONTAINERS = (dict, list)
 
 
 def error_response(status: int, message: str, code: str | None = None) -> web.Response:

@@ -6,7 +6,6 @@ only; another tenant's hold is 404, not 403: leak nothing).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from aiohttp import web
 from ..cluster import NodeUnavailable
 from ..holds.book import HoldConflict, HoldNotFound
 from ..holds.store import STATES, HoldQuery, HoldRecord
-from .errors import error_response
+from .errors import BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
     from ..app import Gateway
@@ -191,8 +190,8 @@ async def _why(request: web.Request) -> str | None:
     if not request.can_read_body:
         return None
     try:
-        body = json.loads(await request.read() or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise web.HTTPUnprocessableEntity(reason="body: not JSON") from None
+        body = parse_json(await request.read() or b"{}")
+    except BadJson as error:
+        raise web.HTTPUnprocessableEntity(reason=str(error)) from None
     reason = body.get("reason") if isinstance(body, dict) else None
     return reason[:200] if isinstance(reason, str) else None

@@ -6,7 +6,6 @@ IMSIs never leave the gateway, here or anywhere.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -14,7 +13,7 @@ from aiohttp import web
 from ..erasure import erase_subscriber
 from ..signals.ingest import ACCEPTED, DUPLICATE, FAILED, REJECTED
 from ..signals.msisdn import InvalidNumber, msisdn_key, normalize_number
-from .errors import error_response
+from .errors import BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
     from ..app import Gateway
@@ -25,11 +24,10 @@ _CHUNK = 500
 
 async def read_json(request: web.Request) -> Any:
     """The decoded body, or an HTTPException answered as 422 with the parser's reason."""
-    raw = await request.read()
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _Unprocessable(f"body: not JSON ({error})") from None
+        return parse_json(await request.read())
+    except BadJson as error:
+        raise _Unprocessable(str(error)) from None
 
 
 class _Unprocessable(Exception):

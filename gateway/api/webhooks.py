@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -11,7 +10,7 @@ from aiohttp import web
 
 from ..webhooks.events import EVENT_TYPES
 from ..webhooks.ssrf import UnsafeTarget, resolve_and_vet
-from .errors import TENANT, error_response
+from .errors import TENANT, BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
     from ..app import Gateway
@@ -24,9 +23,9 @@ class _Invalid(Exception):
 
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.read() or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _Invalid(f"body: not JSON ({error})") from None
+        body = parse_json(await request.read() or b"{}")
+    except BadJson as error:
+        raise _Invalid(str(error)) from None
     if not isinstance(body, dict):
         raise _Invalid("body: expected a JSON object")
     return body

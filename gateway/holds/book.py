@@ -324,8 +324,14 @@ class HoldBook:
         self._spawn(self._send(record))
         return record
 
-    async def cancel(self, hold_id: str, actor: str, why: str) -> HoldRecord:
+    async def cancel(
+        self, hold_id: str, actor: str, why: str, *, forget_destination: bool = False
+    ) -> HoldRecord:
+        """Cancel a held message; ``forget_destination`` (an erasure) leaves the number out of
+        the ESME's REJECTD receipt and the tenant's event."""
         record = await self._claim(hold_id, CANCELLED)
+        if forget_destination:
+            record.destination = ""
         await self._finish(record, actor, why)
         return record
 

@@ -66,6 +66,14 @@ class ApiKeys:
         for key_id, tenant, digest, created, revoked in await self.writer.call(read):
             self._keys[key_id] = (KeyInfo(key_id, tenant, created, revoked), digest)
 
+    @staticmethod
+    def id_of(key: str) -> str | None:
+        """The visible id a key starts with ("otpk_3f9a1c2b"), or None when it has none."""
+        size = len(_PREFIX) + 8
+        if len(key) > size + 1 and key.startswith(_PREFIX) and key[size] == "_":
+            return key[:size]
+        return None
+
     async def create(self, tenant: str, now: float) -> tuple[str, KeyInfo]:
         """A new key for ``tenant``: (the key, shown this once; its info)."""
         key_id = _PREFIX + secrets.token_hex(4)

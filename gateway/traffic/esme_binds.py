@@ -43,10 +43,20 @@ class EsmeBind:
 class EsmeBinds:
     """Implements the server's ConnectionHandler."""
 
-    def __init__(self, accounts: AccountBook, lockout: Lockout, system_id: str = "otpgate") -> None:
+    def __init__(
+        self,
+        accounts: AccountBook,
+        lockout: Lockout,
+        system_id: str = "otpgate",
+        protocol_error_log_lines: int = 10,
+    ) -> None:
         self.accounts = accounts
         self.lockout = lockout
         self.system_id = system_id
+        self.protocol_error_log_lines = protocol_error_log_lines
+        # connection -> (lines logged, last line at, lines left out since): a peer that sends
+        # garbage in a loop must not fill the disk with log lines.
+        self._error_lines: dict[SmppConnection, tuple[int, float, int]] = {}
         self.pipeline: Pipeline | None = None
         self.on_receiver_bound: list = []  # callables(EsmeBind): pending receipts go out
         self._binds: dict[str, list[EsmeBind]] = {}
@@ -102,6 +112,7 @@ class EsmeBinds:
             self._connections.add(connection)
         elif kind is ev.SessionEnded:
             self._connections.discard(connection)
+            self._error_lines.pop(connection, None)
             if isinstance(bind, EsmeBind):
                 self._unregister(bind)
                 log.info(
@@ -111,6 +122,9 @@ class EsmeBinds:
                     reason=event.reason,
                 )  # type: ignore[attr-defined]
         elif kind is ev.PduRejected:
+            left_out = self._error_budget(connection)
+            if left_out is None:
+                return
             error = event.error  # type: ignore[attr-defined]
             log.warning(
                 "esme_pdu_rejected",
@@ -118,8 +132,22 @@ class EsmeBinds:
                 account=bind.account.system_id if isinstance(bind, EsmeBind) else None,
                 status=status_name(error.command_status),
                 fatal=error.fatal,
-                error=str(error),
+                error=str(error)[:200],
+                lines_left_out=left_out,
             )
+
+    def _error_budget(self, connection: SmppConnection) -> int | None:
+        """How many protocol-error lines were left out before this one, or None: leave it out.
+
+        The first ``protocol_error_log_lines`` of a connection are logged, then one a minute.
+        """
+        now = connection.loop.time()
+        logged, at, left_out = self._error_lines.get(connection, (0, 0.0, 0))
+        if logged >= self.protocol_error_log_lines and now - at < 60.0:
+            self._error_lines[connection] = (logged, at, left_out + 1)
+            return None
+        self._error_lines[connection] = (logged + 1, now, 0)
+        return left_out
 
     def _take_token(self, bind: EsmeBind) -> bool:
         now = bind.connection.loop.time()
@@ -139,29 +167,33 @@ class EsmeBinds:
         loop = asyncio.get_running_loop()
         ip = connection.peer[0] if connection.peer else "?"
         system_id = str(pdu.params["system_id"])
-        if self.lockout.locked(ip, loop.time()):
-            status, account = CommandStatus.ESME_RBINDFAIL, None
+        if not self.lockout.begin(ip, system_id, loop.time()):
+            status, account, why = CommandStatus.ESME_RBINDFAIL, None, "locked out"
         else:
             # scrypt costs tens of milliseconds: keep it off the event loop.
             status, account = await loop.run_in_executor(
                 None, self.accounts.check_bind, system_id, str(pdu.params["password"]), ip
             )
-            if status in (CommandStatus.ESME_RINVPASWD, CommandStatus.ESME_RINVSYSID):
-                self.lockout.failed(ip, loop.time())
-            elif (
-                account is not None
-                and len(self._binds.get(account.system_id, ())) >= account.max_binds
-            ):
-                status, account = CommandStatus.ESME_RBINDFAIL, None
+            why = status_name(status)
+            if status == CommandStatus.ESME_RINVSYSID:
+                # The same answer as a wrong password: no guessing which system_ids exist.
+                status = CommandStatus.ESME_RINVPASWD
+            elif account is not None:
+                self.lockout.succeeded(ip, system_id)
+                if len(self._binds.get(account.system_id, ())) >= account.max_binds:
+                    status, account, why = CommandStatus.ESME_RBINDFAIL, None, "max_binds"
         if account is None or not connection.is_open:
             log.warning(
-                "esme_bind_refused", peer=ip, system_id=system_id, status=status_name(status)
+                "esme_bind_refused",
+                peer=ip,
+                system_id=system_id,
+                status=status_name(status),
+                why=why,
             )
             connection.send_response(pdu, status)
             connection.context = None
             connection.close("bind refused")
             return
-        self.lockout.succeeded(ip)
         tlvs = [(Tag.SC_INTERFACE_VERSION, bytes((INTERFACE_VERSION_34,)))]
         connection.send_response(pdu, CommandStatus.ESME_ROK, {"system_id": self.system_id}, tlvs)
         connection.session.incoming_window = account.window

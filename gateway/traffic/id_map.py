@@ -1,9 +1,12 @@
 """The mapping (route, upstream id) -> (gateway id, account): recent rows in memory, all on disk.
 
 Receipts and query_sm/cancel_sm need it. One row per message goes to a database of its own
-at ``synchronous=NORMAL`` (losing the last rows to a power cut costs receipts, not
-messages); rows are batched per loop pass and committed by the writer thread. Recent rows
-stay in memory so the common receipt, seconds after its message, never touches the disk.
+at ``synchronous=NORMAL`` in WAL mode (a process crash loses nothing committed; a power
+cut may lose the last rows, and with them receipts, never messages); rows are batched and
+committed by the writer thread. A row recorded with ``on_commit`` (the ESME waits for its
+id) goes to the writer at once and the callback runs after the commit; others wait up to
+10 ms for company. Recent rows stay in memory so the common receipt, seconds after its
+message, never touches the disk.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .. import audit
-from ..store import SqliteWriter
+from ..store import CommitCallback, SqliteWriter
 from .message_ids import MessageIdGenerator
 
 
@@ -65,6 +68,11 @@ def _insert_rows(rows: list[tuple[object, ...]], conn: sqlite3.Connection) -> No
         conn.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
 
 
+def _committed(waiting: list[CommitCallback], error: Exception | None) -> None:
+    for callback in waiting:
+        callback(error)
+
+
 class IdMap:
     def __init__(self, path: Path, ids: MessageIdGenerator, *, memory_s: float = 120.0) -> None:
         self.ids = ids
@@ -74,6 +82,8 @@ class IdMap:
         self._by_gateway: dict[str, MappedMessage] = {}
         self._order: deque[MappedMessage] = deque()
         self._pending_rows: list[tuple[object, ...]] = []
+        self._waiting: list[CommitCallback] = []
+        self._flush_soon = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def open(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -84,12 +94,20 @@ class IdMap:
         self._flush()
         self.writer.close()
 
-    def record(self, message: MappedMessage) -> None:
+    def record(self, message: MappedMessage, on_commit: CommitCallback | None = None) -> None:
+        """Keep the mapping; ``on_commit`` runs on the loop once its row is on disk."""
         self._by_upstream[(message.route, message.upstream_id)] = message
         self._by_gateway[message.gateway_id] = message
         self._order.append(message)
-        if not self._pending_rows and self._loop is not None:
-            self._loop.call_later(_FLUSH_DELAY_S, self._flush)
+        if self._loop is not None:
+            if on_commit is not None:
+                self._waiting.append(on_commit)
+                if not self._flush_soon:
+                    # Group commit: rows that arrive while the writer commits go in its next group.
+                    self._flush_soon = True
+                    self._loop.call_soon(self._flush)
+            elif not self._pending_rows:
+                self._loop.call_later(_FLUSH_DELAY_S, self._flush)
         self._pending_rows.append(
             (
                 self.ids.parse(message.gateway_id),
@@ -102,9 +120,14 @@ class IdMap:
         self._forget_older_than(message.created_at - self._memory_s)
 
     def _flush(self) -> None:
+        self._flush_soon = False
         if self._pending_rows:
             rows, self._pending_rows = self._pending_rows, []
-            self.writer.write_fn(functools.partial(_insert_rows, rows))
+            waiting, self._waiting = self._waiting, []
+            self.writer.write_fn(
+                functools.partial(_insert_rows, rows),
+                on_commit=functools.partial(_committed, waiting) if waiting else None,
+            )
 
     def _forget_older_than(self, cutoff: float) -> None:
         order = self._order

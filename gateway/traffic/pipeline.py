@@ -305,8 +305,20 @@ class Pipeline:
                 int(pdu.params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
                 self.clock.now(),
             )
-            self.id_map.record(mapped)
-            connection.send_response(pdu, _OK, {"message_id": gateway_id}, response.tlvs)
+            tlvs = response.tlvs
+            if bind.account.map_before_ack:
+
+                def mapped_on_disk(error: Exception | None) -> None:
+                    # The message is at the SMSC either way: the ESME gets its id; without
+                    # the row, a crash now would cost its receipt.
+                    if error is not None:
+                        log.error("receipt_mapping_not_written", error=str(error))
+                    connection.send_response(pdu, _OK, {"message_id": gateway_id}, tlvs)
+
+                self.id_map.record(mapped, mapped_on_disk)
+            else:
+                self.id_map.record(mapped)
+                connection.send_response(pdu, _OK, {"message_id": gateway_id}, tlvs)
             if self.relay.early:
                 self.relay.mapping_recorded(mapped)
 

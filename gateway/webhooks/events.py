@@ -49,7 +49,6 @@ def hold_event_data(
         "user_message_reference": record.user_message_reference,
         "account": record.account,
         "sender": record.source_addr,
-        "destination": record.destination,
         "state": record.state,
         "rule": record.rule,
         "reasons": list(record.reasons),
@@ -62,6 +61,8 @@ def hold_event_data(
             "cancel": f"{links_base}/{record.id}/cancel",
         },
     }
+    if record.destination:  # blank once the subscriber was erased
+        data["destination"] = record.destination
     if details.get("reason"):
         data["reason"] = details["reason"]
     if details.get("why") and record.state != "held":

@@ -22,7 +22,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Named so that a refusal says which rule it broke. Ranges that embed an IPv4 address
-# (mapped, 6to4) are also vetted by what they embed, see vet_address.
+# (IPv4-compatible, mapped, translated, NAT64, 6to4, Teredo) are also vetted by what they
+# embed, see vet_address, and refused whatever they embed: no resolver hands them out.
 _FORBIDDEN: tuple[tuple[str, Network], ...] = tuple(
     (name, ipaddress.ip_network(net))
     for name, net in (
@@ -42,7 +43,9 @@ _FORBIDDEN: tuple[tuple[str, Network], ...] = tuple(
         ("reserved", "240.0.0.0/4"),  # holds the broadcast address too
         ("unspecified", "::/128"),
         ("loopback", "::1/128"),
+        ("IPv4-compatible", "::/96"),
         ("IPv4-mapped", "::ffff:0:0/96"),
+        ("IPv4-translated", "::ffff:0:0:0/96"),
         ("NAT64", "64:ff9b::/96"),
         ("local-use NAT64", "64:ff9b:1::/48"),
         ("discard-only", "100::/64"),
@@ -75,11 +78,9 @@ def vet_address(address: Address, allow_networks: Sequence[Network] = ()) -> Non
         return
     if isinstance(address, ipaddress.IPv6Address):
         # What the packet really reaches first: an allowed or public IPv4 address inside
-        # still leaves the mapped form refused below, since no resolver should hand it out.
-        if address.ipv4_mapped is not None:
-            vet_address(address.ipv4_mapped, allow_networks)
-        if address.sixtofour is not None:
-            vet_address(address.sixtofour, allow_networks)
+        # still leaves the embedding form refused below.
+        for embedded in _embedded_ipv4(address):
+            vet_address(embedded, allow_networks)
     for name, net in _FORBIDDEN:
         if net.version == address.version and address in net:
             raise UnsafeTarget(f"{address} is a {name} address")
@@ -89,6 +90,27 @@ def vet_address(address: Address, allow_networks: Sequence[Network] = ()) -> Non
     # does not (Teredo, ORCHID...), at the price of a vaguer message.
     if not address.is_global:
         raise UnsafeTarget(f"{address} is not a globally reachable address")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address an IPv6 address carries: mapped (::ffff:a.b.c.d), compatible
+    (::a.b.c.d), translated (::ffff:0:a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4. (Teredo is
+    refused by the standard library's registry whatever it carries.)"""
+    found = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    value = int(address)
+    low = ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    high = value >> 32
+    compatible = high == 0 and int(low) > 1  # not :: or ::1, which have names of their own
+    if compatible or high == 0xFFFF_0000 or address in _NAT64:  # translated, NAT64
+        found.append(low)
+    return found
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 def _parse(url: str, allow_http_hosts: frozenset[str] = frozenset()) -> tuple[URL, str, int]:

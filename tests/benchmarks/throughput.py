@@ -100,7 +100,9 @@ def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pop
     )
 
 
-def _gateway_config(directory: Path, smpp_port: int, sim_port: int, policy: str) -> Path:
+def _gateway_config(
+    directory: Path, smpp_port: int, sim_port: int, policy: str, map_before_ack: bool = True
+) -> Path:
     path = directory / "bench.toml"
     extra = "[policy]\nenabled = false\n" if policy == "pass" else ""
     path.write_text(
@@ -116,6 +118,7 @@ system_id = "bench"
 password_env = "BENCH_PASSWORD"
 window = 1000
 max_binds = 16
+map_before_ack = {"true" if map_before_ack else "false"}
 [smpp.upstream]
 host = "127.0.0.1"
 port = {sim_port}
@@ -160,6 +163,11 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=200)
     parser.add_argument("--policy", choices=("default", "pass"), default="default")
     parser.add_argument("--uvloop", action="store_true", help="run the gateway on uvloop")
+    parser.add_argument(
+        "--ack-before-map",
+        action="store_true",
+        help="answer the ESME before its receipt mapping is on disk (map_before_ack = false)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="otpgate-bench-") as tmp:
@@ -168,7 +176,15 @@ def main() -> int:
         sim_port, gw_port = _free_port(), _free_port()
         simulator = _start(["smsc-sim", "--port", str(sim_port), "--receipt-delay", "0.01"], env)
         gateway = _start(
-            ["run", "--config", str(_gateway_config(directory, gw_port, sim_port, args.policy))],
+            [
+                "run",
+                "--config",
+                str(
+                    _gateway_config(
+                        directory, gw_port, sim_port, args.policy, not args.ack_before_map
+                    )
+                ),
+            ],
             env,
         )
         try:

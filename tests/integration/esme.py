@@ -113,6 +113,7 @@ class AsyncEsme:
         mode: str = "trx",
         interface_version: int = 0x34,
         window: int = 100,
+        source: str | None = None,
     ) -> AsyncEsme:
         from smpp_adapters.client import open_bind
         from smpp_adapters.session import SessionConfig
@@ -126,6 +127,7 @@ class AsyncEsme:
             system_id=system_id,
             password=password,
             interface_version=interface_version,
+            local_addr=(source, 0) if source else None,
             config=SessionConfig(
                 window=window,
                 response_timeout_s=15,

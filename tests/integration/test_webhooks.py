@@ -345,38 +345,65 @@ async def test_metrics_count_traffic_without_numbers_or_text(tmp_path):
         esme.close()
 
 
+def stored_forms(digits: str) -> list[bytes]:
+    """Every way a number may sit in a file: text with and without "+", SQLite's integers."""
+    value = int(digits)
+    return [
+        digits.encode(),
+        ("+" + digits).encode(),
+        value.to_bytes(6, "big"),
+        value.to_bytes(8, "big"),
+    ]
+
+
 async def test_erasure_removes_everything_about_a_number(tmp_path):
-    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
-        now = gw.clock.now()
-        signal = {
-            "kind": "sim_swap",
-            "msisdn": "+" + SWAPPED,
-            "occurred_at": datetime.fromtimestamp(now - 60, UTC).isoformat(),
-        }
-        status, _ = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signal)
-        assert status == 200
-        esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
-        await esme.submit(destination=SWAPPED, text=OTP)
-        status, body = await call(
-            gw.api_port, "POST", "/v1/erasure", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
-        )
-        assert status == 200
-        removed = body["removed"]
-        assert removed["holds_cancelled"] == 1 and removed["holds"] == 1
-        assert (
-            removed["signals"] == 1 and removed["subscriber_state"] == 1 and removed["audit"] >= 1
-        )
-        status, risk = await call(
-            gw.api_port, "POST", "/v1/subscribers/risk", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
-        )
-        assert risk["tracked"] is False and risk["sim_swap"] is None and risk["sources"] == []
-        # The REJECTD receipt of the cancelled hold went to the ESME (owed to it, then gone).
-        assert await esme.wait_for(lambda: esme.receipts)
-        await asyncio.sleep(0.2)
-        await call(gw.api_port, "POST", "/v1/erasure", OPERATOR_KEY, {"msisdn": "+" + SWAPPED})
-        for name in tmp_path.glob("*.sqlite*"):
-            assert SWAPPED.encode() not in name.read_bytes(), name
-        esme.close()
+    receiver = Receiver()
+    await receiver.start()
+    receiver.answers = [503] * 50  # the tenant's receiver is down: events stay queued
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            key = await tenant_key(gw, "paybank")
+            await subscribe(gw, key, receiver.url)
+            now = gw.clock.now()
+            signal = {
+                "kind": "sim_swap",
+                "msisdn": "+" + SWAPPED,
+                "occurred_at": datetime.fromtimestamp(now - 60, UTC).isoformat(),
+            }
+            status, _ = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signal)
+            assert status == 200
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            await esme.submit(destination=SWAPPED, text=OTP)  # held
+            await esme.submit(destination=SWAPPED, text=b"Your statement is ready")  # delivered
+            esme.close()  # no receiver bound: its receipts wait on disk
+            assert await until(lambda: gw.holds.open and gw.id_map._pending_rows == [])
+            await asyncio.sleep(0.3)  # the delivered message's receipt arrives and waits
+            status, body = await call(
+                gw.api_port, "POST", "/v1/erasure", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
+            )
+            assert status == 200
+            removed = body["removed"]
+            assert removed["holds_cancelled"] == 1 and removed["holds"] == 1
+            assert removed["signals"] == 1 and removed["subscriber_state"] == 1
+            assert removed["audit"] >= 1 and removed["webhook_events"] >= 1
+            assert removed["pending_receipts"] == 1  # the delivery's (the cancellation's has none)
+            status, risk = await call(
+                gw.api_port, "POST", "/v1/subscribers/risk", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
+            )
+            assert risk["tracked"] is False and risk["sim_swap"] is None and risk["sources"] == []
+            files = [path for path in tmp_path.rglob("*") if path.is_file()]
+            assert any(path.name.endswith("-wal") for path in files)
+            for path in files:
+                data = path.read_bytes()
+                for form in stored_forms(SWAPPED):
+                    assert form not in data, (path, form)
+            # The receipts still owed reach the ESME when it binds, without the number.
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            assert await esme.wait_for(lambda: len(esme.receipts) >= 2)
+            assert all(r.params["source_addr"] == "" for r in esme.receipts)
+            esme.close()
+    finally:
+        await receiver.stop()
 
 
 async def test_event_survives_a_gateway_crash_while_the_receiver_is_down(tmp_path):

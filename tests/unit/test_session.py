@@ -671,3 +671,30 @@ def test_a_malformed_response_fails_its_request() -> None:
     assert isinstance(rejected, ev.PduRejected)
     assert link.esme.data_to_send() == b""  # a response is never answered
     assert link.esme.outstanding == 0 and not link.esme.ended
+
+
+def test_an_unbound_connection_ends_at_the_bind_timeout_whatever_enquire_link_does() -> None:
+    config = SessionConfig(
+        enquire_link_interval_s=None, inactivity_timeout_s=60.0, bind_timeout_s=10.0
+    )
+    link = Link(smsc=config)
+    assert link.smsc.get_timer() == 10.0
+    for second in range(1, 10):  # an enquire_link a second keeps inactivity away, not this
+        link.esme.send_request(Pdu(C.ENQUIRE_LINK), float(second))
+        link.pump(float(second))
+        link.smsc.handle_timer(float(second))
+        assert not link.smsc.ended
+    link.smsc.events()
+    link.smsc.handle_timer(10.0)
+    assert link.smsc.events() == [ev.SessionEnded("bind timeout")]
+
+
+def test_a_bound_connection_has_no_bind_timeout() -> None:
+    config = SessionConfig(
+        enquire_link_interval_s=None, inactivity_timeout_s=None, bind_timeout_s=10.0
+    )
+    link = Link(smsc=config)
+    link.bind(now=1.0)
+    assert link.smsc.get_timer() is None
+    link.smsc.handle_timer(100.0)
+    assert not link.smsc.ended

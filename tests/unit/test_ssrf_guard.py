@@ -77,7 +77,15 @@ FORBIDDEN = [
     ("[::ffff:127.0.0.1]", "127.0.0.1 is a loopback"),  # the mapped address is vetted too
     ("[::ffff:10.0.0.1]", "10.0.0.1 is a private"),
     ("[::ffff:8.8.8.8]", "IPv4-mapped"),  # and the mapped form is refused whatever it maps
-    ("[64:ff9b::a00:1]", "NAT64"),
+    # IPv4-compatible and IPv4-translated forms are vetted by what they embed, then refused.
+    ("[::127.0.0.1]", "127.0.0.1 is a loopback"),
+    ("[::169.254.169.254]", "169.254.169.254 is a link-local"),
+    ("[::8.8.8.8]", "IPv4-compatible"),
+    ("[::ffff:0:a9fe:a9fe]", "169.254.169.254 is a link-local"),
+    ("[::ffff:0:7f00:1]", "127.0.0.1 is a loopback"),
+    ("[::ffff:0:808:808]", "IPv4-translated"),
+    ("[64:ff9b::7f00:1]", "127.0.0.1 is a loopback"),
+    ("[64:ff9b::a00:1]", "10.0.0.1 is a private"),
     ("[64:ff9b::808:808]", "NAT64"),
     ("[2002:7f00:1::1]", "127.0.0.1 is a loopback"),  # 6to4 wrapping 127.0.0.1
     ("[fec0::1]", "site-local"),
