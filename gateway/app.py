@@ -6,6 +6,7 @@ import asyncio
 import gc
 import hashlib
 import hmac
+import sqlite3
 import ssl
 import time
 from dataclasses import replace
@@ -44,7 +45,7 @@ from .signals.ingest import SignalIngest
 from .signals.mqtt_feed import MqttFeed
 from .signals.risk_index import RiskIndex
 from .signals.store import SignalStore
-from .store import SqliteWriter
+from .store import SqliteWriter, StoreError
 from .tenants import keys as api_keys
 from .tenants.directory import TenantDirectory
 from .tenants.keys import ApiKeys
@@ -75,6 +76,9 @@ def durable_schema(db: sqlite_utils.Database) -> None:
     outbox.create_tables(db)
     relations.create_tables(db)
     camara_api.create_tables(db)
+    # Ids of the cluster commands this node carried out: a replay, even after a restart,
+    # is dropped (see cluster.py).
+    db.execute("CREATE TABLE IF NOT EXISTS cluster_commands (id TEXT PRIMARY KEY, expires_at REAL)")
 
 
 class Gateway:
@@ -257,9 +261,13 @@ class Gateway:
                 cluster.nodes,
                 cluster.secret.encode(),
                 self._cluster_command,
+                self._remember_command,
             )
             self.cluster.start()
             self.relay.elsewhere = self._receipt_elsewhere
+            self._kept_receipts_task = loop.create_task(
+                self._offer_kept_receipts(), name="kept-receipts"
+            )
         self._purge_task = loop.create_task(purge_forever(self), name="purge")
         log.info(
             "gateway_started",
@@ -342,18 +350,44 @@ class Gateway:
         self.holds.on_events_written = self.dispatcher.kick
         self.dispatcher.start()
 
-    async def _receipt_elsewhere(self, route: str, upstream_id: str, data: bytes) -> bool:
-        """Offer a receipt nobody here expects to the other nodes; True once one relayed it."""
+    async def _receipt_elsewhere(self, route: str, upstream_id: str, data: bytes) -> str:
+        """Offer a receipt nobody here expects to the other nodes: "relayed" once one relayed
+        it, "unreachable" when one that may own it did not answer, else "not_found"."""
         assert self.cluster is not None
         args = {"route": route, "upstream_id": upstream_id, "pdu": data.hex()}
+        answer = "not_found"
         for peer in self.cluster.peers:
             try:
                 status, _ = await self.cluster.ask(peer, "receipt", args)
             except NodeUnavailable:
+                answer = "unreachable"
                 continue
             if status == 200:
-                return True
-        return False
+                return "relayed"
+        return answer
+
+    async def _remember_command(self, command_id: str, expires: float) -> bool:
+        """Record a cluster command's id on disk before it runs; False when it ran before."""
+
+        def record(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM cluster_commands WHERE expires_at < ?", (time.time() - 600,))
+            try:
+                conn.execute("INSERT INTO cluster_commands VALUES (?, ?)", (command_id, expires))
+            except sqlite3.IntegrityError:
+                return False
+            return True
+
+        return await self.durable.call(record)
+
+    async def _offer_kept_receipts(self) -> None:
+        """In a cluster: receipts kept for a node that was down go to it once it is back."""
+        keep_s = self.config.retention.pending_receipts_h * 3600
+        while True:
+            await asyncio.sleep(5.0)
+            try:
+                await self.relay.offer_kept(self.clock.now() - keep_s)
+            except StoreError as error:
+                log.error("kept_receipts_not_offered", error=str(error))
 
     async def _cluster_command(self, op: str, args: dict[str, Any]) -> tuple[int, Any]:
         """Another node asks about a hold of this node (or for this node's listing), or
@@ -550,6 +584,7 @@ class Gateway:
         for simulator in self.simulators.values():
             await simulator.stop()  # type: ignore[attr-defined]
         if self.cluster is not None:
+            self._kept_receipts_task.cancel()
             await self.cluster.stop()
         await self.holds.stop()
         self.parking.stop()

@@ -3,8 +3,12 @@
 Holds live on the node that accepted them (its id is in the hold id). A release, cancel or
 look-up of another node's hold is sent to ``<prefix>/nodes/<owner>/commands``; the owner
 answers on ``<prefix>/nodes/<asker>/replies``. Both are signed with HMAC-SHA256 under a
-secret every node shares, carry a time and an id, and anything unsigned, stale or replayed
-is dropped. No home-made cluster protocol beyond that: the broker carries everything.
+secret every node shares. A command names the node it is for and the instant its sender
+stops waiting (``expires``): a node drops a command for another node, one past its expiry
+(the sender has told its caller it failed) and one whose id it has carried out before, the
+ids being recorded on disk before the command runs (``remember``), so a replay after a
+restart is dropped too. No home-made cluster protocol beyond that: the broker carries
+everything.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from .traffic.message_ids import node_number
 log = structlog.get_logger("otpgate.cluster")
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[tuple[int, Any]]]
+# (command id, its expiry) -> True when it was new and is now recorded durably.
+Remember = Callable[[str, float], Awaitable[bool]]
 _MAX_SKEW_S = 60.0
 _SEQUENCE_BITS = 12
 _NODE_MASK = (1 << 10) - 1
@@ -50,6 +56,7 @@ class ClusterBus:
         nodes: tuple[str, ...],
         secret: bytes,
         handler: Handler,
+        remember: Remember | None = None,
     ) -> None:
         self.mqtt = mqtt
         self.node_id = node_id
@@ -57,6 +64,7 @@ class ClusterBus:
         self._owners = {node_number(n): n for n in nodes}
         self.secret = secret
         self.handler = handler
+        self.remember = remember
         prefix = mqtt.prefix
         self.commands = f"{prefix}/nodes/{node_id}/commands"
         self.replies = f"{prefix}/nodes/{node_id}/replies"
@@ -138,11 +146,26 @@ class ClusterBus:
             if waiting is not None and not waiting.done():
                 waiting.set_result((int(verified.get("status", 500)), verified.get("body")))
             return
+        if verified.get("to") != self.node_id:
+            log.warning(
+                "cluster_message_dropped", topic=message.topic.value, why="for another node"
+            )
+            return
         task = asyncio.get_running_loop().create_task(self._answer(verified))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _answer(self, command: dict[str, Any]) -> None:
+        expires = float(command.get("expires", 0))
+        if time.time() >= expires:
+            log.warning("cluster_command_dropped", op=command.get("op"), why="expired")
+            return
+        if self.remember is not None and not await self.remember(str(command["id"]), expires):
+            log.warning("cluster_command_dropped", op=command.get("op"), why="carried out before")
+            return
+        if time.time() >= expires:  # the record took too long: the sender gave up
+            log.warning("cluster_command_dropped", op=command.get("op"), why="expired")
+            return
         try:
             status, body = await self.handler(
                 str(command.get("op")), dict(command.get("args") or {})
@@ -163,10 +186,13 @@ class ClusterBus:
         self, node: str, op: str, args: dict[str, Any], timeout_s: float = 3.0
     ) -> tuple[int, Any]:
         """Send a command to ``node`` and wait for its answer; NodeUnavailable on silence."""
+        now = time.time()
         command = {
-            "id": secrets.token_hex(8),
+            "id": secrets.token_hex(16),
             "from": self.node_id,
-            "ts": time.time(),
+            "to": node,
+            "ts": now,
+            "expires": now + timeout_s,
             "op": op,
             "args": args,
         }

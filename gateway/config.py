@@ -291,6 +291,18 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
             raise ConfigError(f"{section._where('nodes')}: must list this node, {node_id!r}")
         if cluster.secret is None:
             raise ConfigError(f"{section._where('secret_env')}: required for a cluster")
+        # The node's number is in every gateway id: two nodes with one number would issue
+        # the same ids and send each other's holds' commands to the wrong owner.
+        from .traffic.message_ids import node_number
+
+        numbers: dict[int, str] = {}
+        for name in cluster.nodes:
+            other = numbers.setdefault(node_number(name), name)
+            if other != name:
+                raise ConfigError(
+                    f"{section._where('nodes')}: node ids {other!r} and {name!r} share the node "
+                    f"number {node_number(name)} in message ids: rename one"
+                )
     cluster_where = section._where("nodes")
     section.done()
 

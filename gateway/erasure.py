@@ -27,10 +27,18 @@ log = structlog.get_logger("otpgate.erasure")
 
 
 def _forget_in_receipts(conn: sqlite3.Connection, digits: str) -> int:
-    """Receipts waiting for their ESME keep their id and status, not the handset's number."""
+    """Receipts waiting for their ESME (or kept for another node) keep their id and status,
+    not the handset's number."""
+    changed = 0
+    for table in ("pending_receipts", "orphan_receipts"):
+        changed += _forget_in(conn, table, digits)
+    return changed
+
+
+def _forget_in(conn: sqlite3.Connection, table: str, digits: str) -> int:
     changed = 0
     rows = conn.execute(
-        "SELECT id, pdu FROM pending_receipts WHERE instr(pdu, ?) > 0", (digits.encode(),)
+        f"SELECT id, pdu FROM {table} WHERE instr(pdu, ?) > 0", (digits.encode(),)
     ).fetchall()
     for row_id, data in rows:
         pdu = decode(data)

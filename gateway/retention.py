@@ -51,9 +51,10 @@ async def purge_all(gateway: Gateway, now: float) -> dict[str, int]:
         conn.executemany("DELETE FROM delivery_attempts WHERE outbox_id = ?", [(i,) for i in rows])
         conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in rows])
         camara = conn.execute("DELETE FROM camara_audit WHERE at < ?", (audit_before,)).rowcount
-        receipts = conn.execute(
-            "DELETE FROM pending_receipts WHERE created_at < ?", (receipts_before,)
-        ).rowcount
+        receipts = sum(
+            conn.execute(f"DELETE FROM {table} WHERE created_at < ?", (receipts_before,)).rowcount
+            for table in ("pending_receipts", "orphan_receipts")
+        )
         return {
             "holds": len(old),
             "webhook_events": len(rows),

@@ -566,6 +566,10 @@ class SmscSimulator:
         self._enqueue(system_id, pdu)
         self._pump(system_id)
 
+    def receipts_waiting(self) -> int:
+        """Receipts due but not yet sent: no receiver of their system_id had room."""
+        return sum(len(ready) for ready in self._ready.values())
+
     def _receipts_due(self, batch: list[_Message]) -> None:
         touched = set()
         for message in batch:

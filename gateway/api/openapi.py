@@ -85,6 +85,14 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+_OWNER_DOWN = (
+    "In a cluster, a hold lives on the node that accepted it; any node answers for it by "
+    "asking the owner over the broker (a signed command that is carried out at most once "
+    "and never after this call gave up). 503 UNAVAILABLE: the owner did not answer in time; "
+    "the hold is safe on its disk, try again."
+)
+
+
 def _hold_paths() -> dict[str, Any]:
     hold_id = {"name": "hold_id", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
@@ -103,30 +111,54 @@ def _hold_paths() -> dict[str, Any]:
                         ("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
                     )
                 ],
-                "responses": _answers(200, None, 422),
+                "responses": _answers(
+                    200,
+                    {
+                        "type": "object",
+                        "required": ["holds"],
+                        "properties": {
+                            "holds": {"type": "array", "items": _HOLD},
+                            "next": {
+                                "type": "string",
+                                "description": "cursor for the next page (this node only)",
+                            },
+                            "unreachable_nodes": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                                "description": "in a cluster: nodes that did not answer in "
+                                "time; their holds are missing from this page, safe on their "
+                                "disks",
+                            },
+                        },
+                    },
+                    422,
+                ),
             }
         },
         "/v1/holds/{hold_id}": {
             "get": {
                 "summary": "One hold with its history",
+                "description": _OWNER_DOWN,
                 "parameters": [hold_id],
-                "responses": _answers(200, _HOLD, 404),
+                "responses": _answers(200, _HOLD, 404, 503),
             }
         },
         "/v1/holds/{hold_id}/release": {
             "post": {
                 "summary": "Release a held OTP (sent upstream once)",
+                "description": _OWNER_DOWN,
                 "parameters": [hold_id],
                 "requestBody": _REASON_BODY,
-                "responses": _answers(200, _HOLD, 404, 409, 422),
+                "responses": _answers(200, _HOLD, 404, 409, 422, 503),
             }
         },
         "/v1/holds/{hold_id}/cancel": {
             "post": {
                 "summary": "Cancel a held OTP (REJECTD receipt to the ESME)",
+                "description": _OWNER_DOWN,
                 "parameters": [hold_id],
                 "requestBody": _REASON_BODY,
-                "responses": _answers(200, _HOLD, 404, 409, 422),
+                "responses": _answers(200, _HOLD, 404, 409, 422, 503),
             }
         },
     }

@@ -60,6 +60,13 @@ def create_tables(db: sqlite_utils.Database) -> None:
             pdu BLOB NOT NULL, created_at REAL NOT NULL)"""
     )
     db["pending_receipts"].create_index(["account"], if_not_exists=True)
+    # Receipts for a message another node of the cluster may own, while that node was down:
+    # taken from the SMSC, kept until the owner is back (or the receipts' retention ends).
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS orphan_receipts (
+            id INTEGER PRIMARY KEY, route TEXT NOT NULL, upstream_id TEXT NOT NULL,
+            pdu BLOB NOT NULL, created_at REAL NOT NULL)"""
+    )
 
 
 def wanted(registered_delivery: int, failed: bool) -> bool:
@@ -114,8 +121,9 @@ class ReceiptRelay:
         # Per account: receipts waiting for room in a receiver's window.
         self._waiting: dict[str, deque[tuple[str, Pdu, Callable[[], None]]]] = {}
         binds.on_receiver_bound.append(self.deliver_pending)
-        # Asks the other nodes of a cluster to relay a receipt no mapping here explains.
-        self.elsewhere: Callable[[str, str, bytes], Awaitable[bool]] | None = None
+        # Asks the other nodes of a cluster to relay a receipt no mapping here explains:
+        # "relayed", "not_found" (every node said so) or "unreachable" (one did not answer).
+        self.elsewhere: Callable[[str, str, bytes], Awaitable[str]] | None = None
         self._asking: set[asyncio.Task[None]] = set()
 
     # -- from the SMSC ---------------------------------------------------------------------
@@ -158,11 +166,14 @@ class ReceiptRelay:
                 log.warning("receipt_unmatched", route=route)
                 connection.send_response(pdu, CommandStatus.ESME_ROK)
 
-        loop.call_later(self.buffer_s, give_up)
-        if self.elsewhere is not None:
-            task = loop.create_task(self._ask_elsewhere(key, connection, pdu))
-            self._asking.add(task)
-            task.add_done_callback(self._asking.discard)
+        if self.elsewhere is None:
+            loop.call_later(self.buffer_s, give_up)
+            return
+        # In a cluster the asking decides the end: relayed by another node, kept for one
+        # that did not answer, or unmatched when every node said it is not theirs.
+        task = loop.create_task(self._ask_elsewhere(key, connection, pdu))
+        self._asking.add(task)
+        task.add_done_callback(self._asking.discard)
 
     async def _ask_elsewhere(
         self, key: tuple[str, str], connection: SmppConnection, pdu: Pdu
@@ -171,12 +182,56 @@ class ReceiptRelay:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.buffer_s
         data = encode(pdu)
+        answer = "not_found"
         while key in self.early and loop.time() < deadline:
-            if await self.elsewhere(key[0], key[1], data):  # type: ignore[misc]
+            answer = await self.elsewhere(key[0], key[1], data)  # type: ignore[misc]
+            if answer == "relayed":
                 if self.early.pop(key, None) is not None:
                     connection.send_response(pdu, CommandStatus.ESME_ROK)
                 return
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(min(0.5, max(0.0, deadline - loop.time())))
+        if self.early.pop(key, None) is None:
+            return  # its mapping appeared here meanwhile: relayed
+        if answer == "unreachable":
+            self._keep_for_owner(key[0], key[1], connection, pdu)
+        else:
+            log.warning("receipt_unmatched", route=key[0])
+            connection.send_response(pdu, CommandStatus.ESME_ROK)
+
+    def _keep_for_owner(
+        self, route: str, upstream_id: str, connection: SmppConnection, pdu: Pdu
+    ) -> None:
+        """A node that may own the message is down: keep the receipt on disk, then take it
+        from the SMSC (answering it only after the commit), and offer it again later."""
+        log.warning("receipt_kept_for_node", route=route)
+        self.durable.write(
+            "INSERT INTO orphan_receipts (route, upstream_id, pdu, created_at) VALUES (?, ?, ?, ?)",
+            (route, upstream_id, encode(pdu), self.clock.now()),
+            lambda error: connection.send_response(pdu, CommandStatus.ESME_ROK),
+        )
+
+    async def offer_kept(self, keep_until: float) -> int:
+        """Offer every kept receipt to the other nodes again; drop those relayed, those no
+        node claims, and those older than ``keep_until``. Returns how many are left."""
+        if self.elsewhere is None:
+            return 0
+
+        def read(conn: sqlite3.Connection) -> list[tuple[int, str, str, bytes, float]]:
+            return conn.execute(
+                "SELECT id, route, upstream_id, pdu, created_at FROM orphan_receipts"
+                " ORDER BY id LIMIT 1000"
+            ).fetchall()
+
+        left = 0
+        for row_id, route, upstream_id, data, created_at in await self.durable.call(read):
+            answer = await self.elsewhere(route, upstream_id, data)
+            if answer == "unreachable" and created_at >= keep_until:
+                left += 1
+                continue
+            if answer != "relayed":
+                log.warning("receipt_unmatched", route=route, kept_since=created_at)
+            self.durable.write("DELETE FROM orphan_receipts WHERE id = ?", (row_id,))
+        return left
 
     async def relay_for_peer(self, route: str, upstream_id: str, data: bytes) -> bool:
         """A receipt another node received for a message of ours; True once it is relayed."""

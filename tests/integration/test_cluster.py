@@ -30,11 +30,18 @@ action = "deliver"
 """
 
 
-def node(tmp_path, sim_port: int, broker, node_id: str) -> GatewayProcess:
+def node(
+    tmp_path, sim_port: int, broker, node_id: str, *, user: bool = False, buffer_s: float = 30
+) -> GatewayProcess:
     directory = tmp_path / node_id
-    directory.mkdir()
+    directory.mkdir(exist_ok=True)
     policy = directory / "policy.toml"
     policy.write_text(POLICY)
+    login = (
+        'username_env = "OTPGATE_TEST_MQTT_USER"\npassword_env = "OTPGATE_TEST_MQTT_PASSWORD"\n'
+        if user
+        else ""
+    )
     extra = f"""
 [policy]
 file = "{policy}"
@@ -42,7 +49,7 @@ file = "{policy}"
 [mqtt]
 url = "mqtt://{broker.host}:{broker.port}"
 client_id = "otpgate-{node_id}"
-
+{login}
 [cluster]
 nodes = ["node-1", "node-2"]
 secret_env = "OTPGATE_TEST_CLUSTER_SECRET"
@@ -180,3 +187,57 @@ async def test_a_receipt_arriving_at_the_other_node_reaches_the_esme(
         finally:
             one.stop()
             two.stop()
+
+
+async def test_a_receipt_for_a_node_that_is_down_waits_for_it_with_the_shipped_acl(
+    tmp_path, mosquitto_acl, monkeypatch
+):
+    """Node 1 is killed after its submits; their receipts reach node 2, which cannot ask
+    node 1: it keeps them (taking them from the SMSC) and hands them over once node 1 is
+    back. Both nodes log in as the ACL's ``otpgate`` user."""
+    monkeypatch.setenv("OTPGATE_TEST_CLUSTER_SECRET", "cluster-secret-for-tests")
+    monkeypatch.setenv("OTPGATE_TEST_MQTT_USER", "otpgate")
+    monkeypatch.setenv("OTPGATE_TEST_MQTT_PASSWORD", mosquitto_acl.users["otpgate"])
+    async with running_simulator(receipt_delay_s=2.0) as sim:
+        one, two = (
+            node(tmp_path, sim.port, mosquitto_acl, name, user=True)
+            for name in ("node-1", "node-2")
+        )
+        for gateway in (one, two):
+            gateway.config_path.write_text(
+                gateway.config_path.read_text() + "\n[smpp]\nreceipt_buffer_s = 1\n"
+            )
+            await gateway.start()
+        try:
+            esme = await AsyncEsme.bind(one.smpp_port, "bank", PASSWORD)
+            answers = await asyncio.gather(
+                *[esme.submit(destination=f"4474009{i:05d}", text=b"hello") for i in range(10)]
+            )
+            ids = sorted(str(a.params["message_id"]) for a in answers)
+            one.kill()
+            esme.close()
+            assert await until_ok(async_log_has(two, "receipt_kept_for_node"), timeout_s=15), (
+                two.log_path.read_text()[-2000:]
+            )
+            assert sim.receipts_waiting() == 0  # taken from the SMSC, not left there
+            await one.start()
+            esme = await AsyncEsme.bind(one.smpp_port, "bank", PASSWORD)
+            assert await esme.wait_for(lambda: len(esme.receipts) >= 10, timeout_s=30)
+            from smpp_adapters.constants import Tag
+
+            assert sorted(r.tlv_cstr(Tag.RECEIPTED_MESSAGE_ID) for r in esme.receipts) == ids
+            esme.close()
+        finally:
+            one.stop()
+            two.stop()
+
+
+def async_log_has(gateway: GatewayProcess, event: str):
+    async def check() -> bool:
+        return any(
+            json.loads(line).get("event") == event
+            for line in gateway.log_path.read_text().splitlines()
+            if line.startswith("{")
+        )
+
+    return check
