@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import hmac
@@ -33,12 +34,25 @@ from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
 from .cluster import ClusterBus, NodeUnavailable
 from .config import Config, ConfigError, load_config
+from .erasure import erase_subscriber
 from .file_limit import connection_cap, raise_file_limit
 from .holds import store as hold_store
 from .holds.book import HoldBook, HoldConflict, HoldLimits, HoldNotFound
 from .holds.sealing import Sealer, new_key, parse_key
 from .holds.store import HoldQuery, HoldStore
 from .logs import LoopErrors, set_pseudonym_key
+from .parts import (
+    CamaraParts,
+    ErasureParts,
+    HoldParts,
+    MetricsParts,
+    OperatorParts,
+    RetentionParts,
+    RiskEventParts,
+    SignalParts,
+    TenantParts,
+    WebhookParts,
+)
 from .retention import purge_forever
 from .signals.feed_health import FeedHealth
 from .signals.ingest import SignalIngest
@@ -240,18 +254,6 @@ class Gateway:
             self._servers.append(tls_server)
             self.smpp_tls_port = tls_server.sockets[0].getsockname()[1]
 
-        self._api_runner = web.AppRunner(build_operator_app(self), access_log=None)
-        await self._api_runner.setup()
-        site = web.TCPSite(self._api_runner, config.api.host, config.api.port)
-        await site.start()
-        self.api_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._tenant_runner = web.AppRunner(build_tenant_app(self), access_log=None)
-        await self._tenant_runner.setup()
-        tenant_site = web.TCPSite(
-            self._tenant_runner, config.api.tenant_host, config.api.tenant_port
-        )
-        await tenant_site.start()
-        self.tenant_api_port = tenant_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.cluster: ClusterBus | None = None
         cluster = config.cluster
         if cluster.nodes and config.signals.mqtt is not None and cluster.secret:
@@ -263,12 +265,35 @@ class Gateway:
                 self._cluster_command,
                 self._remember_command,
             )
+        operator, tenant = self._api_parts()
+        self._api_runner = web.AppRunner(build_operator_app(operator), access_log=None)
+        await self._api_runner.setup()
+        site = web.TCPSite(self._api_runner, config.api.host, config.api.port)
+        await site.start()
+        self.api_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._tenant_runner = web.AppRunner(build_tenant_app(tenant), access_log=None)
+        await self._tenant_runner.setup()
+        tenant_site = web.TCPSite(
+            self._tenant_runner, config.api.tenant_host, config.api.tenant_port
+        )
+        await tenant_site.start()
+        self.tenant_api_port = tenant_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if self.cluster is not None:
             self.cluster.start()
             self.relay.elsewhere = self._receipt_elsewhere
             self._kept_receipts_task = loop.create_task(
                 self._offer_kept_receipts(), name="kept-receipts"
             )
-        self._purge_task = loop.create_task(purge_forever(self), name="purge")
+        self.retention = RetentionParts(
+            config.retention,
+            self.risk_index,
+            self.signal_store,
+            self.id_map,
+            self.durable,
+            self.audit,
+            self.clock,
+        )
+        self._purge_task = loop.create_task(purge_forever(self.retention), name="purge")
         log.info(
             "gateway_started",
             node=config.node_id,
@@ -346,9 +371,94 @@ class Gateway:
         self.pipeline.relations = self.relations
         self._relations_task = asyncio.get_running_loop().create_task(self._flush_relations())
         self.holds.outbox = self.outbox
-        self.signal_ingest.on_risk_change = risk_event_writer(self)
+        self.signal_ingest.on_risk_change = risk_event_writer(
+            RiskEventParts(
+                self.tenants,
+                self.relations,
+                self.subscriptions,
+                self.outbox,
+                self.durable,
+                self.dispatcher,
+                self.clock,
+            )
+        )
         self.holds.on_events_written = self.dispatcher.kick
         self.dispatcher.start()
+
+    def _api_parts(self) -> tuple[OperatorParts, TenantParts]:
+        """The bundles each API is handed: what it reads, not the whole gateway."""
+        config = self.config
+        holds = HoldParts(self.holds, self.clock, self.cluster)
+        erasure = ErasureParts(
+            self.holds,
+            self.signal_store,
+            self.risk_index,
+            self.durable,
+            self.id_map,
+            self.audit,
+            self.relations,
+        )
+        signals = SignalParts(
+            self.signal_ingest,
+            self.risk_index,
+            self.signal_store,
+            self.feed_health,
+            self.clock,
+            config.signals,
+            functools.partial(erase_subscriber, erasure),
+        )
+        metrics = MetricsParts(
+            self.stats,
+            self.clock,
+            self.holds,
+            self.binds,
+            self.router,
+            self.feed_health,
+            self.dispatcher,
+            self.durable,
+            self.signal_store,
+            self.id_map,
+        )
+        operator = OperatorParts(
+            config.api,
+            config.node_id,
+            self.api_keys,
+            self.tenants,
+            self.binds,
+            self.router,
+            self.feed_health,
+            self.durable,
+            self.signal_store,
+            self.id_map,
+            self.clock,
+            self.reload_config,
+            self.reload_policy,
+            holds,
+            signals,
+            metrics,
+        )
+        webhooks = WebhookParts(
+            self.subscriptions,
+            self.outbox,
+            self.dispatcher,
+            self.durable,
+            self.clock,
+            config.webhooks,
+        )
+        camara = CamaraParts(
+            self.api_keys,
+            self.camara_tokens,
+            self.tenants,
+            self.relations,
+            self.risk_index,
+            self.subscriptions,
+            self.durable,
+            self.clock,
+            config.camara,
+            config.webhooks,
+        )
+        tenant = TenantParts(self.api_keys, self.camara_paths, camara, holds, webhooks)
+        return operator, tenant
 
     async def _receipt_elsewhere(self, route: str, upstream_id: str, data: bytes) -> str:
         """Offer a receipt nobody here expects to the other nodes: "relayed" once one relayed
@@ -522,8 +632,7 @@ class Gateway:
         self.binds.accounts = AccountBook(new.smpp.accounts)
         self.pipeline.accounts = self.binds.accounts.accounts
         unbound = sum(self.binds.drop_account(account) for account in removed)
-        self.tenants = TenantDirectory(new.tenants, new.smpp.accounts)
-        self.pipeline.tenant_of = self.tenants.tenant_of
+        self.tenants.update(new.tenants, new.smpp.accounts)
         self.relations.add_tenants([t.name for t in new.tenants])
         self.policies.policy = policy
         summary = {

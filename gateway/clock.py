@@ -15,19 +15,3 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> float:
         return time.time()
-
-
-class SimulatedClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self._now = start
-
-    def now(self) -> float:
-        return self._now
-
-    def set(self, now: float) -> None:
-        self._now = now
-
-    def advance(self, seconds: float) -> None:
-        self._now += seconds

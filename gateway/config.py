@@ -10,7 +10,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import phonenumbers
 
@@ -195,12 +194,6 @@ class Config:
     policy_file: Path | None = None  # None: the shipped policies/default.toml
     policy_enabled: bool = True  # False: pure pass-through, no message is classified
 
-    def route(self, name: str | None) -> RouteConfig:
-        """The named route, or the first one."""
-        if name is None:
-            return self.smpp.routes[0]
-        return next(r for r in self.smpp.routes if r.name == name)
-
 
 def _host_port(section: Section, key: str, text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
@@ -223,11 +216,14 @@ _SECTIONS = frozenset(
         "tenants",
         "webhooks",
         "camara",
-        "tenant_api",
-        "mqtt",
         "cluster",
     }
 )
+# Forms other configurations (and earlier versions) use, with the one this file takes.
+_USE_INSTEAD = {
+    "tenant_api": "[api] tenant_host and tenant_port",
+    "mqtt": "[signals.mqtt] host, port, prefix, client_id, username, password_env",
+}
 
 
 def load_config(path: str | Path) -> Config:
@@ -247,6 +243,10 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     root = Section(source, "", data)
     # Unknown top-level tables first: a misspelt section explains the errors that would follow.
     for key in data:
+        if key in _USE_INSTEAD:
+            raise ConfigError(
+                f"{source}: [{key}]: not a section of this file; use {_USE_INSTEAD[key]}"
+            )
         if key not in _SECTIONS:
             raise ConfigError(f"{source}: {key}: unknown key")
     node = root.table("node")
@@ -257,17 +257,15 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     smpp = _parse_smpp(root.table("smpp"))
 
     api = root.table("api")
-    tenant_api = root.table("tenant_api")  # DESIGN.md's section; [api] tenant_host/port too
     api_config = ApiConfig(
         host=api.get("host", str, "127.0.0.1"),
         port=api.get("port", int, 8080),
         operator_key=api.secret("operator_key"),
-        tenant_host=tenant_api.get("host", str, api.get("tenant_host", str, "127.0.0.1")),
-        tenant_port=tenant_api.get("port", int, api.get("tenant_port", int, 8081)),
+        tenant_host=api.get("tenant_host", str, "127.0.0.1"),
+        tenant_port=api.get("tenant_port", int, 8081),
         key_pepper=api.secret("key_pepper"),
     )
     api.done()
-    tenant_api.done()
     account_ids = {a.system_id for a in smpp.accounts}
     tenants = parse_tenants(root.tables("tenants"), account_ids)
     if tenants:
@@ -329,9 +327,9 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
         purge_interval_s=section.positive("purge_interval_s", float, 3600.0),
     )
     section.done()
-    signals = _parse_signals(root.table("signals"), node_id, root.table("mqtt"))
+    signals = _parse_signals(root.table("signals"), node_id)
     if cluster.nodes and signals.mqtt is None:
-        raise ConfigError(f"{cluster_where}: a cluster needs [mqtt] (the broker)")
+        raise ConfigError(f"{cluster_where}: a cluster needs [signals.mqtt] (the broker)")
     holds = _parse_holds(root.table("holds"))
 
     policy = root.table("policy")
@@ -384,32 +382,7 @@ def _parse_holds(section: Section) -> HoldsConfig:
     return holds
 
 
-def _parse_mqtt_url(section: Section, node_id: str) -> MqttConfig:
-    """DESIGN.md's ``[mqtt] url, topic_prefix, client_id, username_env, password_env``."""
-    url = section.get("url", str)
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ConfigError(
-            f"{section._where('url')}: expected mqtt://host:port or mqtts://host:port"
-        )
-    tls = parts.scheme == "mqtts"
-    config = MqttConfig(
-        host=parts.hostname,
-        port=parts.port or (8883 if tls else 1883),
-        prefix=section.get("topic_prefix", str, "otpgate").strip("/"),
-        client_id=section.get("client_id", str, f"otpgate-{node_id}"),
-        username=section.secret("username"),
-        password=section.secret("password"),
-        tls=tls,
-        ca_file=section.get("ca_file", str),
-        cert_file=section.get("cert_file", str),
-        key_file=section.get("key_file", str),
-    )
-    section.done()
-    return config
-
-
-def _parse_signals(section: Section, node_id: str, mqtt_section: Section) -> SignalsConfig:
+def _parse_signals(section: Section, node_id: str) -> SignalsConfig:
     region = section.get("default_region", str)
     if region is not None and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(f"{section._where('default_region')}: unknown region {region!r}")
@@ -428,7 +401,7 @@ def _parse_signals(section: Section, node_id: str, mqtt_section: Section) -> Sig
         risk_config = RiskConfig(**values)
     except (TypeError, ValueError) as error:  # RiskConfig's messages start with the field
         raise ConfigError(f"{risk._where(str(error))}") from None
-    mqtt = _parse_mqtt_url(mqtt_section, node_id) if mqtt_section.data else None
+    mqtt = None
     if "mqtt" in section.data:
         m = section.table("mqtt")
         tls = m.get("tls", bool, False)

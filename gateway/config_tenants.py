@@ -11,7 +11,6 @@ from .config_reader import ConfigError, Section
 @dataclass(frozen=True, slots=True)
 class TenantConfig:
     name: str
-    accounts: tuple[str, ...] = ()  # accounts wholly this tenant's
     # account -> the sender IDs (source_addr) this tenant owns on it; an account whose
     # ``tenant`` names this tenant belongs to it whole.
     senders: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -49,6 +48,13 @@ def parse_camara(section: Section) -> CamaraConfig:
     return config
 
 
+# Forms other configurations use, with the one this file takes.
+_USE_INSTEAD = {
+    "accounts": "a whole account is the tenant's by tenant = ... in its [[smpp.accounts]]",
+    "sender_ids": "use senders = { <account> = [sender IDs] }",
+}
+
+
 def parse_tenants(sections: list[Section], account_ids: set[str]) -> tuple[TenantConfig, ...]:
     tenants: list[TenantConfig] = []
     names: set[str] = set()
@@ -60,21 +66,10 @@ def parse_tenants(sections: list[Section], account_ids: set[str]) -> tuple[Tenan
         if name in names:
             raise ConfigError(f"{section._where('name')}: tenant {name!r} defined twice")
         names.add(name)
+        for old, instead in _USE_INSTEAD.items():
+            if old in section.data:
+                raise ConfigError(f"{section._where(old)}: not a key of [[tenants]]; {instead}")
         raw = dict(section.get("senders", dict, {}))
-        whole = section.get("accounts", list, [])
-        for account in whole:
-            if account not in account_ids:
-                raise ConfigError(
-                    f"{section._where('accounts')}: no account {account!r} in [[smpp.accounts]]"
-                )
-        # DESIGN.md's form: sender_ids owned on the listed accounts (an aggregator's).
-        sender_ids = section.get("sender_ids", list, [])
-        if sender_ids:
-            if not whole:
-                raise ConfigError(f"{section._where('sender_ids')}: needs accounts")
-            for account in whole:
-                raw.setdefault(account, list(sender_ids))
-            whole = []
         senders: dict[str, tuple[str, ...]] = {}
         for account, ids in raw.items():
             where = section._where(f"senders.{account}")
@@ -90,7 +85,6 @@ def parse_tenants(sections: list[Section], account_ids: set[str]) -> tuple[Tenan
         tenants.append(
             TenantConfig(
                 name=name,
-                accounts=tuple(whole),
                 senders=senders,
                 camara=section.get("camara", bool, False),
                 camara_quota_per_minute=section.positive("camara_quota_per_minute", int, 60),
@@ -103,11 +97,11 @@ def parse_tenants(sections: list[Section], account_ids: set[str]) -> tuple[Tenan
 
 def parse_webhooks(section: Section) -> WebhooksConfig:
     networks = []
-    # allow_private_addresses (DESIGN.md's name) and allow_networks: addresses or networks.
-    allowed = section.get("allow_networks", list, []) + section.get(
-        "allow_private_addresses", list, []
-    )
-    for text in allowed:
+    if "allow_private_addresses" in section.data:
+        raise ConfigError(
+            f"{section._where('allow_private_addresses')}: not a key of [webhooks]; use allow_networks"
+        )
+    for text in section.get("allow_networks", list, []):
         try:
             networks.append(ipaddress.ip_network(text))
         except (TypeError, ValueError):

@@ -21,7 +21,7 @@ from .holds.book import HoldConflict, HoldNotFound
 from .logs import pseudonym
 
 if TYPE_CHECKING:
-    from .app import Gateway
+    from .parts import ErasureParts
 
 log = structlog.get_logger("otpgate.erasure")
 
@@ -55,7 +55,7 @@ def _forget_in(conn: sqlite3.Connection, table: str, digits: str) -> int:
     return changed
 
 
-async def erase_subscriber(gateway: Gateway, e164: str) -> dict[str, int]:
+async def erase_subscriber(gateway: ErasureParts, e164: str) -> dict[str, int]:
     key = int(e164[1:])
     removed: dict[str, int] = {}
     cancelled = 0

@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector
 from smpp_adapters.constants import status_name
 
 if TYPE_CHECKING:
-    from .app import Gateway
+    from .parts import MetricsParts
 
 _BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -73,7 +73,7 @@ class TrafficStats:
 
 
 class GatewayCollector(Collector):
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: MetricsParts) -> None:
         self.gateway = gateway
 
     def collect(self) -> Iterator[Metric]:
@@ -201,7 +201,7 @@ class GatewayCollector(Collector):
         yield commit
 
 
-def registry_for(gateway: Gateway) -> CollectorRegistry:
+def registry_for(gateway: MetricsParts) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(GatewayCollector(gateway))
     return registry

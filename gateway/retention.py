@@ -16,13 +16,13 @@ import structlog
 from .signals.retention import purge_signals
 
 if TYPE_CHECKING:
-    from .app import Gateway
+    from .parts import RetentionParts
 
 log = structlog.get_logger("otpgate.retention")
 
 
-async def purge_all(gateway: Gateway, now: float) -> dict[str, int]:
-    retention = gateway.config.retention
+async def purge_all(gateway: RetentionParts, now: float) -> dict[str, int]:
+    retention = gateway.retention_config
     signals = await purge_signals(gateway.risk_index, gateway.signal_store, retention, now)
     gateway.id_map.purge(now - retention.message_map_h * 3600)
     holds_before = now - retention.holds_days * 86400
@@ -70,10 +70,10 @@ async def purge_all(gateway: Gateway, now: float) -> dict[str, int]:
     return report
 
 
-async def purge_forever(gateway: Gateway) -> None:
+async def purge_forever(gateway: RetentionParts) -> None:
     """Purge a minute after start (not in the busy start itself), then every
     ``purge_interval_s``; a failure is logged and retried."""
-    interval = gateway.config.retention.purge_interval_s
+    interval = gateway.retention_config.purge_interval_s
     await asyncio.sleep(min(60.0, interval))
     while True:
         try:

@@ -23,21 +23,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import event_types
 from .classifier import DEFAULT_THRESHOLD
 from .decisions import DELIVER, ESME_RX_R_APPN, Action, Deliver, Hold, Reject
 
-EVENT_TYPES = frozenset(
-    {
-        "otp.held",
-        "otp.released",
-        "otp.cancelled",
-        "otp.expired",
-        "otp.failed",
-        "risk.sim_swap",
-        "risk.call_forwarding",
-        "risk.routing_anomaly",
-    }
-)
+EVENT_TYPES = frozenset(event_types.EVENT_TYPES)
 ROUTING_REASONS = frozenset({"impossible_travel", "untrusted_network", "signalling_alert"})
 # Reject statuses by their SMPP 3.4 names (policies import nothing from smpp_adapters).
 STATUS_NAMES = {

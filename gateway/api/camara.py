@@ -26,7 +26,7 @@ from ..webhooks.ssrf import UnsafeTarget, resolve_and_vet
 from .errors import CAMARA_BODY, BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
-    from ..app import Gateway
+    from ..parts import CamaraParts
 
 log = structlog.get_logger("otpgate.camara")
 
@@ -55,7 +55,7 @@ class _Quota:
         return True
 
 
-def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
+def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
     quota = _Quota()
 
     async def token(request: web.Request) -> web.Response:
@@ -162,7 +162,7 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
 
     async def check(request: web.Request, tenant: str, number: str) -> web.Response:
         max_age = request[CAMARA_BODY].get("maxAge", 240)
-        limit = gateway.config.camara.max_age_h
+        limit = gateway.camara_config.max_age_h
         if not isinstance(max_age, int) or isinstance(max_age, bool) or not 1 <= max_age <= limit:
             return error_response(400, f"maxAge: hours from 1 to {limit}", "OUT_OF_RANGE")
         age = facts(number).sim_swap_age_s
@@ -172,7 +172,7 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
         age = facts(number).sim_swap_age_s
         if age is None:
             return web.json_response(
-                {"latestSimChange": None, "monitoredPeriod": gateway.config.camara.monitored_days}
+                {"latestSimChange": None, "monitoredPeriod": gateway.camara_config.monitored_days}
             )
         moment = datetime.fromtimestamp(gateway.clock.now() - age, UTC)
         return web.json_response(
@@ -194,7 +194,7 @@ def add_camara_routes(app: web.Application, gateway: Gateway) -> None:
             return error_response(400, "protocol: only HTTP", "INVALID_PROTOCOL")
         if types != [CAMARA_SWAPPED]:
             return error_response(400, f"types: [{CAMARA_SWAPPED!r}]", "INVALID_ARGUMENT")
-        config = gateway.config.webhooks
+        config = gateway.webhooks_config
         try:
             await resolve_and_vet(
                 str(sink),

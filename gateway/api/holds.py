@@ -18,7 +18,7 @@ from ..holds.store import STATES, HoldQuery, HoldRecord
 from .errors import BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
-    from ..app import Gateway
+    from ..parts import HoldParts
 
 # Who is asking: the tenant name, or None for the operator.
 Scope = Callable[[web.Request], str | None]
@@ -70,7 +70,7 @@ def _time(value: str, name: str) -> float:
     return moment.timestamp()
 
 
-def add_hold_routes(app: web.Application, gateway: Gateway, scope: Scope, prefix: str) -> None:
+def add_hold_routes(app: web.Application, gateway: HoldParts, scope: Scope, prefix: str) -> None:
     base = f"{prefix}/holds"
 
     def owner_elsewhere(hold_id: str) -> str | None:

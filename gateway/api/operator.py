@@ -16,12 +16,12 @@ from .openapi import operator_document
 from .signals import add_signal_routes
 
 if TYPE_CHECKING:
-    from ..app import Gateway
+    from ..parts import OperatorParts
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 
 
-def add_tenant_key_routes(app: web.Application, gateway: Gateway) -> None:
+def add_tenant_key_routes(app: web.Application, gateway: OperatorParts) -> None:
     def tenant_of(request: web.Request) -> str:
         name = request.match_info["tenant"]
         if name not in gateway.tenants.tenants:
@@ -50,9 +50,9 @@ def add_tenant_key_routes(app: web.Application, gateway: Gateway) -> None:
     app.router.add_delete("/v1/tenants/{tenant}/keys/{key_id}", revoke_key)
 
 
-def build_operator_app(gateway: Gateway) -> web.Application:
+def build_operator_app(gateway: OperatorParts) -> web.Application:
     app = web.Application(
-        middlewares=[json_errors, bearer_auth(gateway.config.api.operator_key, OPEN_PATHS)],
+        middlewares=[json_errors, bearer_auth(gateway.api_config.operator_key, OPEN_PATHS)],
         client_max_size=16 * 1024 * 1024,  # a batch of 10,000 signals
     )
 
@@ -81,7 +81,7 @@ def build_operator_app(gateway: Gateway) -> web.Application:
     async def status(request: web.Request) -> web.Response:
         return web.json_response(
             {
-                "node": gateway.config.node_id,
+                "node": gateway.node_id,
                 "esme_binds": {
                     a: [b.mode for b in gateway.binds.binds_of(a)]
                     for a in gateway.binds.accounts.accounts
@@ -110,7 +110,7 @@ def build_operator_app(gateway: Gateway) -> web.Application:
             }
         )
 
-    registry = registry_for(gateway)
+    registry = registry_for(gateway.metrics)
 
     async def metrics(request: web.Request) -> web.Response:
         return web.Response(body=render(registry), content_type="text/plain", charset="utf-8")
@@ -135,7 +135,7 @@ def build_operator_app(gateway: Gateway) -> web.Application:
     app.router.add_post("/v1/config/reload", reload_config)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/status", status)
-    add_signal_routes(app, gateway)
+    add_signal_routes(app, gateway.signals)
     add_tenant_key_routes(app, gateway)
-    add_hold_routes(app, gateway, lambda request: None, "/v1")
+    add_hold_routes(app, gateway.holds, lambda request: None, "/v1")
     return app

@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..erasure import erase_subscriber
 from ..signals.ingest import ACCEPTED, DUPLICATE, FAILED, REJECTED
 from ..signals.msisdn import InvalidNumber, msisdn_key, normalize_number
 from .errors import BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
-    from ..app import Gateway
+    from ..parts import SignalParts
 
 MAX_BATCH = 10_000
 _CHUNK = 500
@@ -34,7 +33,7 @@ class _Unprocessable(Exception):
     pass
 
 
-def add_signal_routes(app: web.Application, gateway: Gateway) -> None:
+def add_signal_routes(app: web.Application, gateway: SignalParts) -> None:
     async def post_signals(request: web.Request) -> web.Response:
         try:
             body = await read_json(request)
@@ -74,7 +73,7 @@ def add_signal_routes(app: web.Application, gateway: Gateway) -> None:
             raise _Unprocessable("msisdn: required, a string in E.164")
         try:
             return normalize_number(
-                number, gateway.config.signals.default_region, require_valid=valid
+                number, gateway.signals_config.default_region, require_valid=valid
             )
         except InvalidNumber as error:
             raise _Unprocessable(f"msisdn: {error}") from None
@@ -122,7 +121,7 @@ def add_signal_routes(app: web.Application, gateway: Gateway) -> None:
             e164 = await msisdn_of(request, valid=False)
         except _Unprocessable as error:
             return error_response(422, str(error))
-        removed = await erase_subscriber(gateway, e164)
+        removed = await gateway.erase(e164)
         return web.json_response({"msisdn": e164, "removed": removed})
 
     app.router.add_post("/v1/erasure", erasure)

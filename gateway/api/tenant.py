@@ -17,12 +17,12 @@ from .openapi import tenant_document
 from .webhooks import add_webhook_routes
 
 if TYPE_CHECKING:
-    from ..app import Gateway
+    from ..parts import TenantParts
 
 OPEN_PATHS = frozenset({"/healthz", "/openapi.json"})
 
 
-def tenant_auth(gateway: Gateway) -> object:
+def tenant_auth(gateway: TenantParts) -> object:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in OPEN_PATHS or request.path.startswith(gateway.camara_paths):
@@ -37,7 +37,7 @@ def tenant_auth(gateway: Gateway) -> object:
     return authenticate
 
 
-def build_tenant_app(gateway: Gateway) -> web.Application:
+def build_tenant_app(gateway: TenantParts) -> web.Application:
     app = web.Application(middlewares=[json_errors, tenant_auth(gateway)])  # type: ignore[list-item]
 
     async def healthz(request: web.Request) -> web.Response:
@@ -50,7 +50,7 @@ def build_tenant_app(gateway: Gateway) -> web.Application:
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/openapi.json", openapi)
-    add_hold_routes(app, gateway, lambda request: request[TENANT], "/v1")
-    add_webhook_routes(app, gateway)
-    add_camara_routes(app, gateway)
+    add_hold_routes(app, gateway.holds, lambda request: request[TENANT], "/v1")
+    add_webhook_routes(app, gateway.webhooks)
+    add_camara_routes(app, gateway.camara)
     return app

@@ -13,7 +13,7 @@ from ..webhooks.ssrf import UnsafeTarget, resolve_and_vet
 from .errors import TENANT, BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
-    from ..app import Gateway
+    from ..parts import WebhookParts
     from ..webhooks.subscriptions import Webhook
 
 
@@ -31,9 +31,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def add_webhook_routes(app: web.Application, gateway: Gateway) -> None:
+def add_webhook_routes(app: web.Application, gateway: WebhookParts) -> None:
     subscriptions = gateway.subscriptions
-    config = gateway.config.webhooks
+    config = gateway.webhooks_config
 
     async def vet_url(url: Any) -> str:
         if not isinstance(url, str) or not url:

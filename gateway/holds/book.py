@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from policies.event_types import HOLD_EVENTS
 from smpp_adapters.constants import CommandStatus, Tag
 from smpp_adapters.pdu import Pdu, decode, encode
 from smpp_adapters.smpp_time import SmppTimeError, parse_smpp_time, relative_time
@@ -89,14 +90,8 @@ _TEMPORARY = frozenset(
     }
 )
 _STAT = {CANCELLED: "REJECTD", EXPIRED: "EXPIRED", FAILED: "UNDELIV"}
-# What the webhook and audit stream call each transition.
-EVENTS = {
-    HELD: "otp.held",
-    RELEASED: "otp.released",
-    CANCELLED: "otp.cancelled",
-    EXPIRED: "otp.expired",
-    FAILED: "otp.failed",
-}
+# What the webhook and audit stream call each transition (the one list of event types).
+EVENTS = dict(zip((HELD, RELEASED, CANCELLED, EXPIRED, FAILED), HOLD_EVENTS, strict=True))
 
 
 class HoldNotFound(LookupError):
@@ -120,7 +115,6 @@ class HoldLimits:
 
 
 # (event type, record, details) -> None; the webhook outbox subscribes here.
-Listener = Callable[[str, HoldRecord, dict[str, Any]], None]
 
 
 class HoldBook:
@@ -143,7 +137,6 @@ class HoldBook:
         self.limits = limits
         self.open: dict[str, HoldRecord] = {}
         self.per_account: Counter[str] = Counter()
-        self.listeners: list[Listener] = []
         self.outbox: Outbox | None = None  # webhooks: rows written with each transition
         self.on_events_written: Callable[[], None] = lambda: None
         self._expiries: list[tuple[float, str]] = []
@@ -541,11 +534,3 @@ class HoldBook:
     ) -> None:
         if wrote_events:  # only then has the dispatcher anything new to send
             self.on_events_written()
-        event = EVENTS.get(state)
-        if event is None:
-            return
-        for listener in self.listeners:
-            try:
-                listener(event, record, details)
-            except Exception:  # a listener's bug must not undo a committed transition
-                log.exception("hold_listener_failed", event=event)

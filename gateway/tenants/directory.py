@@ -8,6 +8,12 @@ from ..config_tenants import TenantConfig
 
 class TenantDirectory:
     def __init__(self, tenants: tuple[TenantConfig, ...], accounts: tuple[AccountConfig, ...]):
+        self.update(tenants, accounts)
+
+    def update(
+        self, tenants: tuple[TenantConfig, ...], accounts: tuple[AccountConfig, ...]
+    ) -> None:
+        """Take a reloaded configuration in place: whoever holds the directory sees it."""
         self.tenants = {t.name: t for t in tenants}
         self._by_sender = {
             (account, sender): tenant.name
@@ -16,9 +22,6 @@ class TenantDirectory:
             for sender in senders
         }
         self._by_account = {a.system_id: a.tenant for a in accounts if a.tenant}
-        for tenant in tenants:
-            for account in tenant.accounts:
-                self._by_account[account] = tenant.name
 
     def tenant_of(self, account: str, source_addr: str) -> str | None:
         """An aggregator's account carries many banks: the sender ID decides first."""

@@ -11,11 +11,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from policies.event_types import EVENT_TYPES, HOLD_EVENTS, RISK_EVENTS
+
 from ..holds.store import HoldRecord
 
-HOLD_EVENTS = ("otp.held", "otp.released", "otp.cancelled", "otp.expired", "otp.failed")
-RISK_EVENTS = ("risk.sim_swap", "risk.call_forwarding", "risk.routing_anomaly")
-EVENT_TYPES = HOLD_EVENTS + RISK_EVENTS
+__all__ = ["EVENT_TYPES", "HOLD_EVENTS", "RISK_EVENTS", "cloud_event", "hold_event_data"]
 
 _NO_VOICE = (
     "Unconditional call forwarding is active on this number: a voice call to it reaches "

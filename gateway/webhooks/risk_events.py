@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..signals.ingest import RiskChange
 
 if TYPE_CHECKING:
-    from ..app import Gateway
+    from ..parts import RiskEventParts
 
 _ADVICE = (
     "Unconditional call forwarding is now active on this number: do not fall back to a voice "
@@ -44,7 +44,7 @@ def risk_event_data(change: RiskChange) -> dict[str, Any]:
 CAMARA_SWAPPED = "org.camaraproject.sim-swap-subscriptions.v0.swapped"
 
 
-def camara_swapped(gateway: Gateway, change: RiskChange, now: float) -> list[Any]:
+def camara_swapped(gateway: RiskEventParts, change: RiskChange, now: float) -> list[Any]:
     """The CAMARA SIM swap subscription event, for subscriptions on this very number."""
     number = f"+{change.msisdn_key}"
     writers = []
@@ -65,7 +65,7 @@ def camara_swapped(gateway: Gateway, change: RiskChange, now: float) -> list[Any
     return writers
 
 
-def risk_event_writer(gateway: Gateway) -> Callable[[list[RiskChange]], None]:
+def risk_event_writer(gateway: RiskEventParts) -> Callable[[list[RiskChange]], None]:
     def on_changes(changes: list[RiskChange]) -> None:
         now = gateway.clock.now()
         writers = []

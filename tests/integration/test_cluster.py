@@ -30,24 +30,19 @@ action = "deliver"
 """
 
 
-def node(
-    tmp_path, sim_port: int, broker, node_id: str, *, user: bool = False, buffer_s: float = 30
-) -> GatewayProcess:
+def node(tmp_path, sim_port: int, broker, node_id: str, *, user: bool = False) -> GatewayProcess:
     directory = tmp_path / node_id
     directory.mkdir(exist_ok=True)
     policy = directory / "policy.toml"
     policy.write_text(POLICY)
-    login = (
-        'username_env = "OTPGATE_TEST_MQTT_USER"\npassword_env = "OTPGATE_TEST_MQTT_PASSWORD"\n'
-        if user
-        else ""
-    )
+    login = 'username = "otpgate"\npassword_env = "OTPGATE_TEST_MQTT_PASSWORD"\n' if user else ""
     extra = f"""
 [policy]
 file = "{policy}"
 
-[mqtt]
-url = "mqtt://{broker.host}:{broker.port}"
+[signals.mqtt]
+host = "{broker.host}"
+port = {broker.port}
 client_id = "otpgate-{node_id}"
 {login}
 [cluster]
@@ -196,7 +191,6 @@ async def test_a_receipt_for_a_node_that_is_down_waits_for_it_with_the_shipped_a
     node 1: it keeps them (taking them from the SMSC) and hands them over once node 1 is
     back. Both nodes log in as the ACL's ``otpgate`` user."""
     monkeypatch.setenv("OTPGATE_TEST_CLUSTER_SECRET", "cluster-secret-for-tests")
-    monkeypatch.setenv("OTPGATE_TEST_MQTT_USER", "otpgate")
     monkeypatch.setenv("OTPGATE_TEST_MQTT_PASSWORD", mosquitto_acl.users["otpgate"])
     async with running_simulator(receipt_delay_s=2.0) as sim:
         one, two = (

@@ -347,12 +347,12 @@ async def test_purge_removes_old_final_holds_and_keeps_open_ones(tmp_path):
         ids = [message_id(await esme.submit(destination=SWAPPED, text=OTP)) for _ in range(2)]
         await api(gw, "POST", f"/v1/holds/{ids[0]}/cancel")
         esme.close()
-        soon = await purge_all(gw, gw.clock.now() + 86400)
+        soon = await purge_all(gw.retention, gw.clock.now() + 86400)
         assert soon["holds"] == 0 and soon["decision_audit"] == 0
-        later = await purge_all(gw, gw.clock.now() + 91 * 86400)
+        later = await purge_all(gw.retention, gw.clock.now() + 91 * 86400)
         assert later["holds"] == 1
         _, gone = await api(gw, "GET", f"/v1/holds/{ids[0]}")
         _, kept = await api(gw, "GET", f"/v1/holds/{ids[1]}")
         assert gone["code"] == "NOT_FOUND" and kept["state"] == "held"
-        much_later = await purge_all(gw, gw.clock.now() + 366 * 86400)
+        much_later = await purge_all(gw.retention, gw.clock.now() + 366 * 86400)
         assert much_later["decision_audit"] == 2

@@ -89,7 +89,7 @@ def test_two_node_ids_with_one_node_number_refuse_to_start(tmp_path, monkeypatch
     monkeypatch.setenv("SECRET", "s")
     path = tmp_path / "gateway.toml"
     path.write_text(
-        f'[node]\nid = "{clash[0]}"\n[mqtt]\nurl = "mqtt://127.0.0.1:1883"\n'
+        f'[node]\nid = "{clash[0]}"\n[signals.mqtt]\nhost = "127.0.0.1"\n'
         "[smpp.upstream]\nsimulator = true\n"
         f'[cluster]\nnodes = ["{clash[0]}", "{clash[1]}"]\nsecret_env = "SECRET"\n'
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -138,35 +139,53 @@ def test_password_hash_round_trip() -> None:
     assert not verify_password("s3cret", "scrypt$garbage")
 
 
-def test_design_md_interface_names_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DESIGN.md's names for the shared interfaces: [tenant_api], [mqtt] url, [[tenants]]
-    accounts and sender_ids, [webhooks] allow_private_addresses."""
-    monkeypatch.setenv("MQTT_USER", "otpgate")
+@pytest.mark.parametrize(
+    ("data", "names"),
+    [
+        ({"tenant_api": {"port": 9443}}, "[api] tenant_host and tenant_port"),
+        ({"mqtt": {"url": "mqtt://broker:1883"}}, "[signals.mqtt] host, port"),
+        (
+            {"tenants": [{"name": "a", "accounts": ["bank"]}]},
+            "tenant = ... in its [[smpp.accounts]]",
+        ),
+        ({"tenants": [{"name": "a", "sender_ids": ["A"]}]}, "senders = {"),
+        ({"webhooks": {"allow_private_addresses": ["127.0.0.1"]}}, "use allow_networks"),
+    ],
+)
+def test_one_form_per_key_the_others_name_the_key_to_use(data: dict, names: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(names)):
+        parse_config({**_minimal(), **data}, source="gw.toml")
+
+
+def test_the_documented_forms_of_the_shared_interfaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """[api] tenant_host/tenant_port, [signals.mqtt], [[tenants]] senders with an account's
+    tenant, [webhooks] allow_networks: DESIGN.md's names, and the only ones."""
     monkeypatch.setenv("MQTT_PASSWORD", "secret")
     config = parse_config(
         {
             **_minimal(
                 accounts=[
                     {"system_id": "agg", "password_hash": HASH},
-                    {"system_id": "bank", "password_hash": HASH},
+                    {"system_id": "bank", "password_hash": HASH, "tenant": "bank"},
                 ]
             ),
-            "tenant_api": {"host": "0.0.0.0", "port": 9443},
-            "mqtt": {
-                "url": "mqtts://broker.example:8884",
-                "topic_prefix": "op/otp",
-                "client_id": "gw-1",
-                "username_env": "MQTT_USER",
-                "password_env": "MQTT_PASSWORD",
+            "api": {"tenant_host": "0.0.0.0", "tenant_port": 9443},
+            "signals": {
+                "mqtt": {
+                    "host": "broker.example",
+                    "port": 8884,
+                    "tls": True,
+                    "prefix": "op/otp",
+                    "client_id": "gw-1",
+                    "username": "otpgate",
+                    "password_env": "MQTT_PASSWORD",
+                }
             },
             "tenants": [
-                {"name": "bank-a", "accounts": ["agg"], "sender_ids": ["BankA"], "camara": True},
-                {"name": "bank", "accounts": ["bank"]},
+                {"name": "bank-a", "senders": {"agg": ["BankA"]}, "camara": True},
+                {"name": "bank"},
             ],
-            "webhooks": {
-                "allow_http_hosts": ["127.0.0.1"],
-                "allow_private_addresses": ["127.0.0.1"],
-            },
+            "webhooks": {"allow_http_hosts": ["127.0.0.1"], "allow_networks": ["127.0.0.1"]},
         },
         source="gw.toml",
     )
@@ -179,9 +198,8 @@ def test_design_md_interface_names_are_accepted(monkeypatch: pytest.MonkeyPatch)
         "otpgate",
         "secret",
     )
-    a, bank = config.tenants
-    assert a.senders == {"agg": ("BankA",)} and a.accounts == () and a.camara
-    assert bank.accounts == ("bank",)
+    a, _ = config.tenants
+    assert a.senders == {"agg": ("BankA",)} and a.camara
     assert [str(n) for n in config.webhooks.allow_networks] == ["127.0.0.1/32"]
     from gateway.tenants.directory import TenantDirectory
 

@@ -105,3 +105,14 @@ def later():
     assert "smpp_adapters.pdu" in imported_modules(
         "from . import pdu", "smpp_adapters", is_package=True
     )
+
+
+def test_one_list_of_event_types_for_the_policy_the_holds_and_the_webhooks() -> None:
+    from gateway.holds.book import EVENTS
+    from gateway.webhooks import events
+    from policies import event_types
+    from policies.policy_file import EVENT_TYPES
+
+    assert set(EVENTS.values()) == set(event_types.HOLD_EVENTS)
+    assert events.EVENT_TYPES is event_types.EVENT_TYPES
+    assert EVENT_TYPES == frozenset(event_types.EVENT_TYPES)
