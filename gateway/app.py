@@ -37,7 +37,7 @@ from .config import Config, ConfigError, load_config
 from .erasure import erase_subscriber
 from .file_limit import connection_cap, raise_file_limit
 from .holds import store as hold_store
-from .holds.book import HoldBook, HoldConflict, HoldLimits, HoldNotFound
+from .holds.book import Forwarding, HoldBook, HoldConflict, HoldLimits, HoldNotFound
 from .holds.sealing import Sealer, new_key, parse_key
 from .holds.store import HoldQuery, HoldStore
 from .logs import LoopErrors, set_pseudonym_key
@@ -66,7 +66,7 @@ from .tenants.keys import ApiKeys
 from .traffic import parking, receipt_relay
 from .traffic.decider import Decider, PolicyHolder
 from .traffic.esme_binds import EsmeBinds
-from .traffic.id_map import IdMap
+from .traffic.id_map import IdMap, MappedMessage
 from .traffic.message_ids import MessageIdGenerator, node_number
 from .traffic.parking import Parking
 from .traffic.pipeline import Pipeline
@@ -178,12 +178,17 @@ class Gateway:
             if config.policy_enabled
             else None
         )
+        relay = self.relay
+
+        def mapped(
+            route: str, upstream_id: str, gateway_id: str, account: str, rd: int, at: float
+        ) -> None:
+            relay.record_mapping(MappedMessage(route, upstream_id, gateway_id, account, rd, at))
+
         self.holds = HoldBook(
             HoldStore(self.durable),
             Sealer([parse_key(k) for k in self._hold_keys(data_dir)]),
-            self.router,
-            self.id_map,
-            self.relay,
+            Forwarding(self.router.submit, mapped, relay.flush_pending),
             self.clock,
             HoldLimits(
                 config.holds.max_per_account,

@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return check_policy(args.file) if args.policy_command == "check" else explain_message(args)
     if args.command == "hash-password":
-        from .accounts import hash_password
+        from .passwords import hash_password
 
         password = (
             sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("SMPP password: ")

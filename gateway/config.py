@@ -555,7 +555,7 @@ def _parse_account(section: Section, route_names: set[str]) -> AccountConfig:
             raise ConfigError(
                 f"{section._where('password_hash')}: required (or password_env / password_file)"
             )
-        from .accounts import hash_password  # config resolves secrets once, at load
+        from .passwords import hash_password  # config resolves secrets once, at load
 
         password_hash = hash_password(password)
     elif not password_hash.startswith("scrypt$"):

@@ -31,7 +31,6 @@ from smpp_adapters.constants import CommandId
 from smpp_adapters.pdu import Pdu
 from smpp_adapters.session import SessionConfig
 
-from .accounts import hash_password
 from .config import (
     AccountConfig,
     ApiConfig,
@@ -42,6 +41,7 @@ from .config import (
     SmppConfig,
 )
 from .config_tenants import TenantConfig, WebhooksConfig
+from .passwords import hash_password
 
 VICTIM = "+8613800138000"
 SEED_OTP = "您正在从基金账户转出40,000元，验证码 482913，5分钟内有效，请勿泄露给任何人。"

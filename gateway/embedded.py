@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from .accounts import hash_password
 from .config import AccountConfig, ApiConfig, Config, RouteConfig, SmppConfig
+from .passwords import hash_password
 
 DEMO_ACCOUNT = "demo"
 

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from .cluster import ClusterBus
     from .config import ApiConfig, RetentionConfig, SignalsConfig
     from .config_tenants import CamaraConfig, WebhooksConfig
+    from .counters import TrafficStats
     from .holds.book import HoldBook
-    from .metrics import TrafficStats
     from .signals.feed_health import FeedHealth
     from .signals.ingest import SignalIngest
     from .signals.risk_index import RiskIndex

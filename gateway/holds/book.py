@@ -16,7 +16,7 @@ import asyncio
 import heapq
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +28,7 @@ from smpp_adapters.pdu import Pdu, decode, encode
 from smpp_adapters.smpp_time import SmppTimeError, parse_smpp_time, relative_time
 
 from ..clock import Clock
-from ..traffic.gateway_receipts import final_receipt
-from ..traffic.id_map import IdMap, MappedMessage
+from ..final_receipts import final_receipt
 from ..webhooks.events import hold_event_data
 from .sealing import Sealer
 from .store import (
@@ -46,9 +45,6 @@ from .store import (
 if TYPE_CHECKING:
     from policies.decisions import Hold, Verdict
 
-    from ..traffic.esme_binds import EsmeBind
-    from ..traffic.receipt_relay import ReceiptRelay
-    from ..traffic.router import Router
     from ..webhooks.outbox import Outbox
 
 log = structlog.get_logger("otpgate.holds")
@@ -117,22 +113,33 @@ class HoldLimits:
 # (event type, record, details) -> None; the webhook outbox subscribes here.
 
 
+@dataclass(frozen=True, slots=True)
+class Forwarding:
+    """How a released message goes on, handed in by the composition root: the hold book
+    knows nothing of routes, binds or receipt relays."""
+
+    # (account, pdu) -> the route's answer (route name, response or None), or None when no
+    # route can take it now.
+    submit: Callable[[str, Pdu], Awaitable[tuple[str, Pdu | None]] | None]
+    # (route, upstream id, gateway id, account, registered_delivery, at): the mapping that
+    # brings the SMSC's receipt back, recorded and announced.
+    mapped: Callable[[str, str, str, str, int, float], None]
+    # (account): receipts were committed for it; send them if a receiver is bound.
+    receipts_waiting: Callable[[str], None]
+
+
 class HoldBook:
     def __init__(
         self,
         store: HoldStore,
         sealer: Sealer,
-        router: Router,
-        id_map: IdMap,
-        relay: ReceiptRelay,
+        forwarding: Forwarding,
         clock: Clock,
         limits: HoldLimits,
     ) -> None:
         self.store = store
         self.sealer = sealer
-        self.router = router
-        self.id_map = id_map
-        self.relay = relay
+        self.forwarding = forwarding
         self.clock = clock
         self.limits = limits
         self.open: dict[str, HoldRecord] = {}
@@ -174,7 +181,8 @@ class HoldBook:
 
     def hold(
         self,
-        bind: EsmeBind,
+        account: str,
+        respond: Callable[..., None],
         pdu: Pdu,
         verdict: Verdict,
         action: Hold,
@@ -182,10 +190,11 @@ class HoldBook:
         destination: str,
         tenant: str | None,
     ) -> None:
-        """Keep the message; the ESME gets ESME_ROK with ``gateway_id`` once it is committed."""
+        """Keep the message; ``respond(status, params)`` answers the ESME: ESME_ROK with
+        ``gateway_id`` once the hold is committed."""
         try:
             record = self._record(
-                bind.account.system_id,
+                account,
                 tenant,
                 [pdu],
                 [gateway_id],
@@ -194,16 +203,14 @@ class HoldBook:
                 destination,
             )
         except SmppTimeError:
-            bind.connection.send_response(pdu, CommandStatus.ESME_RINVEXPIRY)
+            respond(CommandStatus.ESME_RINVEXPIRY)
             return
 
         def answer(ok: bool) -> None:
             if ok:
-                bind.connection.send_response(
-                    pdu, CommandStatus.ESME_ROK, {"message_id": gateway_id}
-                )
+                respond(CommandStatus.ESME_ROK, {"message_id": gateway_id})
             else:
-                bind.connection.send_response(pdu, CommandStatus.ESME_RSYSERR)
+                respond(CommandStatus.ESME_RSYSERR)
 
         self._keep(record, [pdu], answer)
 
@@ -361,7 +368,7 @@ class HoldBook:
             pdus = split_pdus(self.sealer.open(blob, record.id.encode()))
             while len(sent) < len(pdus):
                 pdu = self._rebase(pdus[len(sent)], record, now)
-                answer = self.router.submit(record.account, pdu)
+                answer = self.forwarding.submit(record.account, pdu)
                 if answer is None:
                     break
                 route, response = await answer
@@ -398,12 +405,9 @@ class HoldBook:
     ) -> None:
         now = self.clock.now()
         for part_id, (route, upstream_id) in zip(record.part_ids, sent, strict=False):
-            mapped = MappedMessage(
+            self.forwarding.mapped(
                 route, upstream_id, part_id, record.account, record.registered_delivery, now
             )
-            self.id_map.record(mapped)
-            if self.relay.early:
-                self.relay.mapping_recorded(mapped)
         record.upstream_route, record.upstream_id = sent[0] if sent else (None, None)
         record.state, record.updated_at = RELEASED, now
         details = {"reason": reason} if reason else {}
@@ -465,7 +469,7 @@ class HoldBook:
         await self._commit(record, actor, why, receipts=receipts, also=events)
         self._close(record)
         if receipts:
-            self.relay.flush_pending(record.account)
+            self.forwarding.receipts_waiting(record.account)
         self._notify(
             record.state, record, wrote_events=events is not None, why=why, actor=actor, **details
         )

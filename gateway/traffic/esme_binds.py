@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import structlog
 
@@ -16,12 +16,19 @@ from smpp_adapters.transport import SmppConnection
 from ..accounts import AccountBook, Lockout
 from ..config import AccountConfig
 
-if TYPE_CHECKING:
-    from .pipeline import Pipeline
-
 log = structlog.get_logger("otpgate.esme")
 
 _MODES = {"bound_tx": "tx", "bound_rx": "rx", "bound_trx": "trx"}
+
+
+class Requests(Protocol):
+    """What takes a bound ESME's requests on (the pipeline)."""
+
+    def on_submit(self, bind: EsmeBind, pdu: Pdu) -> None: ...
+
+    def on_query(self, bind: EsmeBind, pdu: Pdu) -> None: ...
+
+    def on_cancel(self, bind: EsmeBind, pdu: Pdu) -> None: ...
 
 
 @dataclass(eq=False, slots=True)
@@ -57,7 +64,7 @@ class EsmeBinds:
         # connection -> (lines logged, last line at, lines left out since): a peer that sends
         # garbage in a loop must not fill the disk with log lines.
         self._error_lines: dict[SmppConnection, tuple[int, float, int]] = {}
-        self.pipeline: Pipeline | None = None
+        self.pipeline: Requests | None = None
         self.on_receiver_bound: list = []  # callables(EsmeBind): pending receipts go out
         self._binds: dict[str, list[EsmeBind]] = {}
         self._receivers: dict[str, list[EsmeBind]] = {}

@@ -24,9 +24,9 @@ from smpp_adapters.transport import ResponseCallback
 from ..audit import DecisionAudit
 from ..clock import Clock
 from ..config import AccountConfig
-from ..metrics import TrafficStats
+from ..counters import TrafficStats
+from ..final_receipts import final_receipt, wants_failure_receipt
 from .decider import Decider, Decision
-from .gateway_receipts import final_receipt, wants_failure_receipt
 from .id_map import IdMap, MappedMessage
 from .message_ids import MessageIdGenerator
 from .message_text import part_of, text_of, text_of_parts
@@ -117,8 +117,16 @@ class Pipeline:
                 self.stats.responses[(account.system_id, _OK)] += 1
                 gateway_id = self.ids.next()
                 message = decision.message
+                connection = bind.connection
                 self.holds.hold(
-                    bind, pdu, verdict, action, gateway_id, message.destination_addr, message.tenant
+                    account.system_id,
+                    lambda status, params=None: connection.send_response(pdu, status, params),
+                    pdu,
+                    verdict,
+                    action,
+                    gateway_id,
+                    message.destination_addr,
+                    message.tenant,
                 )
                 return
             # A flood must not fill the disk: over the cap the configured fallback applies.
@@ -229,9 +237,7 @@ class Pipeline:
                 int(part.pdu.params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
                 self.clock.now(),
             )
-            self.id_map.record(mapped)
-            if self.relay.early:
-                self.relay.mapping_recorded(mapped)
+            self.relay.record_mapping(mapped)
         self.parking.done(whole.parts)  # type: ignore[union-attr]
 
     def _fail_parts(self, whole: WholeMessage, stat: str, status: int) -> None:
@@ -315,12 +321,10 @@ class Pipeline:
                         log.error("receipt_mapping_not_written", error=str(error))
                     connection.send_response(pdu, _OK, {"message_id": gateway_id}, tlvs)
 
-                self.id_map.record(mapped, mapped_on_disk)
+                self.relay.record_mapping(mapped, mapped_on_disk)
             else:
-                self.id_map.record(mapped)
+                self.relay.record_mapping(mapped)
                 connection.send_response(pdu, _OK, {"message_id": gateway_id}, tlvs)
-            if self.relay.early:
-                self.relay.mapping_recorded(mapped)
 
         return answered
 

@@ -32,7 +32,7 @@ from smpp_adapters.receipts import is_failure, parse_receipt_text, rewrite_recei
 from smpp_adapters.transport import SmppConnection
 
 from ..clock import Clock
-from ..store import SqliteWriter
+from ..store import CommitCallback, SqliteWriter
 from .id_map import IdMap, MappedMessage
 
 if TYPE_CHECKING:
@@ -251,11 +251,16 @@ class ReceiptRelay:
         await done
         return True
 
-    def mapping_recorded(self, mapped: MappedMessage) -> None:
-        """Called by the pipeline when a mapping appears while receipts wait for one."""
-        relay = self.early.pop((mapped.route, mapped.upstream_id), None)
-        if relay is not None:
-            relay(mapped)
+    def record_mapping(
+        self, mapped: MappedMessage, on_commit: CommitCallback | None = None
+    ) -> None:
+        """Keep a message's mapping and relay the receipts that came before it. The one way a
+        mapping is made: by the pipeline on an answer, and by the holds on a release."""
+        self.id_map.record(mapped, on_commit)
+        if self.early:
+            relay = self.early.pop((mapped.route, mapped.upstream_id), None)
+            if relay is not None:
+                relay(mapped)
 
     def _relay(self, mapped: MappedMessage, upstream: SmppConnection, pdu: Pdu) -> None:
         if not wanted(mapped.registered_delivery, receipt_failed(pdu)):

@@ -22,7 +22,7 @@ import structlog
 
 from ..clock import Clock
 from ..config_tenants import WebhooksConfig
-from ..metrics import Histogram
+from ..counters import Histogram
 from ..store import SqliteWriter
 from .events import cloud_event, encode_event
 from .subscriptions import Subscriptions, Webhook

@@ -41,4 +41,6 @@ class RssTracker:
         return self.last_kib / 1024
 
     def summary(self) -> str:
-        return f"peak RSS {self.peak_mb:.1f} MB, last {self.last_mb:.1f} MB ({self.samples} samples)"
+        return (
+            f"peak RSS {self.peak_mb:.1f} MB, last {self.last_mb:.1f} MB ({self.samples} samples)"
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 
 from smpp_adapters.constants import CommandId, CommandStatus, Tag
-from smpp_adapters.pdu import Pdu, encode, tlv_cstr, tlv_uint
+from smpp_adapters.pdu import Pdu, encode, tlv_uint
 from smpp_adapters.receipts import build_receipt_pdu
 
 PASSWORD = "secret1"  # the integration harness's password for account "bank"
@@ -167,4 +167,4 @@ def tlv(tag: int, value: bytes) -> bytes:
     return struct.pack(">HH", tag, len(value)) + value
 
 
-__all__ = ["OTP", "PASSWORD", "bind_transceiver", "seeds", "tlv", "tlv_cstr"]
+__all__ = ["OTP", "PASSWORD", "bind_transceiver", "seeds", "tlv"]

@@ -115,4 +115,54 @@ def test_one_list_of_event_types_for_the_policy_the_holds_and_the_webhooks() -> 
 
     assert set(EVENTS.values()) == set(event_types.HOLD_EVENTS)
     assert events.EVENT_TYPES is event_types.EVENT_TYPES
-    assert EVENT_TYPES == frozenset(event_types.EVENT_TYPES)
+    assert frozenset(event_types.EVENT_TYPES) == EVENT_TYPES
+
+
+def _gateway_graph() -> dict[str, set[str]]:
+    """Module -> the gateway modules it imports (package imports count as their __init__)."""
+    modules = {_module_name(path): path for path in _files("gateway")}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        graph[module] = {
+            name for name in imports_of(path) if name in modules and name != module
+        } - {"gateway"}
+    return graph
+
+
+def test_nothing_below_the_entry_points_imports_the_composition_root() -> None:
+    above = {"gateway.app", "gateway.cli", "gateway.demo"}
+    offending = [
+        m for m, deps in _gateway_graph().items() if "gateway.app" in deps and m not in above
+    ]
+    assert offending == []
+
+
+def test_the_holds_never_import_the_traffic() -> None:
+    offending = [
+        f"{m} imports {d}"
+        for m, deps in _gateway_graph().items()
+        if m.startswith("gateway.holds")
+        for d in deps
+        if d.startswith("gateway.traffic")
+    ]
+    assert offending == []
+
+
+def test_no_import_circle_in_the_gateway() -> None:
+    graph = _gateway_graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    circles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for dep in sorted(graph.get(module, ())):
+            if state.get(dep) == 1:
+                circles.append([*path[path.index(dep) :], dep] if dep in path else [module, dep])
+            elif dep not in state:
+                visit(dep, [*path, dep])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert circles == []
