@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from gateway.accounts import hash_password
 from gateway.app import Gateway
+from gateway.clock import Clock
 from gateway.config import AccountConfig, ApiConfig, Config, RouteConfig, SmppConfig
 from smpp_adapters.simulator import SimulatorConfig, SmscSimulator
 
@@ -68,8 +71,10 @@ async def running_simulator(**options: Any) -> AsyncIterator[SmscSimulator]:
 
 
 @asynccontextmanager
-async def running_gateway(config: Config, *, wait_upstream: bool = True) -> AsyncIterator[Gateway]:
-    gateway = Gateway(config)
+async def running_gateway(
+    config: Config, *, wait_upstream: bool = True, clock: Clock | None = None
+) -> AsyncIterator[Gateway]:
+    gateway = Gateway(config, clock=clock)
     await gateway.start()
     try:
         if wait_upstream:
@@ -81,8 +86,6 @@ async def running_gateway(config: Config, *, wait_upstream: bool = True) -> Asyn
 
 async def until(predicate: Any, timeout_s: float = 10.0) -> bool:
     """Poll ``predicate`` until true or ``timeout_s`` passes; its last answer."""
-    import asyncio
-
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while not predicate():
@@ -90,3 +93,45 @@ async def until(predicate: Any, timeout_s: float = 10.0) -> bool:
             return False
         await asyncio.sleep(0.02)
     return True
+
+
+async def until_async(check: Callable[[], Awaitable[Any]], timeout_s: float = 10.0) -> bool:
+    """``until`` for a coroutine predicate (an API call, a query through the store's writer)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not await check():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+class ShiftedClock:
+    """The system clock plus an offset a test moves forward: time passes without a sleep."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+async def outbox_settled(gateway: Gateway) -> bool:
+    """No webhook event waits for a first or a further attempt: each one got its answer."""
+
+    def pending(conn: Any) -> int:
+        return conn.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+    return await gateway.durable.call(pending) == 0
+
+
+async def pending_receipts(gateway: Gateway) -> int:
+    """Receipts the gateway keeps on disk for an ESME with no receiver bound."""
+
+    def count(conn: Any) -> int:
+        return conn.execute("SELECT count(*) FROM pending_receipts").fetchone()[0]
+
+    return await gateway.durable.call(count)

@@ -223,6 +223,14 @@ class MosquittoBroker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def subscribed(self, client_id: str, topic: str) -> bool:
+        """The broker has taken ``client_id``'s subscription to ``topic`` (its log says so)."""
+        for line in self.log().splitlines():
+            words = line.split()
+            if len(words) == 4 and words[1] == client_id and words[3] == topic:
+                return True
+        return False
+
     # ---- internals -----------------------------------------------------------------
 
     def _config(
@@ -247,6 +255,9 @@ class MosquittoBroker:
             "log_type warning",
             "log_type notice",
             "log_type information",
+            # One line per subscription ("<time>: <client id> <qos> <topic>"), so a test can
+            # wait until a client is subscribed: see ``subscribed()``.
+            "log_type subscribe",
         ]
         if self.users:
             lines.append(f"password_file {self.password_path}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -94,6 +95,17 @@ key_env = "OTPGATE_TEST_HOLD_KEY"
                 pass
             await asyncio.sleep(0.1)
         raise TimeoutError(f"gateway not ready: {self.log_path.read_text()[-2000:]}")
+
+    def logged(self, event: str, **fields: Any) -> bool:
+        """The process wrote a log line for ``event`` (with these field values) by now."""
+        for line in self.log_path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:  # a line still being written
+                continue
+            if record.get("event") == event and all(record.get(k) == v for k, v in fields.items()):
+                return True
+        return False
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a power cut of the process."""

@@ -17,11 +17,14 @@ from .esme import AsyncEsme
 from .harness import (
     OPERATOR_KEY,
     PASSWORD,
+    ShiftedClock,
     account,
     gateway_config,
+    outbox_settled,
     route,
     running_gateway,
     running_simulator,
+    until_async,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -183,9 +186,10 @@ async def test_no_oracle_for_numbers_without_a_relation(tmp_path):
 
 
 async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
+    clock = ShiftedClock()
     async with (
         running_simulator() as sim,
-        running_gateway(config(tmp_path, sim.port, token_lifetime_s=1.0)) as gw,
+        running_gateway(config(tmp_path, sim.port, token_lifetime_s=1.0), clock=clock) as gw,
     ):
         status, body = await token(gw, await key_for(gw, "closed"))
         assert (status, body["error"]) == (400, "unauthorized_client")
@@ -201,7 +205,7 @@ async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
             for _ in range(9)
         ]
         assert statuses[:8] == [200] * 8 and statuses[8] == 429
-        await asyncio.sleep(1.1)
+        clock.advance(1.1)  # past the token's 1 s lifetime
         status, body = await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth)
         assert (status, body["code"]) == (401, "UNAUTHENTICATED")
 
@@ -290,7 +294,7 @@ async def test_a_sim_swap_subscription_receives_the_swapped_event(tmp_path):
                     if receiver.requests:
                         break
                     await asyncio.sleep(0.05)
-                await asyncio.sleep(0.3)
+                assert await until_async(lambda: outbox_settled(gw))
                 assert len(receiver.requests) == 1
                 headers, raw = receiver.requests[0]
                 secret = gw.subscriptions.by_id[created["id"]].secret

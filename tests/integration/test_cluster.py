@@ -10,7 +10,7 @@ import aiomqtt
 import pytest
 
 from .esme import AsyncEsme
-from .harness import PASSWORD, running_simulator
+from .harness import PASSWORD, running_simulator, until
 from .process import GatewayProcess
 
 pytestmark = pytest.mark.asyncio
@@ -52,6 +52,16 @@ secret_env = "OTPGATE_TEST_CLUSTER_SECRET"
     return GatewayProcess(directory, sim_port, extra, node_id=node_id)
 
 
+def subscribed(broker, *nodes: str) -> bool:
+    """Each node's signal feed and cluster link hold their subscriptions at the broker."""
+    return all(
+        broker.subscribed(f"otpgate-{n}", "otpgate/signals/sim_swap")
+        and broker.subscribed(f"otpgate-{n}-cluster", f"otpgate/nodes/{n}/commands")
+        and broker.subscribed(f"otpgate-{n}-cluster", f"otpgate/nodes/{n}/replies")
+        for n in nodes
+    )
+
+
 async def until_ok(check, timeout_s: float = 10.0):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
@@ -81,7 +91,7 @@ async def test_two_nodes_share_signals_and_serve_each_others_holds(
                     datetime.now(UTC).timestamp() - 60, UTC
                 ).isoformat(),
             }
-            await asyncio.sleep(0.5)  # both feeds subscribed
+            assert await until(lambda: subscribed(mosquitto, "node-1", "node-2"))
             async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="feed") as feed:
                 await feed.publish("otpgate/signals/sim_swap", json.dumps(swap), qos=1)
 
@@ -124,7 +134,9 @@ async def test_two_nodes_share_signals_and_serve_each_others_holds(
                     "args": {"id": second},
                 }
                 await forger.publish("otpgate/nodes/node-1/commands", json.dumps(forged), qos=1)
-            await asyncio.sleep(0.5)
+            assert await until(
+                lambda: one.logged("cluster_message_dropped", why="bad signature")
+            ), one.log_path.read_text()[-2000:]
             status, shown = await one.api("GET", f"/v1/holds/{second}")
             assert shown["state"] == "held"
 
@@ -162,7 +174,7 @@ async def test_a_receipt_arriving_at_the_other_node_reaches_the_esme(
         await one.start()
         await two.start()
         try:
-            await asyncio.sleep(0.5)
+            assert await until(lambda: subscribed(mosquitto, "node-1", "node-2"))
             esme = await AsyncEsme.bind(one.smpp_port, "bank", PASSWORD)
             ids = [
                 str(

@@ -12,7 +12,7 @@ import pytest
 from smpp_adapters.client import BindFailed
 
 from .esme import AsyncEsme
-from .harness import PASSWORD, running_simulator
+from .harness import PASSWORD, running_simulator, until
 from .process import GatewayProcess
 
 pytestmark = pytest.mark.asyncio
@@ -58,7 +58,7 @@ async def test_every_line_of_the_process_is_json(tmp_path):
             # A malformed PDU, and a bind refused.
             esme = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD)
             esme.connection.transport.write(struct.pack(">IIII", 16, 0x0BADC0DE, 0, 7))
-            await asyncio.sleep(0.2)
+            assert await until(lambda: gateway.logged("esme_pdu_rejected"))
             esme.close()
             with pytest.raises(BindFailed):
                 await AsyncEsme.bind(gateway.smpp_port, "bank", "wrong")

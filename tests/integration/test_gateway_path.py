@@ -10,7 +10,16 @@ from smpp_adapters.client import BindFailed, open_bind
 from smpp_adapters.constants import CommandId, CommandStatus, Tag
 
 from .esme import AsyncEsme, SmpplibEsme
-from .harness import PASSWORD, account, gateway_config, route, running_gateway, running_simulator
+from .harness import (
+    PASSWORD,
+    account,
+    gateway_config,
+    pending_receipts,
+    route,
+    running_gateway,
+    running_simulator,
+    until_async,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -292,7 +301,8 @@ async def test_receipts_wait_on_disk_when_no_receiver_is_bound(tmp_path):
     ):
         transmitter = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD, mode="tx")
         sent = (await transmitter.submit(text=b"Your code is 482913")).params["message_id"]
-        await asyncio.sleep(0.5)  # the receipt reached the gateway, which has no receiver for it
+        # The receipt reached the gateway, which has no receiver for it: it waits on disk.
+        assert await until_async(lambda: pending_receipts(gateway))
         receiver = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD, mode="rx")
         assert await receiver.wait_for(lambda: receiver.receipts)
         receipt = receiver.receipts[0]

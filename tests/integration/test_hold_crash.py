@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from smpp_adapters.smpp_time import relative_time
 
 from .esme import AsyncEsme
-from .harness import PASSWORD, running_simulator
+from .harness import PASSWORD, running_simulator, until, until_async
 from .process import GatewayProcess
 
 pytestmark = pytest.mark.asyncio
@@ -62,17 +63,23 @@ async def test_500_holds_survive_sigkill_and_release_exactly_once(tmp_path):
             esme = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD, window=50)
             short = relative_time(2)  # 100 of them expire while the gateway is down
             window = asyncio.Semaphore(40)
+            expired_by = 0.0  # when the last of the 100 validity periods has surely ended
 
             async def submit(i: int):
+                nonlocal expired_by
                 extra = {"validity_period": short} if i < 100 else {}
                 async with window:
-                    return await esme.submit(destination=number(i), text=OTP, **extra)
+                    response = await esme.submit(destination=number(i), text=OTP, **extra)
+                if extra:  # the gateway read "2 s from now" before it answered
+                    expired_by = max(expired_by, time.time() + 2.0)
+                return response
 
             responses = await asyncio.gather(*(submit(i) for i in range(500)))
             assert all(r.command_status == 0 for r in responses)
             esme.close()
             gateway.kill()
-            await asyncio.sleep(2.5)
+            # Down until those validity periods end (wall clock, as the process reads it).
+            await asyncio.sleep(max(0.0, expired_by - time.time()))
 
             await gateway.start()
             holds = await gateway.all_holds()
@@ -94,7 +101,11 @@ async def test_500_holds_survive_sigkill_and_release_exactly_once(tmp_path):
             )
             assert all(status == 200 for status, _ in results)
             assert await esme.wait_for(lambda: len(sim.records) >= 400, timeout_s=20)
-            await asyncio.sleep(0.5)
+
+            async def all_released() -> bool:  # each one sent and answered: nothing more to send
+                return len(await gateway.all_holds("&state=released")) == 400
+
+            assert await until_async(all_released)
             destinations = [r.destination_addr for r in sim.records]
             assert len(destinations) == 400 and len(set(destinations)) == 400
             expected = {number(i) for i in range(100, 500)}
@@ -124,7 +135,7 @@ async def test_kill_during_a_stream_loses_no_acknowledged_submit(tmp_path):
                         acknowledged.append(number(i))
 
             streams = asyncio.gather(*(stream(k) for k in range(4)))
-            await asyncio.sleep(0.4)
+            assert await until(lambda: len(acknowledged) >= 200)  # killed mid-stream
             gateway.kill()
             await asyncio.wait_for(streams, 20)
             assert 20 < len(acknowledged) < 5000, len(acknowledged)

@@ -20,10 +20,13 @@ from .esme import AsyncEsme, SmpplibEsme
 from .harness import (
     OPERATOR_KEY,
     PASSWORD,
+    ShiftedClock,
     gateway_config,
     route,
     running_gateway,
     running_simulator,
+    until,
+    until_async,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -79,6 +82,16 @@ def message_id(response: Pdu) -> str:
     return str(response.params["message_id"])
 
 
+def in_state(gateway, hold_id: str, *states: str):
+    """An async predicate: the hold's state is one of ``states``."""
+
+    async def check() -> bool:
+        _, body = await api(gateway, "GET", f"/v1/holds/{hold_id}")
+        return body.get("state") in states
+
+    return check
+
+
 async def test_held_through_smpplib_then_released_once_with_the_real_receipt(tmp_path):
     async with (
         running_simulator(keep_records=True) as sim,
@@ -93,7 +106,8 @@ async def test_held_through_smpplib_then_released_once_with_the_real_receipt(tmp
             await asyncio.to_thread(esme.submit, CLEAN, OTP)
             assert await asyncio.to_thread(esme.wait, lambda: len(esme.responses) == 2)
             assert [r.status for r in esme.responses] == [0, 0]
-            await asyncio.sleep(0.2)
+            # The clean one, submitted second on the one upstream bind, has arrived.
+            assert await until(lambda: sim.records and gw.holds.open)
             assert [r.destination_addr for r in sim.records] == [CLEAN]  # the held one waits
 
             status, listing = await api(gw, "GET", "/v1/holds?state=held")
@@ -113,7 +127,9 @@ async def test_held_through_smpplib_then_released_once_with_the_real_receipt(tmp
 
             status, again = await api(gw, "POST", f"/v1/holds/{held_id}/release")
             assert status == 409 and again["state"] == "released"
-            await asyncio.sleep(0.2)
+            # Time must pass to show the refused release sends nothing; a send reaches the
+            # simulator in a few ms.
+            await asyncio.sleep(0.1)
             assert len(sim.records) == 2  # sent once
             status, shown = await api(gw, "GET", f"/v1/holds/{held_id}")
             assert [h["state"] for h in shown["history"]] == ["held", "releasing", "released"]
@@ -218,16 +234,17 @@ async def test_validity_period_ending_first_expires_the_hold_then(tmp_path):
 
 
 async def test_relative_validity_is_rebased_on_release(tmp_path):
+    clock = ShiftedClock()
     async with (
         running_simulator(keep_records=True) as sim,
-        running_gateway(config(tmp_path, sim.port)) as gw,
+        running_gateway(config(tmp_path, sim.port), clock=clock) as gw,
     ):
         swap(gw)
         esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
         held_id = message_id(
             await esme.submit(destination=SWAPPED, text=OTP, validity_period=relative_time(3600))
         )
-        await asyncio.sleep(2.2)
+        clock.advance(2.2)  # the hold waits 2.2 s of the gateway's time
         await api(gw, "POST", f"/v1/holds/{held_id}/release")
         assert await esme.wait_for(lambda: sim.records, timeout_s=5)
         validity = str(decode(sim.records[0].raw).params["validity_period"])
@@ -250,7 +267,8 @@ async def test_release_and_cancel_racing_exactly_one_wins(tmp_path):
                 api(gw, "POST", f"/v1/holds/{held_id}/cancel"),
             )
             assert sorted(status for status, _ in results) == [200, 409]
-        await asyncio.sleep(0.5)
+        for held_id in ids:  # every release has gone upstream and come back
+            assert await until_async(in_state(gw, held_id, "released", "cancelled"))
         _, listing = await api(gw, "GET", "/v1/holds?limit=100")
         states = [h["state"] for h in listing["holds"]]
         released = states.count("released")
@@ -303,7 +321,7 @@ async def test_the_code_is_in_no_readable_byte_of_the_sqlite_files(tmp_path):
         ids = [message_id(await esme.submit(destination=SWAPPED, text=OTP)) for _ in range(5)]
         await api(gw, "POST", f"/v1/holds/{ids[0]}/cancel")
         await api(gw, "POST", f"/v1/holds/{ids[1]}/release")
-        await asyncio.sleep(0.3)
+        assert await until_async(in_state(gw, ids[1], "released"))
         esme.close()
     files = glob.glob(str(tmp_path / "*.sqlite*"))
     assert any(f.endswith("otpgate.sqlite") for f in files)

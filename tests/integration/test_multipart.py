@@ -21,6 +21,7 @@ from .harness import (
     route,
     running_gateway,
     running_simulator,
+    until,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -74,6 +75,11 @@ async def send_parts(
     return responses
 
 
+def parked(gateway) -> int:
+    """Parts waiting for the rest of their message: a part handed over has left the group."""
+    return sum(len(group.parts) for group in gateway.parking.reassembler._groups.values())
+
+
 def bodies(sim) -> list[bytes]:
     return [bytes(r.short_message)[6:] for r in sim.records]
 
@@ -90,7 +96,7 @@ async def test_parts_in_any_order_are_forwarded_in_order_once_whole(tmp_path, or
         for seqnum in order[:-1]:
             text = udh_part(9, len(parts), seqnum, parts[seqnum - 1])
             responses[seqnum] = await esme.submit(destination=CLEAN, text=text, esm_class=0x40)
-        await asyncio.sleep(0.2)
+        assert await until(lambda: parked(gw) == len(order) - 1)
         assert sim.records == []  # nothing leaves before the message is whole
         last = order[-1]
         text = udh_part(9, len(parts), last, parts[last - 1])
@@ -172,6 +178,7 @@ async def test_a_part_that_never_comes_lets_the_rest_be_decided_at_the_timeout(t
         await send_parts(esme, CLEAN, [1, 3], reference=1)
         # To a swapped number: the OTP is in parts 2 and 3, which arrived: held.
         await send_parts(esme, SWAPPED, [2, 3], reference=2)
+        # Time must pass to show the parts wait: 0.2 s is well inside the 0.5 s timeout.
         await asyncio.sleep(0.2)
         assert sim.records == []
         assert await esme.wait_for(lambda: len(sim.records) == 2, timeout_s=5)
@@ -212,7 +219,9 @@ async def test_parked_parts_survive_a_restart(tmp_path):
             esme.close()
         assert sim.records == []
         async with running_gateway(cfg):
-            await asyncio.sleep(0.2)
+            # Time must pass to show the restart did not hand the parts over at once; the
+            # timeout (1 s) starts again at the restart, so 0.1 s is far from it.
+            await asyncio.sleep(0.1)
             assert sim.records == []  # still waiting for part 3, a while more
             for _ in range(60):
                 if len(sim.records) == 2:

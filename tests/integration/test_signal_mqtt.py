@@ -141,7 +141,8 @@ async def test_an_otp_after_a_swap_published_on_mqtt_a_minute_earlier_is_held(tm
         held = await esme.submit(destination=NUMBER[1:], text=OTP)
         passed = await esme.submit(destination="447400999888", text=OTP)
         assert held.command_status == passed.command_status == 0
-        await asyncio.sleep(0.2)
+        # The passed one, submitted second on the one upstream bind, has arrived.
+        assert await until(lambda: sim.records)
         assert [r.destination_addr for r in sim.records] == ["447400999888"]
         assert len(gw.holds.open) == 1
         esme.close()

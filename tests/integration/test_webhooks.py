@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,10 +20,13 @@ from .harness import (
     PASSWORD,
     account,
     gateway_config,
+    outbox_settled,
+    pending_receipts,
     route,
     running_gateway,
     running_simulator,
     until,
+    until_async,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -188,7 +190,7 @@ async def test_receiver_failing_then_recovering_gets_the_same_webhook_id(tmp_pat
             stamps = [int(h["webhook-timestamp"]) for h, _ in receiver.requests]
             assert stamps == sorted(stamps)
             Verifier(hook["secret"]).verify(receiver.requests[-1][1], receiver.requests[-1][0])
-            await asyncio.sleep(0.3)
+            assert await until_async(lambda: outbox_settled(gw))
             assert len(receiver.requests) == 3  # delivered: no more attempts
             esme.close()
     finally:
@@ -211,7 +213,9 @@ async def test_410_disables_the_endpoint(tmp_path):
             _, shown = await call(gw.tenant_api_port, "GET", f"/v1/webhooks/{hook['id']}", key)
             assert shown["enabled"] is False and "410" in shown["disabled_reason"]
             await esme.submit(destination=SWAPPED, text=OTP)
-            await asyncio.sleep(0.5)
+            # The second hold (and any event it wrote) committed, and no event waits to go.
+            assert await until(lambda: len(gw.holds.open) == 2)
+            assert await until_async(lambda: outbox_settled(gw))
             assert len(receiver.requests) == 1
             esme.close()
     finally:
@@ -275,7 +279,7 @@ async def test_tenants_sharing_an_account_see_only_their_own(tmp_path):
                 assert status == 404, (method, path, body)
             assert a_id in gw.holds.open  # B's attempts changed nothing
             assert await until(lambda: receiver_a.requests and receiver_b.requests)
-            await asyncio.sleep(0.3)
+            assert await until_async(lambda: outbox_settled(gw))
             assert len(receiver_a.requests) == len(receiver_b.requests) == 1
             assert (
                 a_id.encode() in receiver_a.requests[0][1]
@@ -377,7 +381,8 @@ async def test_erasure_removes_everything_about_a_number(tmp_path):
             await esme.submit(destination=SWAPPED, text=b"Your statement is ready")  # delivered
             esme.close()  # no receiver bound: its receipts wait on disk
             assert await until(lambda: gw.holds.open and gw.id_map._pending_rows == [])
-            await asyncio.sleep(0.3)  # the delivered message's receipt arrives and waits
+            # The delivered message's receipt arrives and waits on disk.
+            assert await until_async(lambda: pending_receipts(gw))
             status, body = await call(
                 gw.api_port, "POST", "/v1/erasure", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
             )
@@ -451,7 +456,14 @@ allow_networks = ["127.0.0.1/32"]
             response = await esme.submit(destination=SWAPPED, text=OTP, source_addr="PayBank")
             held_id = str(response.params["message_id"])
             esme.close()
-            await asyncio.sleep(0.3)  # a first attempt fails: connection refused
+
+            async def attempted() -> bool:  # a first attempt fails: connection refused
+                _, shown = await call(
+                    gateway.tenant_port, "GET", f"/v1/webhooks/{hook['id']}/deliveries", key
+                )
+                return any(d["attempts"] for d in shown["deliveries"])
+
+            assert await until_async(attempted)
             gateway.kill()
 
             await receiver.start(receiver_port)
@@ -496,7 +508,7 @@ async def test_risk_events_reach_only_tenants_related_to_the_number(tmp_path):
             _, body = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signals)
             assert body["accepted"] == 3
             assert await until(lambda: len(receiver.requests) == 2)
-            await asyncio.sleep(0.3)
+            assert await until_async(lambda: outbox_settled(gw))
             events = [Verifier(hook["secret"]).verify(b, h) for h, b in receiver.requests]
             assert [e["type"] for e in events] == ["risk.sim_swap", "risk.call_forwarding"]
             assert all(e["data"]["msisdn"] == "+" + SWAPPED for e in events)
