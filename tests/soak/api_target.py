@@ -6,9 +6,13 @@ look-ups and permission checks into the handlers' own code.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,6 +23,7 @@ from ..integration.process import GatewayProcess
 from .api_answers import OAUTH_PATH
 from .memory import RssTracker
 from .pdu_corpus import OTP
+from .smsc_thread import simulator_in_thread
 
 # The quota would turn most CAMARA calls into 429s before they reach the handlers.
 TENANT_TOML = """
@@ -72,8 +77,19 @@ class ApiTarget:
         return self.process.process is not None and self.process.process.poll() is None
 
 
-def extra_toml(policy_path: str) -> str:
-    return TENANT_TOML + f'\n[policy]\nfile = "{policy_path}"\n'
+@contextmanager
+def running_api_target(directory: Path) -> Iterator[ApiTarget]:
+    """The gateway process, prepared; its SMSC simulator on a thread (the callers block)."""
+    policy = directory / "policy.toml"
+    policy.write_text(POLICY)
+    extra = TENANT_TOML + f'\n[policy]\nfile = "{policy}"\n'
+    with simulator_in_thread() as simulator:
+        process = GatewayProcess(directory, simulator.port, extra)
+        asyncio.run(process.start())
+        try:
+            yield asyncio.run(prepare(process))
+        finally:
+            process.stop()
 
 
 async def prepare(process: GatewayProcess) -> ApiTarget:

@@ -78,7 +78,10 @@ def _bodies() -> list[Hostile]:
         Hostile("far future", signal % (NUMBER.encode(), b"9999-12-31T23:59:59Z")),
         Hostile("year one", signal % (NUMBER.encode(), b"0001-01-01T00:00:00+14:00")),
         Hostile("no zone", signal % (NUMBER.encode(), b"2024-02-30T00:00:00")),
-        Hostile("time as number", b'{"kind": "sim_swap", "msisdn": "+447420000001", "occurred_at": 1e308}'),
+        Hostile(
+            "time as number",
+            b'{"kind": "sim_swap", "msisdn": "+447420000001", "occurred_at": 1e308}',
+        ),
         Hostile(
             "call forwarding junk",
             b'{"kind": "call_forwarding", "msisdn": "+447420000001", "occurred_at": '
@@ -102,7 +105,11 @@ def _bodies() -> list[Hostile]:
         Hostile("binary", bytes(range(256))),
         Hostile("json as text", b'{"reason": "x"}', "text/plain"),
         Hostile("no content type", b'{"reason": "x"}', None),
-        Hostile("broken multipart", b"--x\r\nContent-Disposition: form-data\r\n", "multipart/form-data; boundary=x"),
+        Hostile(
+            "broken multipart",
+            b"--x\r\nContent-Disposition: form-data\r\n",
+            "multipart/form-data; boundary=x",
+        ),
         Hostile("form bad escapes", b"grant_type=client_credentials&scope=%zz%ff", FORM),
         Hostile("form invalid utf-8", b"grant_type=%ff%fe&client_id=%c0%af", FORM),
         Hostile("form repeated", b"grant_type=client_credentials&grant_type=password", FORM),
