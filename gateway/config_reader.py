@@ -49,7 +49,7 @@ class Section:
             raise ConfigError(
                 f"{self._where(key)}: expected one of {', '.join(choices)}, got {value!r}"
             )
-        return value
+        return str(value)
 
     def secret(self, key: str, *, required: bool = False) -> str | None:
         """A secret named by ``<key>_env`` (environment variable) or ``<key>_file``."""

@@ -52,7 +52,7 @@ def rows(
             values = dict(zip(COLUMNS, row, strict=True))
             values["parts"] = len(str(row[10]).split())
             for key in ("created_at", "updated_at", "expires_at"):
-                values[key] = _time(values[key])  # type: ignore[arg-type]
+                values[key] = _time(values[key])
             yield values
     finally:
         conn.close()

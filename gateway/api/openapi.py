@@ -39,14 +39,15 @@ _SIGNAL = {
     },
     "additionalProperties": True,
 }
-_HOLD = {
+_HOLD_STATE: dict[str, Any] = {
+    "type": "string",
+    "enum": ["held", "releasing", "released", "cancelled", "expired", "failed"],
+}
+_HOLD: dict[str, Any] = {
     "type": "object",
     "properties": {
         "id": {"type": "string"},
-        "state": {
-            "type": "string",
-            "enum": ["held", "releasing", "released", "cancelled", "expired", "failed"],
-        },
+        "state": _HOLD_STATE,
         "account": {"type": "string"},
         "tenant": {"type": ["string", "null"]},
         "destination": {"type": "string"},
@@ -102,7 +103,7 @@ def _hold_paths() -> dict[str, Any]:
                 "parameters": [
                     {"name": n, "in": "query", "schema": s}
                     for n, s in (
-                        ("state", _HOLD["properties"]["state"]),
+                        ("state", _HOLD_STATE),
                         ("account", {"type": "string"}),
                         ("destination", {"type": "string"}),
                         ("since", {"type": "string", "format": "date-time"}),
@@ -270,7 +271,7 @@ def tenant_document() -> dict[str, Any]:
         {"type": "object", "required": ["phoneNumber"], "properties": {"phoneNumber": _E164}}
     )
     camara_errors = (400, 403, 429)
-    oauth = [{"oauth2": []}]
+    oauth: list[dict[str, list[str]]] = [{"oauth2": []}]
     paths: dict[str, Any] = {
         "/healthz": {"get": {"summary": "Alive", "security": [], "responses": _answers()}},
         **_hold_paths(),

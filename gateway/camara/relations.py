@@ -8,6 +8,7 @@ written to disk in batches so that a restart keeps them.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import sqlite_utils
 
@@ -107,7 +108,7 @@ class Relations:
         )
 
     async def load(self) -> None:
-        def read(conn: sqlite3.Connection) -> list[tuple]:
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(
                 "SELECT tenant, msisdn_key, last_at, registered FROM tenant_numbers"
             ).fetchall()

@@ -277,7 +277,7 @@ class HoldBook:
             expiry_action=expiry_action,
             validity_at=validity.at if validity else None,
             validity_relative=validity is not None and validity.relative_s is not None,
-            registered_delivery=int(params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
+            registered_delivery=int(params.get("registered_delivery", 0)) & 0x03,
             user_message_reference=first.tlv_int(Tag.USER_MESSAGE_REFERENCE),
             part_ids=tuple(ids),
             updated_at=now,

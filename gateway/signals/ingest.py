@@ -18,7 +18,7 @@ import structlog
 from ..clock import Clock
 from .feed_health import FeedHealth
 from .model import Signal, SignalRejected, parse_signal
-from .risk_index import RiskIndex
+from .risk_index import RiskIndex, Summary
 from .store import SignalRow, SignalStore, StateRow, signal_row, state_row
 
 log = structlog.get_logger("otpgate.signals")
@@ -54,7 +54,7 @@ class RiskChange:
     reason: str | None = None
 
 
-def what_changed(key: int, before: tuple | None, after: tuple | None) -> list[RiskChange]:
+def what_changed(key: int, before: Summary | None, after: Summary | None) -> list[RiskChange]:
     """New facts between two summaries (swap_at, reason, cfu_active, cfu_changed_at, anomalies)."""
     if after is None:
         return []
@@ -117,10 +117,10 @@ class SignalIngest:
                     risk_changes.extend(what_changed(key, before, self.index.summary(key)))
             if newest is None or signal.occurred_at > newest.occurred_at:
                 newest = signal
-        rejected = len(items) - len(rows)
-        if rejected:
-            counters.rejected += rejected
-            log.warning("signals_rejected", feed=feed, count=rejected)
+        refused = len(items) - len(rows)
+        if refused:
+            counters.rejected += refused
+            log.warning("signals_rejected", feed=feed, count=refused)
         if not rows:
             on_done([o for o in outcomes if o is not None])
             return

@@ -296,7 +296,7 @@ _routing_anomaly: Callable[[str, float], RoutingAnomaly] = (
 
 # What facts() reads for a number with something to report:
 # (swap_at, swap_reason, cfu_active, cfu_changed_at, ((anomaly_at, reason), ...) youngest first)
-_Summary = tuple[float | None, str | None, bool, float | None, tuple[tuple[float, str], ...]]
+Summary = tuple[float | None, str | None, bool, float | None, tuple[tuple[float, str], ...]]
 
 
 class RiskIndex:
@@ -308,7 +308,7 @@ class RiskIndex:
     def __init__(self, config: RiskConfig | None = None) -> None:
         self.config = config or RiskConfig()
         self._states: dict[int, bytes] = {}
-        self._risky: dict[int, _Summary] = {}
+        self._risky: dict[int, Summary] = {}
         self._seen_ids: set[str] = set()
         self._seen_order: deque[str] = deque()
         self._horizon_s = self.config.anomaly_horizon_s
@@ -409,7 +409,7 @@ class RiskIndex:
         apply = self.apply
         return sum(1 for signal in signals if apply(signal))
 
-    def summary(self, key: int) -> tuple | None:
+    def summary(self, key: int) -> Summary | None:
         """What facts() reads for a number, or None: compared before and after a signal to
         tell what changed (swap time, forwarding, newest anomaly)."""
         return self._risky.get(key)
@@ -613,7 +613,7 @@ class RiskIndex:
 
     # -- deriving the facts' inputs ------------------------------------------------------
 
-    def _summarise(self, st: _State) -> _Summary | None:
+    def _summarise(self, st: _State) -> Summary | None:
         swap_at: float | None = None
         swap_reason: str | None = None
         if len(st.imsis) > 1:

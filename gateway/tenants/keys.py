@@ -12,6 +12,7 @@ import hmac
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
@@ -58,7 +59,7 @@ class ApiKeys:
         return hmac.new(self._pepper, key.encode(), hashlib.sha256).hexdigest()
 
     async def load(self) -> None:
-        def read(conn: sqlite3.Connection) -> list[tuple]:
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(
                 "SELECT id, tenant, digest, created_at, revoked_at FROM tenant_keys"
             ).fetchall()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -65,7 +66,8 @@ class EsmeBinds:
         # garbage in a loop must not fill the disk with log lines.
         self._error_lines: dict[SmppConnection, tuple[int, float, int]] = {}
         self.pipeline: Requests | None = None
-        self.on_receiver_bound: list = []  # callables(EsmeBind): pending receipts go out
+        # Called when a receiver binds: pending receipts go out.
+        self.on_receiver_bound: list[Callable[[EsmeBind], None]] = []
         self._binds: dict[str, list[EsmeBind]] = {}
         self._receivers: dict[str, list[EsmeBind]] = {}
         self._next_receiver: dict[str, int] = {}
@@ -101,47 +103,48 @@ class EsmeBinds:
     # -- events ----------------------------------------------------------------------------
 
     def on_event(self, connection: SmppConnection, event: ev.Event) -> None:
-        kind = type(event)
         bind = connection.context
-        if kind is ev.SubmitSmReceived or kind is ev.DataSmReceived:
-            pdu = event.pdu  # type: ignore[attr-defined]
-            if bind.account.max_tps is not None and not self._take_token(bind):  # type: ignore[union-attr]
-                connection.send_response(pdu, CommandStatus.ESME_RTHROTTLED)
-                return
-            self.pipeline.on_submit(bind, pdu)  # type: ignore[union-attr,arg-type]
-        elif kind is ev.BindRequested:
-            asyncio.get_running_loop().create_task(self._bind(connection, event.pdu))  # type: ignore[attr-defined]
-        elif kind is ev.QuerySmReceived:
-            self.pipeline.on_query(bind, event.pdu)  # type: ignore[union-attr,attr-defined,arg-type]
-        elif kind is ev.CancelSmReceived:
-            self.pipeline.on_cancel(bind, event.pdu)  # type: ignore[union-attr,attr-defined,arg-type]
-        elif kind is ev.ConnectionMade:
-            self._connections.add(connection)
-        elif kind is ev.SessionEnded:
-            self._connections.discard(connection)
-            self._error_lines.pop(connection, None)
-            if isinstance(bind, EsmeBind):
-                self._unregister(bind)
-                log.info(
-                    "esme_unbound",
-                    account=bind.account.system_id,
-                    mode=bind.mode,
-                    reason=event.reason,
-                )  # type: ignore[attr-defined]
-        elif kind is ev.PduRejected:
-            left_out = self._error_budget(connection)
-            if left_out is None:
-                return
-            error = event.error  # type: ignore[attr-defined]
-            log.warning(
-                "esme_pdu_rejected",
-                peer=connection.peer[0] if connection.peer else None,
-                account=bind.account.system_id if isinstance(bind, EsmeBind) else None,
-                status=status_name(error.command_status),
-                fatal=error.fatal,
-                error=str(error)[:200],
-                lines_left_out=left_out,
-            )
+        match event:
+            case ev.SubmitSmReceived(pdu) | ev.DataSmReceived(pdu):
+                assert isinstance(bind, EsmeBind) and self.pipeline is not None  # session rules
+                if bind.account.max_tps is not None and not self._take_token(bind):
+                    connection.send_response(pdu, CommandStatus.ESME_RTHROTTLED)
+                    return
+                self.pipeline.on_submit(bind, pdu)
+            case ev.BindRequested(pdu):
+                asyncio.get_running_loop().create_task(self._bind(connection, pdu))
+            case ev.QuerySmReceived(pdu):
+                assert isinstance(bind, EsmeBind) and self.pipeline is not None
+                self.pipeline.on_query(bind, pdu)
+            case ev.CancelSmReceived(pdu):
+                assert isinstance(bind, EsmeBind) and self.pipeline is not None
+                self.pipeline.on_cancel(bind, pdu)
+            case ev.ConnectionMade():
+                self._connections.add(connection)
+            case ev.SessionEnded(reason):
+                self._connections.discard(connection)
+                self._error_lines.pop(connection, None)
+                if isinstance(bind, EsmeBind):
+                    self._unregister(bind)
+                    log.info(
+                        "esme_unbound",
+                        account=bind.account.system_id,
+                        mode=bind.mode,
+                        reason=reason,
+                    )
+            case ev.PduRejected(error):
+                left_out = self._error_budget(connection)
+                if left_out is None:
+                    return
+                log.warning(
+                    "esme_pdu_rejected",
+                    peer=connection.peer[0] if connection.peer else None,
+                    account=bind.account.system_id if isinstance(bind, EsmeBind) else None,
+                    status=status_name(error.command_status),
+                    fatal=error.fatal,
+                    error=str(error)[:200],
+                    lines_left_out=left_out,
+                )
 
     def _error_budget(self, connection: SmppConnection) -> int | None:
         """How many protocol-error lines were left out before this one, or None: leave it out.
@@ -201,7 +204,7 @@ class EsmeBinds:
             connection.context = None
             connection.close("bind refused")
             return
-        tlvs = [(Tag.SC_INTERFACE_VERSION, bytes((INTERFACE_VERSION_34,)))]
+        tlvs = [(int(Tag.SC_INTERFACE_VERSION), bytes((INTERFACE_VERSION_34,)))]
         connection.send_response(pdu, CommandStatus.ESME_ROK, {"system_id": self.system_id}, tlvs)
         connection.session.incoming_window = account.window
         bind = EsmeBind(

@@ -29,7 +29,7 @@ def part_of(pdu: Pdu) -> Concatenation | None:
     """
     params = pdu.params
     concatenation = None
-    if int(params.get("esm_class", 0)) & ESM_CLASS_UDHI:  # type: ignore[call-overload]
+    if int(params.get("esm_class", 0)) & ESM_CLASS_UDHI:
         short_message, _ = body_of(pdu)
         try:
             concatenation = parse_udh(short_message).concatenation
@@ -56,7 +56,7 @@ def text_of(pdu: Pdu, account: AccountConfig) -> str | None:
     try:
         return decode_short_message(
             short_message,
-            int(pdu.params.get("data_coding", 0)),  # type: ignore[call-overload]
+            int(pdu.params.get("data_coding", 0)),
             udhi=udhi,
             options=decode_options(account),
         ).text
@@ -69,7 +69,7 @@ def body_of(pdu: Pdu) -> tuple[bytes, bool]:
     params = pdu.params
     payload = pdu.tlv(Tag.MESSAGE_PAYLOAD) if pdu.tlvs else None
     short_message = payload if payload is not None else params.get("short_message", b"")
-    udhi = bool(int(params.get("esm_class", 0)) & ESM_CLASS_UDHI)  # type: ignore[call-overload]
+    udhi = bool(int(params.get("esm_class", 0)) & ESM_CLASS_UDHI)
     return bytes(short_message), udhi  # type: ignore[arg-type]
 
 
@@ -78,7 +78,7 @@ def text_of_parts(pdus: list[Pdu], account: AccountConfig) -> str | None:
     parts decodes whole)."""
     if not pdus:
         return None
-    data_coding = int(pdus[0].params.get("data_coding", 0))  # type: ignore[call-overload]
+    data_coding = int(pdus[0].params.get("data_coding", 0))
     try:
         return decode_concatenated([body_of(p) for p in pdus], data_coding, decode_options(account))
     except UdhError:

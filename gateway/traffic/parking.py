@@ -13,7 +13,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 import structlog
@@ -118,7 +118,7 @@ class Parking:
             committed,
         )
 
-    def _add(self, row: tuple, part: ParkedPart, now: float) -> None:
+    def _add(self, row: tuple[Any, ...], part: ParkedPart, now: float) -> None:
         _, account, source, destination, reference, total, seqnum = row
         key: PartsKey = (account, source, destination, reference, total)
         group = self.reassembler.add(key, seqnum, part, now)
@@ -159,7 +159,7 @@ class Parking:
     async def recover(self) -> int:
         """Parts parked before a stop or a crash wait their timeout again, then go on."""
 
-        def read(conn: sqlite3.Connection) -> list[tuple]:
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(
                 "SELECT gateway_id, account, source_addr, destination_addr, reference, total,"
                 " seqnum, created_at, sealed FROM parked_parts ORDER BY created_at"

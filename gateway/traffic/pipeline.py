@@ -234,7 +234,7 @@ class Pipeline:
                 str(response.params.get("message_id", "")),  # type: ignore[union-attr]
                 part.gateway_id,
                 whole.account,
-                int(part.pdu.params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
+                int(part.pdu.params.get("registered_delivery", 0)) & 0x03,
                 self.clock.now(),
             )
             self.relay.record_mapping(mapped)
@@ -244,7 +244,7 @@ class Pipeline:
         now = self.clock.now()
         for part in whole.parts:
             params = part.pdu.params
-            if not wants_failure_receipt(int(params.get("registered_delivery", 0))):  # type: ignore[call-overload]
+            if not wants_failure_receipt(int(params.get("registered_delivery", 0))):
                 continue
             receipt = final_receipt(
                 message_id=part.gateway_id,
@@ -308,7 +308,7 @@ class Pipeline:
                 str(response.params.get("message_id", "")),
                 gateway_id,
                 bind.account.system_id,
-                int(pdu.params.get("registered_delivery", 0)) & 0x03,  # type: ignore[arg-type]
+                int(pdu.params.get("registered_delivery", 0)) & 0x03,
                 self.clock.now(),
             )
             tlvs = response.tlvs

@@ -129,7 +129,7 @@ class ReceiptRelay:
     # -- from the SMSC ---------------------------------------------------------------------
 
     def on_upstream_deliver(self, pool: UpstreamPool, connection: SmppConnection, pdu: Pdu) -> None:
-        if int(pdu.params.get("esm_class", 0)) & ESM_CLASS_TYPE_MASK not in _RECEIPT_TYPES:  # type: ignore[arg-type]
+        if int(pdu.params.get("esm_class", 0)) & ESM_CLASS_TYPE_MASK not in _RECEIPT_TYPES:
             self._relay_mobile_originated(connection, pdu)
             return
         upstream_id = pdu.tlv_cstr(Tag.RECEIPTED_MESSAGE_ID)

@@ -176,7 +176,7 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout if not rows else 0.05)
 
-    def _due(self, conn: sqlite3.Connection) -> tuple[list[tuple], float | None]:
+    def _due(self, conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], float | None]:
         now = self.clock.now()
         rows = conn.execute(
             "SELECT o.id, o.webhook_id, o.event_id, o.body, o.created_at, o.attempts"

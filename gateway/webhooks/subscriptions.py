@@ -88,7 +88,7 @@ class Subscriptions:
         return None if blob is None else self.sealer.open(blob, webhook_id.encode()).decode()
 
     async def load(self) -> None:
-        def read(conn: sqlite3.Connection) -> list[tuple]:
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(
                 "SELECT id, tenant, url, event_types, description, enabled, disabled_reason,"
                 " created_at, secret, previous_secret, previous_until, phone_number FROM webhooks"
