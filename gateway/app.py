@@ -10,6 +10,7 @@ import hmac
 import sqlite3
 import ssl
 import time
+from collections.abc import Awaitable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,10 @@ class Gateway:
 
         def mapped(
             route: str, upstream_id: str, gateway_id: str, account: str, rd: int, at: float
-        ) -> None:
-            relay.record_mapping(MappedMessage(route, upstream_id, gateway_id, account, rd, at))
+        ) -> Awaitable[None]:
+            return relay.record_mapping_on_disk(
+                MappedMessage(route, upstream_id, gateway_id, account, rd, at)
+            )
 
         self.holds = HoldBook(
             HoldStore(self.durable),

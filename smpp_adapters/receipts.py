@@ -264,10 +264,10 @@ def build_receipt_pdu(
         {
             "source_addr_ton": source_addr_ton,
             "source_addr_npi": source_addr_npi,
-            "source_addr": source_addr,
+            "source_addr": _fit_address(source_addr),
             "dest_addr_ton": dest_addr_ton,
             "dest_addr_npi": dest_addr_npi,
-            "destination_addr": destination_addr,
+            "destination_addr": _fit_address(destination_addr),
             "esm_class": ESM_CLASS_DELIVERY_RECEIPT,
             "short_message": _receipt_text(
                 message_id, word, submit_date, done_date, sub, dlvrd, err, text
@@ -275,6 +275,15 @@ def build_receipt_pdu(
         },
         tlvs,
     )
+
+
+def _fit_address(address: str) -> str:
+    """The address cut to deliver_sm's 20 octets: a data_sm may carry 64, but the receipt
+    is matched by its message id, and a receipt that cannot be encoded is a receipt lost."""
+    return address if len(address) <= _DELIVER_SM_ADDRESS else address[:_DELIVER_SM_ADDRESS]
+
+
+_DELIVER_SM_ADDRESS = 20
 
 
 __all__ = [

@@ -59,11 +59,12 @@ def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
     quota = _Quota()
 
     async def token(request: web.Request) -> web.Response:
-        form: dict[str, Any] = (
-            dict(await request.post())
-            if request.content_type.startswith("application/x-www-form-urlencoded")
-            else {}
-        )
+        form: dict[str, Any] = {}
+        if request.content_type.startswith("application/x-www-form-urlencoded"):
+            try:
+                form = dict(await request.post())
+            except web.HTTPRequestEntityTooLarge:
+                return _oauth_error(413, "invalid_request", "the form is too large")
         client_id, secret = form.get("client_id"), form.get("client_secret")
         header = request.headers.get("Authorization", "")
         if header.startswith("Basic "):

@@ -49,6 +49,9 @@ def parse_json(raw: bytes) -> Any:
         raise BadJson(f"body: not JSON ({error})") from None
     except RecursionError:
         raise BadJson(f"body: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as error:
+        # Python refuses integers of more than 4,300 digits; no field here takes one.
+        raise BadJson(f"body: a number out of range ({error})") from None
     # Walked level by level without recursion: only containers are visited, each once.
     level = [value] if type(value) in _CONTAINERS else []
     depth = 0

@@ -134,10 +134,11 @@ def add_webhook_routes(app: web.Application, gateway: WebhookParts) -> None:
         return web.json_response({"deliveries": rows})
 
     async def replay(request: web.Request) -> web.Response:
-        try:
-            row_id = int(request.match_info["delivery_id"])
-        except ValueError:
-            raise web.HTTPNotFound(reason="no such delivery") from None
+        text = request.match_info["delivery_id"]
+        # Row ids are SQLite integers: anything longer cannot name one.
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+            raise web.HTTPNotFound(reason="no such delivery")
+        row_id = int(text)
         if not await gateway.dispatcher.replay(row_id, request[TENANT]):
             raise web.HTTPNotFound(reason="no such delivery")
         return web.json_response({"replayed": row_id}, status=202)

@@ -122,8 +122,8 @@ class Forwarding:
     # route can take it now.
     submit: Callable[[str, Pdu], Awaitable[tuple[str, Pdu | None]] | None]
     # (route, upstream id, gateway id, account, registered_delivery, at): the mapping that
-    # brings the SMSC's receipt back, recorded and announced.
-    mapped: Callable[[str, str, str, str, int, float], None]
+    # brings the SMSC's receipt back, recorded and announced; done once it is on disk.
+    mapped: Callable[[str, str, str, str, int, float], Awaitable[None]]
     # (account): receipts were committed for it; send them if a receiver is bound.
     receipts_waiting: Callable[[str], None]
 
@@ -404,10 +404,16 @@ class HoldBook:
         self, record: HoldRecord, sent: list[tuple[str, str]], reason: str | None
     ) -> None:
         now = self.clock.now()
-        for part_id, (route, upstream_id) in zip(record.part_ids, sent, strict=False):
-            self.forwarding.mapped(
-                route, upstream_id, part_id, record.account, record.registered_delivery, now
+        # The mappings are on disk before the hold is committed released: a crash in between
+        # releases it again (at least once) rather than losing its receipts.
+        await asyncio.gather(
+            *(
+                self.forwarding.mapped(
+                    route, upstream_id, part_id, record.account, record.registered_delivery, now
+                )
+                for part_id, (route, upstream_id) in zip(record.part_ids, sent, strict=False)
             )
+        )
         record.upstream_route, record.upstream_id = sent[0] if sent else (None, None)
         record.state, record.updated_at = RELEASED, now
         details = {"reason": reason} if reason else {}

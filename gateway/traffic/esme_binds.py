@@ -192,7 +192,12 @@ class EsmeBinds:
                 self.lockout.succeeded(ip, system_id)
                 if len(self._binds.get(account.system_id, ())) >= account.max_binds:
                     status, account, why = CommandStatus.ESME_RBINDFAIL, None, "max_binds"
-        if account is None or not connection.is_open:
+        if account is not None and not connection.is_open:
+            # Gone while its password was checked: nothing to answer, nothing refused.
+            log.info("esme_bind_abandoned", peer=ip, system_id=system_id)
+            connection.context = None
+            return
+        if account is None:
             log.warning(
                 "esme_bind_refused",
                 peer=ip,

@@ -47,6 +47,11 @@ _OK = CommandStatus.ESME_ROK
 # The upstream took the request but its answer never came: the outcome is unknown. The
 # ESME may retry; an OTP sent twice is better than one lost.
 _UNKNOWN_OUTCOME = CommandStatus.ESME_RSYSERR
+# Acknowledged parts wait this long for a route (as a hold waits until its expiry) before
+# the ESME gets an UNDELIV receipt for them.
+_PARTS_PATIENCE_S = 600.0
+_PARTS_PAUSE_MAX_S = 30.0
+_TRY_AGAIN = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
 
 
 class Pipeline:
@@ -221,10 +226,11 @@ class Pipeline:
 
     async def _forward_parts(self, whole: WholeMessage) -> None:
         """Forward the parts in order, each after the previous one's answer; a part the SMSC
-        refuses reaches the ESME as a receipt (it already has ESME_ROK)."""
+        refuses reaches the ESME as a receipt (it already has ESME_ROK). The parked rows go
+        only once every mapping is on disk, so a crash in between cannot lose a receipt."""
+        mapped_on_disk: list[asyncio.Future[None]] = []
         for part in whole.parts:
-            answer = self.router.submit(whole.account, part.pdu)
-            route, response = await answer if answer is not None else ("", None)
+            route, response = await self._submit_acknowledged(whole.account, part.pdu)
             status = response.command_status if response is not None else _UNKNOWN_OUTCOME
             if status != _OK:
                 self._fail_parts(WholeMessage(whole.account, (part,), 1), "UNDELIV", status)
@@ -237,8 +243,26 @@ class Pipeline:
                 int(part.pdu.params.get("registered_delivery", 0)) & 0x03,
                 self.clock.now(),
             )
-            self.relay.record_mapping(mapped)
+            mapped_on_disk.append(self.relay.record_mapping_on_disk(mapped))
+        await asyncio.gather(*mapped_on_disk)
         self.parking.done(whole.parts)  # type: ignore[union-attr]
+
+    async def _submit_acknowledged(self, account: str, pdu: Pdu) -> tuple[str, Pdu | None]:
+        """Submit a part the ESME already has ESME_ROK for: while no route can take it (the
+        upstream still binding after a restart, an SMSC outage, throttling) it is tried again
+        with a growing pause, for _PARTS_PATIENCE_S, before it fails as undeliverable."""
+        give_up = self.clock.now() + _PARTS_PATIENCE_S
+        pause = 0.25
+        while True:
+            answer = self.router.submit(account, pdu)
+            route, response = await answer if answer is not None else ("", None)
+            unavailable = answer is None or (
+                response is not None and response.command_status in _TRY_AGAIN
+            )
+            if not unavailable or self.clock.now() + pause > give_up:
+                return route, response
+            await asyncio.sleep(pause)
+            pause = min(_PARTS_PAUSE_MAX_S, pause * 2)
 
     def _fail_parts(self, whole: WholeMessage, stat: str, status: int) -> None:
         now = self.clock.now()

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("otpgate.receipts")
 
+# Waiting receipts are read from disk this many at a time.
+_PENDING_BATCH = 500
 _RECEIPT_TYPES = (0x04, 0x08, 0x10, 0x20)  # SMSC receipt, SME ack, manual ack, intermediate
 _FAILED_STATES = frozenset(
     {
@@ -118,6 +120,8 @@ class ReceiptRelay:
         # Receipts that came before their submit_sm_resp: (route, upstream id) -> what to do.
         self.early: dict[tuple[str, str], Callable[[MappedMessage], None]] = {}
         self._sending_pending: set[int] = set()
+        self._draining: dict[str, asyncio.Task[None]] = {}
+        self._drain_again: set[str] = set()
         # Per account: receipts waiting for room in a receiver's window.
         self._waiting: dict[str, deque[tuple[str, Pdu, Callable[[], None]]]] = {}
         binds.on_receiver_bound.append(self.deliver_pending)
@@ -262,6 +266,20 @@ class ReceiptRelay:
             if relay is not None:
                 relay(mapped)
 
+    def record_mapping_on_disk(self, mapped: MappedMessage) -> asyncio.Future[None]:
+        """record_mapping, done once the row is committed: what a part or a hold waits for
+        before its own store forgets it, so a crash in between cannot lose its receipt."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def committed(error: Exception | None) -> None:
+            if error is not None:
+                log.error("receipt_mapping_not_written", error=str(error))
+            if not done.done():
+                done.set_result(None)
+
+        self.record_mapping(mapped, committed)
+        return done
+
     def _relay(self, mapped: MappedMessage, upstream: SmppConnection, pdu: Pdu) -> None:
         if not wanted(mapped.registered_delivery, receipt_failed(pdu)):
             upstream.send_response(pdu, CommandStatus.ESME_ROK)
@@ -338,27 +356,52 @@ class ReceiptRelay:
             self.deliver_pending(receivers[0])
 
     def deliver_pending(self, bind: EsmeBind) -> None:
-        asyncio.get_running_loop().create_task(self._deliver_pending(bind))
+        """Start sending the account's waiting receipts to ``bind``. One drain per account at
+        a time: binds that come while it runs only ask it to look again, so an ESME binding
+        in a loop cannot pile up scans of the same rows."""
+        account = bind.account.system_id
+        if account in self._draining:
+            self._drain_again.add(account)
+            return
+        self._draining[account] = asyncio.get_running_loop().create_task(self._drain(account, bind))
+
+    async def _drain(self, account: str, bind: EsmeBind) -> None:
+        try:
+            while True:
+                self._drain_again.discard(account)
+                await self._deliver_pending(bind)
+                receivers = self.binds.receivers_of(account)
+                if account not in self._drain_again or not receivers:
+                    return
+                bind = receivers[0]
+        finally:
+            del self._draining[account]
 
     async def _deliver_pending(self, bind: EsmeBind) -> None:
         account = bind.account.system_id
+        after = 0
+        while bind.connection.is_open:
 
-        def read(conn: sqlite3.Connection) -> list[tuple[int, bytes]]:
-            return conn.execute(
-                "SELECT id, pdu FROM pending_receipts WHERE account = ? ORDER BY id LIMIT 10000",
-                (account,),
-            ).fetchall()
+            def read(conn: sqlite3.Connection, after: int = after) -> list[tuple[int, bytes]]:
+                return conn.execute(
+                    "SELECT id, pdu FROM pending_receipts WHERE account = ? AND id > ?"
+                    " ORDER BY id LIMIT ?",
+                    (account, after, _PENDING_BATCH),
+                ).fetchall()
 
-        rows = await self.durable.call(read)
-        for row_id, data in rows:
-            if row_id in self._sending_pending or not bind.connection.is_open:
-                continue
-            while not bind.connection.session.can_send and bind.connection.is_open:
-                await asyncio.sleep(0.01)
-            if not bind.connection.is_open:
+            rows = await self.durable.call(read)
+            for row_id, data in rows:
+                if row_id in self._sending_pending:
+                    continue
+                while not bind.connection.session.can_send and bind.connection.is_open:
+                    await asyncio.sleep(0.01)
+                if not bind.connection.is_open:
+                    return
+                self._sending_pending.add(row_id)
+                bind.connection.send_request(decode(data), self._pending_answered(row_id))
+            if len(rows) < _PENDING_BATCH:
                 return
-            self._sending_pending.add(row_id)
-            bind.connection.send_request(decode(data), self._pending_answered(row_id))
+            after = rows[-1][0]
 
     def _pending_answered(self, row_id: int) -> Callable[[Pdu | None], None]:
         def answered(response: Pdu | None) -> None:

@@ -17,20 +17,14 @@ from smpp_adapters.simulator import SmscSimulator
 from ..integration.harness import until
 from ..integration.mosquitto import MosquittoBroker
 from ..integration.process import GatewayProcess
-from .known_defects import PARTS_RECOVERED_BEFORE_BIND, RECEIPT_MAPPING_RACE, mapped_ids
 from .ledger import (
-    MULTIPART,
-    MULTIPART_HELD,
     OTP_HELD,
-    OTP_MQTT,
-    PLAIN,
     Delivery,
     Ledger,
     Part,
     Verdict,
     duplicates,
     first_released_at,
-    hold_state_by_destination,
     missing_receipts,
     not_held,
     unaccounted,
@@ -195,10 +189,9 @@ class KillSoak:
         path.write_text(json.dumps(record, indent=1))
 
     async def _all_receipted(self) -> bool:
-        """Every receipt that can still come has come (a known defect's never will)."""
+        """Every acknowledged submit has its receipt."""
         self.traffic.collect_receipts()
-        awaited, _ = self._split_missing_receipts(await self.gateway.all_holds())
-        return not awaited
+        return not missing_receipts(self.ledger)
 
     async def _check_signals(self) -> None:
         """Every signal the broker acknowledged reached the gateway's index, kills or not."""
@@ -253,51 +246,16 @@ class KillSoak:
             "signals published (QoS 1)": len(ledger.signals_published),
             "gateway memory": self.rss.summary(),
         }
-        lost = unaccounted(ledger, delivered, holds)
-        failed_early = [p for p in lost if _failed_for_want_of_a_bind(p, ledger, holds)]
-        verdict.counts[f"known defect {PARTS_RECOVERED_BEFORE_BIND.name} (parts failed)"] = len(
-            failed_early
-        )
         verdict.add(
-            "an acknowledged submit is delivered or held",
-            [p for p in lost if p not in failed_early],
+            "an acknowledged submit is delivered or held", unaccounted(ledger, delivered, holds)
         )
         verdict.add("no hold is lost across a kill", ledger.lost_holds)
         verdict.add("an acknowledged OTP to a swapped number is held", not_held(ledger, holds))
         verdict.add("no part is delivered twice (beyond a crash's resend)", dupes.violations)
         verdict.add("nothing reaches the SMSC that no ESME sent", unexpected(ledger, deliveries))
-        missing, known = self._split_missing_receipts(holds)
-        verdict.counts[f"known defect {RECEIPT_MAPPING_RACE.name} (receipts lost)"] = len(known)
-        verdict.add("every acknowledged submit gets its receipt", missing)
+        verdict.add("every acknowledged submit gets its receipt", missing_receipts(ledger))
         verdict.add("every published signal reaches the index", ledger.signals_missing)
         return verdict
-
-    def _split_missing_receipts(self, holds: list[dict[str, Any]]) -> tuple[list[Part], list[Part]]:
-        """(violations, known defect) among the parts still without a receipt.
-
-        RECEIPT_MAPPING_RACE: a part that went through parking or a hold, reached the SMSC
-        before some kill, and whose mapping is not on disk. A part delivered in the last life
-        cannot have lost its mapping to a kill: it is still awaited.
-        """
-        missing = missing_receipts(self.ledger)
-        if not missing or not self.ledger.kills:
-            return missing, []
-        message_map = self.gateway.directory / "data" / "message-map.sqlite"
-        on_disk = mapped_ids(message_map, [str(p.message_id) for p in missing])
-        held = hold_state_by_destination(holds)
-        last_ready = self.ledger.kills[-1][1]
-        first_at: dict[tuple[str, bytes], float] = {}
-        for delivery in self._deliveries():
-            first_at.setdefault(delivery.key, delivery.at)
-        known = [
-            p
-            for p in missing
-            if p.message_id not in on_disk
-            and first_at.get(p.key, last_ready + 1) <= last_ready
-            and p.kind != PLAIN
-            and (p.kind != OTP_MQTT or p.destination in held)
-        ]
-        return [p for p in missing if p not in known], known
 
     async def _released_at(
         self, holds: list[dict[str, Any]], deliveries: list[Delivery]
@@ -324,16 +282,6 @@ async def _until_async(predicate: Callable[[], Awaitable[bool]], timeout_s: floa
             return False
         await asyncio.sleep(0.25)
     return True
-
-
-def _failed_for_want_of_a_bind(part: Part, ledger: Ledger, holds: list[dict[str, Any]]) -> bool:
-    """PARTS_RECOVERED_BEFORE_BIND: a parked part answered UNDELIV, never at the SMSC, no hold.
-    The simulator here refuses nothing, so every UNDELIV is the gateway's own."""
-    return (
-        part.kind in (MULTIPART, MULTIPART_HELD)
-        and ledger.receipts.get(str(part.message_id)) == "UNDELIV"
-        and part.destination not in hold_state_by_destination(holds)
-    )
 
 
 def _spread(values: list[float]) -> str:

@@ -1,8 +1,6 @@
 """Regressions the soak and fuzz runs found, each replayed from its input in regressions/.
 
-Every defect here needs a change in gateway/ (see known_defects.py), so each test is a
-strict xfail: it fails the day the defect is fixed, as a reminder to drop the mark and the
-entry in known_defects.py.
+Each defect is fixed (found_defects.py says what it was); these tests keep it fixed.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from ..integration.harness import PASSWORD, running_simulator, until
 from ..integration.process import GatewayProcess
 from .api_answers import answer_problem
 from .api_target import ApiTarget, running_api_target
-from .known_defects import (
+from .found_defects import (
     BIG_INT_JSON,
     DELIVERY_ID_OVERFLOW,
     HOLD_LONG_ADDRESS,
@@ -58,7 +56,6 @@ API_DEFECTS = (BIG_INT_JSON, DELIVERY_ID_OVERFLOW, OAUTH_413_SHAPE)
 API_CASES = [
     pytest.param(
         case,
-        marks=pytest.mark.xfail(strict=True, reason=defect.summary),
         id=f"{defect.name}:{case['listener']}{case['path'][:40]}",
     )
     for defect in API_DEFECTS
@@ -112,7 +109,6 @@ async def _submit_all(gateway: GatewayProcess, pdus: list[Pdu]) -> list[str]:
     return [str(a.params["message_id"]) for a in answers]
 
 
-@pytest.mark.xfail(strict=True, reason=PARTS_RECOVERED_BEFORE_BIND.summary)
 async def test_parts_recovered_before_the_upstream_binds_still_reach_the_smsc(tmp_path):
     pdus = submits(PARTS_RECOVERED_BEFORE_BIND.regression)
     # An SMSC that never answers in time: part 1 leaves, the three parts stay parked.
@@ -173,8 +169,7 @@ def _kill_when_unparked(gateway: GatewayProcess, ids: list[str]) -> bool:
     return True
 
 
-# A race, but a wide one (10 ms of group commit): every run so far lost it on attempt 0.
-@pytest.mark.xfail(strict=True, reason=RECEIPT_MAPPING_RACE.summary)
+# A race, but a wide one (10 ms of group commit): before the fix every run lost it on attempt 0.
 async def test_parked_parts_are_forgotten_only_after_their_receipt_mapping_is_on_disk(tmp_path):
     template = submits(RECEIPT_MAPPING_RACE.regression)
     # The SMSC on its own thread: it must answer the gateway while this thread polls SQLite.
@@ -211,7 +206,6 @@ action = "deliver"
 """
 
 
-@pytest.mark.xfail(strict=True, reason=HOLD_LONG_ADDRESS.summary)
 async def test_a_held_data_sm_with_a_long_source_addr_can_be_cancelled(tmp_path):
     regression = load(HOLD_LONG_ADDRESS.regression)
     policy = tmp_path / "policy.toml"
@@ -240,7 +234,6 @@ async def test_a_held_data_sm_with_a_long_source_addr_can_be_cancelled(tmp_path)
             gateway.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=SIMULATOR_LONG_ADDRESS.summary)
 async def test_the_simulator_receipts_a_data_sm_with_a_long_source_addr():
     async with running_simulator() as simulator:
         esme = await AsyncEsme.bind(simulator.port, "any", "any")
@@ -277,7 +270,6 @@ async def _bind_and_leave(port: int, bind: bytes) -> None:
     await writer.wait_closed()
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_RECEIPTS_BIND_CHURN.summary)
 @pytest.mark.timeout(300)
 async def test_bind_churn_with_receipts_pending_keeps_memory_level(tmp_path):
     regression = load(PENDING_RECEIPTS_BIND_CHURN.regression)
