@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 import structlog
@@ -34,7 +34,8 @@ from .camara.relations import Relations
 from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
 from .cluster import ClusterBus, NodeUnavailable
-from .config import Config, ConfigError, load_config
+from .config import Config, load_config
+from .config_reader import ConfigError
 from .erasure import erase_subscriber
 from .file_limit import connection_cap, raise_file_limit
 from .holds import store as hold_store
@@ -78,6 +79,9 @@ from .webhooks.outbox import Dispatcher, Outbox
 from .webhooks.risk_events import risk_event_writer
 from .webhooks.subscriptions import Subscriptions
 
+if TYPE_CHECKING:
+    from smpp_adapters.simulator import SmscSimulator
+
 log = structlog.get_logger("otpgate")
 
 
@@ -105,7 +109,8 @@ class Gateway:
         self.smpp_port: int | None = None
         self.smpp_tls_port: int | None = None
         self.api_port: int | None = None
-        self.simulators: dict[str, object] = {}
+        self.simulators: dict[str, SmscSimulator] = {}
+        self._purge_task: asyncio.Task[None] | None = None
         self._servers: list[asyncio.Server] = []
         self._api_runner: web.AppRunner | None = None
         self._tenant_runner: web.AppRunner | None = None
@@ -141,12 +146,7 @@ class Gateway:
         self.id_map = IdMap(data_dir / "message-map.sqlite", ids)
         self.id_map.open(loop)
 
-        hosts_of = {}
-        for route in config.smpp.routes:
-            if route.simulator:
-                hosts_of[route.name] = (("127.0.0.1", await self._start_simulator(route.name)),)
-            else:
-                hosts_of[route.name] = route.hosts
+        hosts_of = await self._upstream_hosts(config)
 
         smpp = config.smpp
         self.binds = EsmeBinds(
@@ -245,19 +245,28 @@ class Gateway:
             connection_cap(smpp.max_connections, raise_file_limit()),
             smpp.max_connections_per_address,
         )
-        limits = {
-            "config": session_config,
-            "admission": self.admission,
-            "output": OutputLimits(smpp.max_output_bytes, smpp.slow_reader_timeout_s),
-        }
-        server = await start_server(self.binds, smpp.host, smpp.port, **limits)
+        output = OutputLimits(smpp.max_output_bytes, smpp.slow_reader_timeout_s)
+        server = await start_server(
+            self.binds,
+            smpp.host,
+            smpp.port,
+            config=session_config,
+            admission=self.admission,
+            output=output,
+        )
         self._servers.append(server)
         self.smpp_port = server.sockets[0].getsockname()[1]
         if smpp.tls_port is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(smpp.tls_cert_file or "", smpp.tls_key_file)
             tls_server = await start_server(
-                self.binds, smpp.host, smpp.tls_port, ssl=context, **limits
+                self.binds,
+                smpp.host,
+                smpp.tls_port,
+                ssl=context,
+                config=session_config,
+                admission=self.admission,
+                output=output,
             )
             self._servers.append(tls_server)
             self.smpp_tls_port = tls_server.sockets[0].getsockname()[1]
@@ -352,7 +361,6 @@ class Gateway:
                 signals.mqtt, self.signal_ingest, self.feed_health, self.clock
             )
             self.mqtt_feed.start()
-        self._purge_task: asyncio.Task[None] | None = None
 
     async def _start_webhooks(self, data_dir: Path) -> None:
         """Tenant keys, webhook endpoints, the outbox and its dispatcher."""
@@ -626,14 +634,7 @@ class Gateway:
             )
             if before != after
         ]
-        hosts_of = {}
-        for route in new.smpp.routes:
-            if route.simulator:
-                simulator = self.simulators.get(route.name)
-                port = simulator.port if simulator else await self._start_simulator(route.name)  # type: ignore[attr-defined]
-                hosts_of[route.name] = (("127.0.0.1", port),)
-            else:
-                hosts_of[route.name] = route.hosts
+        hosts_of = await self._upstream_hosts(new)
         self.config = replace(new, node_id=old.node_id, data_dir=old.data_dir)
         await self.router.reconfigure(new, hosts_of)
         removed = set(self.binds.accounts.accounts) - {a.system_id for a in new.smpp.accounts}
@@ -654,6 +655,20 @@ class Gateway:
         }
         log.info("config_reloaded", **summary)
         return summary
+
+    async def _upstream_hosts(self, config: Config) -> dict[str, tuple[tuple[str, int], ...]]:
+        """Each route's hosts; a simulator route gets its embedded SMSC (started once)."""
+        hosts_of: dict[str, tuple[tuple[str, int], ...]] = {}
+        for route in config.smpp.routes:
+            if route.simulator:
+                simulator = self.simulators.get(route.name)
+                port = simulator.port if simulator is not None else None
+                if port is None:
+                    port = await self._start_simulator(route.name)
+                hosts_of[route.name] = (("127.0.0.1", port),)
+            else:
+                hosts_of[route.name] = route.hosts
+        return hosts_of
 
     async def _start_simulator(self, route: str) -> int:
         from smpp_adapters.simulator import SimulatorConfig, SmscSimulator
@@ -699,7 +714,7 @@ class Gateway:
         self.relations.flush()
         await self.webhook_sender.close()
         for simulator in self.simulators.values():
-            await simulator.stop()  # type: ignore[attr-defined]
+            await simulator.stop()
         if self.cluster is not None:
             self._kept_receipts_task.cancel()
             await self.cluster.stop()

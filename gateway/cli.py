@@ -12,7 +12,8 @@ import signal
 import sys
 from pathlib import Path
 
-from .config import ConfigError, load_config
+from .config import load_config
+from .config_reader import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:

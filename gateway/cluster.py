@@ -187,8 +187,9 @@ class ClusterBus:
     ) -> tuple[int, Any]:
         """Send a command to ``node`` and wait for its answer; NodeUnavailable on silence."""
         now = time.time()
-        command = {
-            "id": secrets.token_hex(16),
+        command_id = secrets.token_hex(16)
+        command: dict[str, Any] = {
+            "id": command_id,
             "from": self.node_id,
             "to": node,
             "ts": now,
@@ -198,11 +199,11 @@ class ClusterBus:
         }
         command["sig"] = sign(self.secret, command)
         future: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting[command["id"]] = future
+        self._waiting[command_id] = future
         try:
             await self._publish(f"{self._prefix}/nodes/{node}/commands", command)
             return await asyncio.wait_for(future, timeout_s)
         except (TimeoutError, aiomqtt.MqttError) as error:
             raise NodeUnavailable(f"node {node} did not answer") from error
         finally:
-            self._waiting.pop(command["id"], None)
+            self._waiting.pop(command_id, None)

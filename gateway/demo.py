@@ -10,6 +10,7 @@ of it through a signed webhook and releases it after calling its customer.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
 import secrets
@@ -26,10 +27,12 @@ from typing import Any
 
 from aiohttp import web
 
+from smpp_adapters import events as ev
 from smpp_adapters.client import open_bind
 from smpp_adapters.constants import CommandId
 from smpp_adapters.pdu import Pdu
 from smpp_adapters.session import SessionConfig
+from smpp_adapters.transport import SmppConnection
 
 from .config import (
     AccountConfig,
@@ -83,20 +86,23 @@ class _Esme:
 
     def __init__(self) -> None:
         self.receipts: list[Pdu] = []
-        self.connection: Any = None
+        self.connection: SmppConnection | None = None
 
-    def on_event(self, connection: Any, event: Any) -> None:
-        from smpp_adapters import events as ev
-
+    def on_event(self, connection: SmppConnection, event: ev.Event) -> None:
         if isinstance(event, ev.DeliverSmReceived):
             self.receipts.append(event.pdu)
             connection.send_response(event.pdu)
 
 
+def _delivered(receipt: Pdu) -> bool:
+    text = receipt.params.get("short_message", b"")
+    return isinstance(text, bytes) and b"stat:DELIVRD" in text
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def _progress(label: str, done: int, total: int) -> None:
@@ -197,7 +203,7 @@ async def run_demo(*, messages: int = 3000, quiet: bool = False) -> Summary:
         tenants=(TenantConfig("fundbank"),),
         webhooks=WebhooksConfig(
             allow_http_hosts=frozenset({"127.0.0.1"}),
-            allow_networks=(__import__("ipaddress").ip_network("127.0.0.1/32"),),
+            allow_networks=(ipaddress.ip_network("127.0.0.1/32"),),
         ),
     )
     config = replace(config, simulator=replace(config.simulator, receipt_delay_s=0.05))
@@ -219,7 +225,8 @@ async def run_demo(*, messages: int = 3000, quiet: bool = False) -> Summary:
         secret_box["secret"] = hook_record.secret
 
         esme = _Esme()
-        esme.connection = await open_bind(
+        assert gateway.smpp_port is not None  # set by start()
+        connection = esme.connection = await open_bind(
             "127.0.0.1",
             gateway.smpp_port,
             esme,
@@ -250,7 +257,9 @@ async def run_demo(*, messages: int = 3000, quiet: bool = False) -> Summary:
                         "registered_delivery": 1,
                     },
                 )
-                response = await esme.connection.request(pdu)
+                response = await connection.request(pdu)
+                if response is None:
+                    raise RuntimeError("the gateway did not answer a submit_sm")
                 summary.submitted += 1
                 summary.accepted += response.command_status == 0
                 return response
@@ -313,9 +322,7 @@ async def run_demo(*, messages: int = 3000, quiet: bool = False) -> Summary:
         deadline = time.monotonic() + 10
         while len(esme.receipts) < summary.accepted and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        summary.delivered_receipts = sum(
-            b"stat:DELIVRD" in bytes(r.params.get("short_message", b"")) for r in esme.receipts
-        )
+        summary.delivered_receipts = sum(_delivered(r) for r in esme.receipts)
         esme.connection.abort()
         del key, info
     finally:

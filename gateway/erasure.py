@@ -42,15 +42,11 @@ def _forget_in(conn: sqlite3.Connection, table: str, digits: str) -> int:
     ).fetchall()
     for row_id, data in rows:
         pdu = decode(data)
-        blank = {
-            name: ""
-            for name in ("source_addr", "destination_addr")
-            if str(pdu.params.get(name, "")).lstrip("+") == digits
-        }
-        conn.execute(
-            "UPDATE pending_receipts SET pdu = ? WHERE id = ?",
-            (encode(pdu.evolve(**blank)), row_id),
-        )
+        if str(pdu.params.get("source_addr", "")).lstrip("+") == digits:
+            pdu = pdu.evolve(source_addr="")
+        if str(pdu.params.get("destination_addr", "")).lstrip("+") == digits:
+            pdu = pdu.evolve(destination_addr="")
+        conn.execute("UPDATE pending_receipts SET pdu = ? WHERE id = ?", (encode(pdu), row_id))
         changed += 1
     return changed
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from policies.policy_file import Policy
+
     from .audit import DecisionAudit
     from .camara.relations import Relations
     from .camara.tokens import TokenIssuer
@@ -128,7 +130,7 @@ class OperatorParts:
     id_map: IdMap
     clock: Clock
     reload_config: Callable[[], Awaitable[object]]
-    reload_policy: Callable[[], object]
+    reload_policy: Callable[[], Policy]
     holds: HoldParts
     signals: SignalParts
     metrics: MetricsParts

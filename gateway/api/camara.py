@@ -26,6 +26,9 @@ from ..webhooks.ssrf import UnsafeTarget, resolve_and_vet
 from .errors import CAMARA_BODY, BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
+    from policies.facts import RiskFacts
+
+    from ..camara.tokens import Token
     from ..parts import CamaraParts
 
 log = structlog.get_logger("otpgate.camara")
@@ -158,7 +161,7 @@ def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
 
         return handler
 
-    def facts(number: str):
+    def facts(number: str) -> RiskFacts:
         return gateway.risk_index.facts(number, gateway.clock.now())
 
     async def check(request: web.Request, tenant: str, number: str) -> web.Response:
@@ -231,7 +234,7 @@ def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
         await gateway.subscriptions.delete(hook)
         return web.Response(status=204)
 
-    def _token(request: web.Request):
+    def _token(request: web.Request) -> Token | None:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None

@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 log = structlog.get_logger("otpgate.api")
 
@@ -91,9 +92,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(500, "internal error", "INTERNAL")
 
 
-def bearer_auth(
-    key: str | None, open_paths: frozenset[str]
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def bearer_auth(key: str | None, open_paths: frozenset[str]) -> Middleware:
     """Require ``Authorization: Bearer <key>`` except on ``open_paths``."""
     expected = f"Bearer {key}".encode() if key else None
 

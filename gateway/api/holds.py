@@ -127,7 +127,9 @@ def add_hold_routes(app: web.Application, gateway: HoldParts, scope: Scope, pref
         if gateway.cluster is not None and query.after_id is None:
             # Gathered from every node: the first page of each, merged by time.
             unreachable = []
-            args = {k: v for k, v in q.items() if k in ("state", "account", "destination")}
+            args: dict[str, Any] = {
+                k: v for k, v in q.items() if k in ("state", "account", "destination")
+            }
             args.update(tenant=query.tenant, since=query.since, until=query.until, limit=limit)
             for node in gateway.cluster.peers:
                 try:

@@ -417,7 +417,7 @@ class HoldBook:
         record.upstream_route, record.upstream_id = sent[0] if sent else (None, None)
         record.state, record.updated_at = RELEASED, now
         details = {"reason": reason} if reason else {}
-        await self._finish(record, "upstream", "accepted by the SMSC", **details)
+        await self._finish(record, "upstream", "accepted by the SMSC", details=details)
 
     # -- expiry ------------------------------------------------------------------------------
 
@@ -461,9 +461,16 @@ class HoldBook:
         await self._finish(record, actor, why, err=err)
 
     async def _finish(
-        self, record: HoldRecord, actor: str, why: str, *, err: int = 0, **details: Any
+        self,
+        record: HoldRecord,
+        actor: str,
+        why: str,
+        *,
+        err: int = 0,
+        details: dict[str, str] | None = None,
     ) -> None:
         """Commit a final state with its receipt, forget the hold, tell the listeners."""
+        details = details or {}
         receipts: list[tuple[str, bytes]] = []
         stat = _STAT.get(record.state)
         if stat is not None and record.registered_delivery in (1, 2):  # failures: both want them

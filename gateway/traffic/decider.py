@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from policies.classifier import NOT_OTP, Classification, classify
-from policies.engine import Verdict, evaluate, verdict_without_risk
+from policies.decisions import Verdict
+from policies.engine import evaluate, verdict_without_risk
 from policies.facts import NO_RISK, MessageFacts
 from policies.policy_file import Policy
 

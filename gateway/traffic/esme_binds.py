@@ -177,6 +177,8 @@ class EsmeBinds:
         loop = asyncio.get_running_loop()
         ip = connection.peer[0] if connection.peer else "?"
         system_id = str(pdu.params["system_id"])
+        status: int
+        account: AccountConfig | None
         if not self.lockout.begin(ip, system_id, loop.time()):
             status, account, why = CommandStatus.ESME_RBINDFAIL, None, "locked out"
         else:

@@ -43,7 +43,7 @@ def _schema(db: sqlite_utils.Database) -> None:
             id INTEGER PRIMARY KEY, route TEXT NOT NULL, upstream_id TEXT NOT NULL,
             account TEXT NOT NULL, registered_delivery INTEGER NOT NULL)"""
     )
-    db["message_map"].create_index(["route", "upstream_id"], if_not_exists=True)
+    db.table("message_map").create_index(["route", "upstream_id"], if_not_exists=True)
     audit.create_tables(db)
 
 
@@ -60,6 +60,8 @@ def _insert_sql(rows: int) -> str:
 
 
 _COLUMNS = "id, route, upstream_id, account, registered_delivery"
+# A message_map row as read with _COLUMNS.
+_Row = tuple[int, str, str, str, int]
 
 
 def _insert_rows(rows: list[tuple[object, ...]], conn: sqlite3.Connection) -> None:
@@ -145,12 +147,13 @@ class IdMap:
         if found is not None:
             return found
 
-        def read(conn: sqlite3.Connection) -> tuple[object, ...] | None:
-            return conn.execute(
+        def read(conn: sqlite3.Connection) -> _Row | None:
+            row: _Row | None = conn.execute(
                 f"SELECT {_COLUMNS} FROM message_map WHERE route = ? AND upstream_id = ?"
                 " ORDER BY id DESC LIMIT 1",
                 (route, upstream_id),
             ).fetchone()
+            return row
 
         self._flush()
         return self._from_row(await self.writer.call(read))
@@ -163,25 +166,26 @@ class IdMap:
         if key is None:
             return None
 
-        def read(conn: sqlite3.Connection) -> tuple[object, ...] | None:
-            return conn.execute(
+        def read(conn: sqlite3.Connection) -> _Row | None:
+            row: _Row | None = conn.execute(
                 f"SELECT {_COLUMNS} FROM message_map WHERE id = ?", (key,)
             ).fetchone()
+            return row
 
         self._flush()
         return self._from_row(await self.writer.call(read))
 
-    def _from_row(self, row: tuple[object, ...] | None) -> MappedMessage | None:
+    def _from_row(self, row: _Row | None) -> MappedMessage | None:
         if row is None:
             return None
         key, route, upstream_id, account, registered_delivery = row
         return MappedMessage(
-            str(route),
-            str(upstream_id),
-            self.ids.format(int(key)),  # type: ignore[call-overload]
-            str(account),
-            int(registered_delivery),  # type: ignore[call-overload]
-            self.ids.issued_at(int(key)),  # type: ignore[call-overload]
+            route,
+            upstream_id,
+            self.ids.format(key),
+            account,
+            registered_delivery,
+            self.ids.issued_at(key),
         )
 
     def purge(self, before: float) -> None:

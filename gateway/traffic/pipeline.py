@@ -18,7 +18,7 @@ import structlog
 
 from policies.decisions import Hold, Reject
 from smpp_adapters.constants import CommandId, CommandStatus, status_name
-from smpp_adapters.pdu import Pdu
+from smpp_adapters.pdu import ParamValue, Pdu
 from smpp_adapters.transport import ResponseCallback
 
 from ..audit import DecisionAudit
@@ -357,7 +357,12 @@ class Pipeline:
     def on_query(self, bind: EsmeBind, pdu: Pdu) -> None:
         held = self._open_hold(bind, pdu)
         if held is not None:  # not at the SMSC yet: en route, as far as the ESME knows
-            fields = {"message_id": held.id, "final_date": "", "message_state": 1, "error_code": 0}
+            fields: dict[str, ParamValue] = {
+                "message_id": held.id,
+                "final_date": "",
+                "message_state": 1,
+                "error_code": 0,
+            }
             bind.connection.send_response(pdu, _OK, fields)
             return
         asyncio.get_running_loop().create_task(

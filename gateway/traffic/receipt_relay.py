@@ -61,7 +61,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
             id INTEGER PRIMARY KEY, account TEXT NOT NULL, gateway_id TEXT NOT NULL,
             pdu BLOB NOT NULL, created_at REAL NOT NULL)"""
     )
-    db["pending_receipts"].create_index(["account"], if_not_exists=True)
+    db.table("pending_receipts").create_index(["account"], if_not_exists=True)
     # Receipts for a message another node of the cluster may own, while that node was down:
     # taken from the SMSC, kept until the owner is back (or the receipts' retention ends).
     db.execute(
@@ -248,10 +248,13 @@ class ReceiptRelay:
         if not wanted(mapped.registered_delivery, receipt_failed(pdu)):
             return True
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def sent() -> None:
+            if not done.done():
+                done.set_result(None)
+
         receipt = rewrite_for_esme(pdu, mapped.gateway_id, blank_text=False)
-        self.send_to_esme(
-            mapped.account, mapped.gateway_id, receipt, lambda: done.done() or done.set_result(None)
-        )
+        self.send_to_esme(mapped.account, mapped.gateway_id, receipt, sent)
         await done
         return True
 

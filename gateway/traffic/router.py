@@ -38,19 +38,19 @@ class Router:
             key = (route.name, credentials.system_id)
             if key not in self.pools:
                 kept = old.pop(key, None)
-                same = (
+                if (
                     kept is not None
                     and kept.route == route
                     and kept.credentials == credentials
                     and kept.hosts == hosts_of[route.name]
-                )
-                self.pools[key] = (
-                    kept
-                    if same
-                    else UpstreamPool(route, credentials, hosts_of[route.name], self._on_deliver)
-                )
-                if not same and kept is not None:
-                    replaced.append(kept)
+                ):
+                    self.pools[key] = kept
+                else:
+                    self.pools[key] = UpstreamPool(
+                        route, credentials, hosts_of[route.name], self._on_deliver
+                    )
+                    if kept is not None:
+                        replaced.append(kept)
             return self.pools[key]
 
         for route in routes:

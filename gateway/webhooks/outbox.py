@@ -203,7 +203,7 @@ class Dispatcher:
         try:
             webhook = self.subscriptions.by_id.get(webhook_id)
             if webhook is None or not webhook.enabled:
-                await self._settle(row_id, DISABLED, None, "endpoint disabled or deleted")
+                await self._settle(row_id, DISABLED, None, None, why="endpoint disabled or deleted")
                 return
             async with self._semaphore(webhook_id):
                 attempt = await self.sender.deliver(
@@ -260,7 +260,10 @@ class Dispatcher:
         attempt: Any,
         next_at: float | None,
         tries: int | None = None,
+        *,
+        why: str | None = None,
     ) -> None:
+        """Record the row's new state; ``why`` is the error when no attempt was made."""
         now = self.clock.now()
 
         def write(conn: sqlite3.Connection) -> None:
@@ -277,7 +280,7 @@ class Dispatcher:
                     tries,
                     next_at,
                     attempt.status if attempt is not None else None,
-                    attempt.error if attempt is not None else None,
+                    attempt.error if attempt is not None else why,
                     row_id,
                 ),
             )
