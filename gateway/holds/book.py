@@ -13,11 +13,10 @@ an OTP sent twice is better than an OTP lost (at least once).
 from __future__ import annotations
 
 import asyncio
-import heapq
 import sqlite3
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -30,6 +29,7 @@ from smpp_adapters.smpp_time import SmppTimeError, parse_smpp_time, relative_tim
 from ..clock import Clock
 from ..final_receipts import final_receipt
 from ..webhooks.events import hold_event_data
+from .lifecycle import EXPIRY, RETRY, Deadline, Deadlines, may_become, transition
 from .sealing import Sealer
 from .store import (
     CANCELLED,
@@ -110,7 +110,14 @@ class HoldLimits:
     retry_max_s: float = 30.0
 
 
-# (event type, record, details) -> None; the webhook outbox subscribes here.
+@dataclass(slots=True)
+class _Release:
+    """A release under way: the parts the SMSC accepted so far and the pause before the
+    next attempt."""
+
+    reason: str | None
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (route, upstream id)
+    pause_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +153,10 @@ class HoldBook:
         self.per_account: Counter[str] = Counter()
         self.outbox: Outbox | None = None  # webhooks: rows written with each transition
         self.on_events_written: Callable[[], None] = lambda: None
-        self._expiries: list[tuple[float, str]] = []
+        self.deadlines = Deadlines()
+        self._releases: dict[str, _Release] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._armed_at: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- start and stop ----------------------------------------------------------------------
@@ -159,9 +168,9 @@ class HoldBook:
             self._open(record)
             if record.state == RELEASING:
                 log.warning("hold_release_resumed", hold=record.id)
-                self._spawn(self._send(record))
+                self._start_release(record)
             else:
-                self._schedule(record)
+                self._set_deadline(record.id, EXPIRY, record.expires_at)
         return len(records)
 
     async def stop(self) -> None:
@@ -301,7 +310,7 @@ class HoldBook:
                 on_commit(False)
                 return
             on_commit(True)
-            self._schedule(record)
+            self._set_deadline(record.id, EXPIRY, record.expires_at)
             self._notify(HELD, record, wrote_events=events is not None)
 
         events = self._event_rows(HELD, record, {})
@@ -321,7 +330,7 @@ class HoldBook:
     async def release(self, hold_id: str, actor: str, why: str) -> HoldRecord:
         record = await self._claim(hold_id, RELEASING)
         await self._commit(record, actor, why, revert_to=HELD)
-        self._spawn(self._send(record))
+        self._start_release(record)
         return record
 
     async def cancel(
@@ -342,56 +351,61 @@ class HoldBook:
             if stored is None:
                 raise HoldNotFound(hold_id)
             raise HoldConflict(stored)
-        if record.state != HELD:
+        if not may_become(record, state):
             raise HoldConflict(record)
-        record.state, record.updated_at = state, self.clock.now()
+        transition(record, state, self.clock.now())
         return record
 
     # -- release upstream ------------------------------------------------------------------------
 
-    async def _send(self, record: HoldRecord, reason: str | None = None) -> None:
-        """Submit every part upstream until accepted, refused for good, or out of time.
+    def _start_release(self, record: HoldRecord, reason: str | None = None) -> None:
+        """``reason`` "expired" marks a release made by expiry (the webhook says so)."""
+        self._releases[record.id] = _Release(reason)
+        self._spawn(self._attempt_release(record))
 
-        ``reason`` "expired" marks a release made by expiry (the webhook says so).
-        """
-        delay = 1.0
-        sent: list[tuple[str, str]] = []  # (route, upstream id) of the parts accepted so far
-        while record.state == RELEASING:
-            now = self.clock.now()
-            if record.validity_at is not None and now >= record.validity_at:
-                await self._finish_as(record, FAILED, "release", "validity period ended")
-                return
-            blob = await self.store.sealed(record.id)
-            if blob is None:
-                await self._finish_as(record, FAILED, "release", "stored message missing")
-                return
-            pdus = split_pdus(self.sealer.open(blob, record.id.encode()))
-            while len(sent) < len(pdus):
-                pdu = self._rebase(pdus[len(sent)], record, now)
-                answer = self.forwarding.submit(record.account, pdu)
-                if answer is None:
-                    break
-                route, response = await answer
-                status = response.command_status if response is not None else None
-                if status == CommandStatus.ESME_ROK:
-                    sent.append((route, str(response.params.get("message_id", ""))))  # type: ignore[union-attr]
-                    continue
-                if status is not None and status not in _TEMPORARY:
-                    await self._finish_as(
-                        record, FAILED, "upstream", f"upstream answered 0x{status:08X}", err=status
-                    )
-                    return
+    async def _attempt_release(self, record: HoldRecord) -> None:
+        """Submit what the SMSC has not accepted yet. Refused for good or out of time, the
+        hold fails; when no route can take it now, the next attempt is a RETRY deadline,
+        each pause twice the last (up to retry_max_s)."""
+        release = self._releases.get(record.id)
+        if release is None or record.state != RELEASING:
+            return
+        now = self.clock.now()
+        if record.validity_at is not None and now >= record.validity_at:
+            await self._finish_as(record, FAILED, "release", "validity period ended")
+            return
+        blob = await self.store.sealed(record.id)
+        if blob is None:
+            await self._finish_as(record, FAILED, "release", "stored message missing")
+            return
+        pdus = split_pdus(self.sealer.open(blob, record.id.encode()))
+        sent = release.sent
+        while len(sent) < len(pdus):
+            answer = self.forwarding.submit(
+                record.account, self._rebase(pdus[len(sent)], record, now)
+            )
+            if answer is None:
                 break
-            if len(sent) == len(pdus):
-                await self._released(record, sent, reason)
-                return
-            if self.clock.now() + delay >= record.expires_at:
+            route, response = await answer
+            if response is not None and response.command_status == CommandStatus.ESME_ROK:
+                sent.append((route, str(response.params.get("message_id", ""))))
+                continue
+            status = response.command_status if response is not None else None
+            if status is not None and status not in _TEMPORARY:
                 await self._finish_as(
-                    record, FAILED, "release", "upstream unavailable until expiry"
+                    record, FAILED, "upstream", f"upstream answered 0x{status:08X}", err=status
                 )
                 return
-            await asyncio.sleep(delay)
-            delay = min(self.limits.retry_max_s, delay * 2)
+            break
+        if len(sent) == len(pdus):
+            await self._released(record, sent, release.reason)
+            return
+        retry_at = self.clock.now() + release.pause_s
+        if retry_at >= record.expires_at:
+            await self._finish_as(record, FAILED, "release", "upstream unavailable until expiry")
+            return
+        self._set_deadline(record.id, RETRY, retry_at)
+        release.pause_s = min(self.limits.retry_max_s, release.pause_s * 2)
 
     @staticmethod
     def _rebase(pdu: Pdu, record: HoldRecord, now: float) -> Pdu:
@@ -415,40 +429,53 @@ class HoldBook:
             )
         )
         record.upstream_route, record.upstream_id = sent[0] if sent else (None, None)
-        record.state, record.updated_at = RELEASED, now
+        transition(record, RELEASED, now)
         details = {"reason": reason} if reason else {}
         await self._finish(record, "upstream", "accepted by the SMSC", details=details)
 
     # -- expiry ------------------------------------------------------------------------------
 
-    def _schedule(self, record: HoldRecord) -> None:
-        heapq.heappush(self._expiries, (record.expires_at, record.id))
-        if self._expiries[0][1] == record.id:
+    def run_due(self, now: float) -> None:
+        """Act on every deadline at or before ``now``: expire the holds still held, try
+        again the releases still under way. The timer calls it; so can a test, with a
+        simulated clock."""
+        for hold_id, kind in self.deadlines.due(now):
+            record = self.open.get(hold_id)
+            if record is None:
+                continue
+            if kind == EXPIRY and record.state == HELD:
+                self._spawn(self._expire(record))
+            elif kind == RETRY and record.state == RELEASING:
+                self._spawn(self._attempt_release(record))
+
+    def _set_deadline(self, hold_id: str, kind: Deadline, at: float) -> None:
+        self.deadlines.set(hold_id, kind, at)
+        if self._armed_at is None or at < self._armed_at:
             self._arm()
 
     def _arm(self) -> None:
+        """One timer, on the earliest deadline."""
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
-        if self._expiries:
-            delay = max(0.0, self._expiries[0][0] - self.clock.now())
+        self._timer = self._armed_at = None
+        at = self.deadlines.next_deadline()
+        if at is not None:
+            delay = max(0.0, at - self.clock.now())
             self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+            self._armed_at = at
 
     def _on_timer(self) -> None:
-        self._timer = None
-        now = self.clock.now()
-        while self._expiries and self._expiries[0][0] <= now:
-            _, hold_id = heapq.heappop(self._expiries)
-            record = self.open.get(hold_id)
-            if record is not None and record.state == HELD:
-                self._spawn(self._expire(record))
+        self._timer = self._armed_at = None
+        self.run_due(self.clock.now())
         self._arm()
 
     async def _expire(self, record: HoldRecord) -> None:
+        if record.state != HELD:  # released or cancelled since the deadline was handed out
+            return
         if record.expiry_action == "deliver":
-            record.state, record.updated_at = RELEASING, self.clock.now()
+            transition(record, RELEASING, self.clock.now())
             await self._commit(record, "expiry", "expired: the rule delivers on expiry")
-            await self._send(record, reason="expired")
+            self._start_release(record, reason="expired")
         else:
             await self._finish_as(record, EXPIRED, "expiry", "expired: the rule drops on expiry")
 
@@ -457,7 +484,7 @@ class HoldBook:
     async def _finish_as(
         self, record: HoldRecord, state: str, actor: str, why: str, *, err: int = 0
     ) -> None:
-        record.state, record.updated_at = state, self.clock.now()
+        transition(record, state, self.clock.now())
         await self._finish(record, actor, why, err=err)
 
     async def _finish(
@@ -517,7 +544,7 @@ class HoldBook:
         error = await done
         if error is not None:
             if revert_to is not None:
-                record.state = revert_to
+                transition(record, revert_to, self.clock.now())
             log.error("hold_transition_not_committed", hold=record.id, error=str(error))
             raise error
         log.info(
@@ -531,8 +558,10 @@ class HoldBook:
     def _close(self, record: HoldRecord) -> None:
         if self.open.pop(record.id, None) is not None:
             self.per_account[record.account] -= 1
+        self.deadlines.drop(record.id)
+        self._releases.pop(record.id, None)
 
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -52,6 +52,9 @@ _UNKNOWN_OUTCOME = CommandStatus.ESME_RSYSERR
 _PARTS_PATIENCE_S = 600.0
 _PARTS_PAUSE_MAX_S = 30.0
 _TRY_AGAIN = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
+# What a decision leads to, beside a command status to refuse with (never negative).
+_FORWARD = -1
+_HOLD = -2
 
 
 class Pipeline:
@@ -94,13 +97,29 @@ class Pipeline:
         if part is not None and self.parking is not None:
             self.parking.park(bind, pdu, part, self.ids.next())
             return
-        source = str(pdu.params.get("source_addr", ""))
+        decision, then = self._decide(account, pdu, lambda: text_of(pdu, account), 1)
+        if then == _FORWARD:
+            self._forward(bind, pdu)
+        elif then == _HOLD:
+            self._hold(bind, pdu, decision)
+        else:
+            self._respond(bind, pdu, then)
+
+    def _decide(
+        self, account: AccountConfig, first: Pdu, text: Callable[[], str | None], parts: int
+    ) -> tuple[Decision, int]:
+        """The one decision of a message, single or reassembled: decided, counted, its
+        recipient remembered for CAMARA, logged and audited when a rule spoke. Returns it
+        with what to do: _FORWARD, _HOLD, or the command status to refuse it with."""
+        assert self.decider is not None  # no decider: everything is forwarded undecided
+        params = first.params
+        source = str(params.get("source_addr", ""))
         now = self.clock.now()
         decision = self.decider.decide(
             account=account.system_id,
             source_addr=source,
-            destination_addr=str(pdu.params.get("destination_addr", "")),
-            text=lambda: text_of(pdu, account),
+            destination_addr=str(params.get("destination_addr", "")),
+            text=text,
             now=now,
             tenant=self.tenant_of(account.system_id, source),
             otp_only=account.otp_only,
@@ -112,34 +131,34 @@ class Pipeline:
         if self.relations is not None and message.tenant is not None and digits.isdigit():
             self.relations.sent(message.tenant, int(digits), now)
         if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
-            self._log_decision(account.system_id, decision)
+            self._log_decision(account.system_id, decision, parts)
         action = verdict.action
         if type(action) is Reject:
-            self._respond(bind, pdu, action.command_status)
-            return
+            return decision, action.command_status
         if type(action) is Hold and self.holds is not None:
             if self.holds.has_room(account.system_id):
-                self.stats.responses[(account.system_id, _OK)] += 1
-                gateway_id = self.ids.next()
-                message = decision.message
-                connection = bind.connection
-                self.holds.hold(
-                    account.system_id,
-                    lambda status, params=None: connection.send_response(pdu, status, params),
-                    pdu,
-                    verdict,
-                    action,
-                    gateway_id,
-                    message.destination_addr,
-                    message.tenant,
-                )
-                return
+                return decision, _HOLD
             # A flood must not fill the disk: over the cap the configured fallback applies.
             log.warning("hold_limit_reached", account=account.system_id, rule=verdict.rule)
             if self.holds.limits.over_limit == "reject":
-                self._respond(bind, pdu, CommandStatus.ESME_RX_R_APPN)
-                return
-        self._forward(bind, pdu)
+                return decision, CommandStatus.ESME_RX_R_APPN
+        return decision, _FORWARD
+
+    def _hold(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
+        assert self.holds is not None and type(decision.verdict.action) is Hold
+        account = bind.account.system_id
+        self.stats.responses[(account, _OK)] += 1
+        connection = bind.connection
+        self.holds.hold(
+            account,
+            lambda status, params=None: connection.send_response(pdu, status, params),
+            pdu,
+            decision.verdict,
+            decision.verdict.action,
+            self.ids.next(),
+            decision.message.destination_addr,
+            decision.message.tenant,
+        )
 
     def _log_decision(self, account: str, decision: Decision, parts: int = 1) -> None:
         """Every non-default decision is logged and audited with its rule and reasons (never
@@ -167,43 +186,23 @@ class Pipeline:
 
     def on_whole(self, whole: WholeMessage) -> None:
         """Decide a parked message once; every part follows that decision."""
-        assert self.decider is not None and self.parking is not None
+        assert self.parking is not None
         account = self.accounts.get(whole.account) or AccountConfig(whole.account, "")
         pdus = [part.pdu for part in whole.parts]
-        first = pdus[0].params
-        source = str(first.get("source_addr", ""))
-        decision = self.decider.decide(
-            account=whole.account,
-            source_addr=source,
-            destination_addr=str(first.get("destination_addr", "")),
-            text=lambda: text_of_parts(pdus, account),  # after a timeout: what arrived
-            now=self.clock.now(),
-            tenant=self.tenant_of(whole.account, source),
-            otp_only=account.otp_only,
+        # After a reassembly timeout the text is what arrived.
+        decision, then = self._decide(
+            account, pdus[0], lambda: text_of_parts(pdus, account), len(pdus)
         )
-        verdict = decision.verdict
-        self._count_decision(decision)
-        if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
-            self._log_decision(whole.account, decision, len(pdus))
-        action = verdict.action
-        if type(action) is Reject:
-            self._fail_parts(whole, "REJECTD", action.command_status)
+        if then == _FORWARD:
+            asyncio.get_running_loop().create_task(self._forward_parts(whole))
+        elif then == _HOLD:
+            self._hold_parts(whole, decision)
+        else:
+            self._fail_parts(whole, "REJECTD", then)
             self.parking.done(whole.parts)
-            return
-        if type(action) is Hold and self.holds is not None:
-            if self.holds.has_room(whole.account):
-                self._hold_parts(whole, account, decision, action)
-                return
-            log.warning("hold_limit_reached", account=whole.account, rule=verdict.rule)
-            if self.holds.limits.over_limit == "reject":
-                self._fail_parts(whole, "REJECTD", CommandStatus.ESME_RX_R_APPN)
-                self.parking.done(whole.parts)
-                return
-        asyncio.get_running_loop().create_task(self._forward_parts(whole))
 
-    def _hold_parts(
-        self, whole: WholeMessage, account: AccountConfig, decision: Decision, action: Hold
-    ) -> None:
+    def _hold_parts(self, whole: WholeMessage, decision: Decision) -> None:
+        assert self.holds is not None and type(decision.verdict.action) is Hold
         ids = [(p.gateway_id,) for p in whole.parts]
 
         def unpark(conn: sqlite3.Connection) -> None:
@@ -213,12 +212,12 @@ class Pipeline:
             if not ok:  # still parked: handed over again after a restart
                 log.error("parts_not_held", account=whole.account)
 
-        self.holds.hold_parts(  # type: ignore[union-attr]
+        self.holds.hold_parts(
             whole.account,
             decision.message.tenant,
             [(p.gateway_id, p.pdu) for p in whole.parts],
             decision.verdict,
-            action,
+            decision.verdict.action,
             decision.message.destination_addr,
             also=unpark,
             on_commit=committed,
