@@ -124,6 +124,8 @@ class Gateway:
         )
 
     async def start(self) -> None:
+        """Build and start every part, each handed what it uses when it is made: the stores,
+        the webhooks, the signals, the traffic path, then the listeners."""
         config = self.config
         loop = asyncio.get_running_loop()
         # asyncio's own errors (accept() failing, a callback raising) become log lines of the
@@ -131,6 +133,32 @@ class Gateway:
         loop.set_exception_handler(LoopErrors())
         data_dir = Path(config.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
+        self._open_stores(data_dir, loop)
+        self.tenants = TenantDirectory(config.tenants, config.smpp.accounts)
+        await self._start_webhooks(data_dir)
+        await self._start_signals(data_dir)
+        await self._start_traffic()
+        await self._start_listeners()
+        self.retention = RetentionParts(
+            config.retention,
+            self.risk_index,
+            self.signal_store,
+            self.id_map,
+            self.durable,
+            self.audit,
+            self.clock,
+        )
+        self._purge_task = loop.create_task(purge_forever(self.retention), name="purge")
+        log.info(
+            "gateway_started",
+            node=config.node_id,
+            smpp=f"{config.smpp.host}:{self.smpp_port}",
+            api=f"{config.api.host}:{self.api_port}",
+            config=config.source,
+        )
+
+    def _open_stores(self, data_dir: Path, loop: asyncio.AbstractEventLoop) -> None:
+        """The durable database, the id map with its audit rows, the message ids, the sealer."""
         self.durable = SqliteWriter(
             data_dir / "otpgate.sqlite",
             synchronous="FULL",
@@ -138,16 +166,20 @@ class Gateway:
             secure_delete=True,
         )
         self.durable.open(loop)
-        ids = MessageIdGenerator(
-            node_number(config.node_id),
+        self.ids = MessageIdGenerator(
+            node_number(self.config.node_id),
             lambda: int(self.clock.now() * 1000),
-            config.smpp.message_id_format,
+            self.config.smpp.message_id_format,
         )
-        self.id_map = IdMap(data_dir / "message-map.sqlite", ids)
+        self.id_map = IdMap(data_dir / "message-map.sqlite", self.ids)
         self.id_map.open(loop)
+        self.audit = DecisionAudit(self.id_map.writer)
+        self.sealer = Sealer([parse_key(k) for k in self._hold_keys(data_dir)])
 
-        hosts_of = await self._upstream_hosts(config)
-
+    async def _start_traffic(self) -> None:
+        """The SMPP path: binds, receipt relay, routes, decider, holds, pipeline, parking; the
+        holds and parts a crash left behind are taken up again."""
+        config = self.config
         smpp = config.smpp
         self.binds = EsmeBinds(
             AccountBook(smpp.accounts),
@@ -158,7 +190,7 @@ class Gateway:
             ),
             protocol_error_log_lines=smpp.protocol_error_log_lines,
         )
-        self.relay = ReceiptRelay(
+        relay = self.relay = ReceiptRelay(
             self.binds,
             self.id_map,
             self.durable,
@@ -166,20 +198,13 @@ class Gateway:
             buffer_s=smpp.receipt_buffer_s,
             mo_account=smpp.mo_account,
         )
-        self.router = Router(config, hosts_of, self.relay.on_upstream_deliver)
-        ids = MessageIdGenerator(
-            node_number(config.node_id),
-            lambda: int(self.clock.now() * 1000),
-            smpp.message_id_format,
-        )
+        self.router = Router(config, await self._upstream_hosts(config), relay.on_upstream_deliver)
         self.policies = PolicyHolder(self._load_policy())
-        await self._start_signals(data_dir)
         self.decider = (
             Decider(self.policies, self.risk_index, self.feed_health)
             if config.policy_enabled
             else None
         )
-        relay = self.relay
 
         def mapped(
             route: str, upstream_id: str, gateway_id: str, account: str, rd: int, at: float
@@ -190,7 +215,7 @@ class Gateway:
 
         self.holds = HoldBook(
             HoldStore(self.durable),
-            Sealer([parse_key(k) for k in self._hold_keys(data_dir)]),
+            self.sealer,
             Forwarding(self.router.submit, mapped, relay.flush_pending),
             self.clock,
             HoldLimits(
@@ -199,27 +224,36 @@ class Gateway:
                 config.holds.over_limit,
                 config.holds.retry_max_s,
             ),
+            outbox=self.outbox,
+            on_events_written=self.dispatcher.kick,
         )
-        self.pipeline = Pipeline(
-            self.router, self.id_map, ids, self.clock, self.relay, self.decider, self.holds
-        )
-        self.pipeline.accounts = self.binds.accounts.accounts
-        self.tenants = TenantDirectory(config.tenants, smpp.accounts)
-        self.pipeline.tenant_of = self.tenants.tenant_of
-        await self._start_webhooks(data_dir)
+        # Parking hands whole messages back to the pipeline, which parks their parts: the
+        # callback finds the pipeline made just below.
         self.parking = Parking(
             self.durable,
-            self.holds.sealer,
+            self.sealer,
             self.clock,
-            self.pipeline.on_whole,
-            timeout_s=config.smpp.reassembly_timeout_s,
+            lambda whole: pipeline.on_whole(whole),
+            timeout_s=smpp.reassembly_timeout_s,
         )
-        if self.decider is not None:
-            self.pipeline.parking = self.parking
-        self.binds.pipeline = self.pipeline
-        self.stats = self.pipeline.stats
-        self.audit = DecisionAudit(self.id_map.writer)
-        self.pipeline.audit = self.audit
+        pipeline = self.pipeline = Pipeline(
+            self.router,
+            self.id_map,
+            self.ids,
+            self.clock,
+            relay,
+            self.decider,
+            self.holds,
+            parking=self.parking if self.decider is not None else None,
+            accounts=self.binds.accounts.accounts,
+            tenant_of=self.tenants.tenant_of,
+            audit=self.audit,
+            relations=self.relations,
+        )
+        # The ESME side serves through the pipeline, which needs the relay, which needs the
+        # binds: the one handler attached after the fact, as a server's is.
+        self.binds.pipeline = pipeline
+        self.stats = pipeline.stats
         self.router.start()
         recovered = await self.holds.recover()
         if recovered:
@@ -231,6 +265,11 @@ class Gateway:
         gc.collect()
         gc.freeze()
 
+    async def _start_listeners(self) -> None:
+        """The SMPP listeners (plain and TLS), the cluster bus, the two HTTP APIs."""
+        config = self.config
+        smpp = config.smpp
+        loop = asyncio.get_running_loop()
         session_config = SessionConfig(
             window=50,
             incoming_window=100,
@@ -287,37 +326,20 @@ class Gateway:
         await self._api_runner.setup()
         site = web.TCPSite(self._api_runner, config.api.host, config.api.port)
         await site.start()
-        self.api_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.api_port = int(self._api_runner.addresses[0][1])
         self._tenant_runner = web.AppRunner(build_tenant_app(tenant), access_log=None)
         await self._tenant_runner.setup()
         tenant_site = web.TCPSite(
             self._tenant_runner, config.api.tenant_host, config.api.tenant_port
         )
         await tenant_site.start()
-        self.tenant_api_port = tenant_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.tenant_api_port = int(self._tenant_runner.addresses[0][1])
         if self.cluster is not None:
             self.cluster.start()
             self.relay.elsewhere = self._receipt_elsewhere
             self._kept_receipts_task = loop.create_task(
                 self._offer_kept_receipts(), name="kept-receipts"
             )
-        self.retention = RetentionParts(
-            config.retention,
-            self.risk_index,
-            self.signal_store,
-            self.id_map,
-            self.durable,
-            self.audit,
-            self.clock,
-        )
-        self._purge_task = loop.create_task(purge_forever(self.retention), name="purge")
-        log.info(
-            "gateway_started",
-            node=config.node_id,
-            smpp=f"{smpp.host}:{self.smpp_port}",
-            api=f"{config.api.host}:{self.api_port}",
-            config=config.source,
-        )
 
     async def _start_signals(self, data_dir: Path) -> None:
         """The risk index rebuilt from the signal store, then the feeds and the purge job."""
@@ -354,6 +376,17 @@ class Gateway:
             self.feed_health,
             self.clock,
             default_region=signals.default_region,
+            on_risk_change=risk_event_writer(
+                RiskEventParts(
+                    self.tenants,
+                    self.relations,
+                    self.subscriptions,
+                    self.outbox,
+                    self.durable,
+                    self.dispatcher,
+                    self.clock,
+                )
+            ),
         )
         self.mqtt_feed = None
         if signals.mqtt is not None:
@@ -369,7 +402,7 @@ class Gateway:
         pepper = self.config.api.key_pepper or self._local_secret(data_dir / "key.pepper")
         self.api_keys = ApiKeys(self.durable, pepper.encode())
         await self.api_keys.load()
-        self.subscriptions = Subscriptions(self.durable, self.holds.sealer)
+        self.subscriptions = Subscriptions(self.durable, self.sealer)
         await self.subscriptions.load()
         self.outbox = Outbox(self.subscriptions, f"otpgate://{self.config.node_id}")
         webhooks = self.config.webhooks
@@ -384,21 +417,7 @@ class Gateway:
         self.camara_tokens = TokenIssuer(self.config.camara.token_lifetime_s)
         self.relations = Relations(self.durable, [t.name for t in self.config.tenants])
         await self.relations.load()
-        self.pipeline.relations = self.relations
         self._relations_task = asyncio.get_running_loop().create_task(self._flush_relations())
-        self.holds.outbox = self.outbox
-        self.signal_ingest.on_risk_change = risk_event_writer(
-            RiskEventParts(
-                self.tenants,
-                self.relations,
-                self.subscriptions,
-                self.outbox,
-                self.durable,
-                self.dispatcher,
-                self.clock,
-            )
-        )
-        self.holds.on_events_written = self.dispatcher.kick
         self.dispatcher.start()
 
     def _api_parts(self) -> tuple[OperatorParts, TenantParts]:
@@ -699,9 +718,7 @@ class Gateway:
             server.close()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 5.0
-        while loop.time() < deadline and any(
-            c.session.outstanding for pool in self.router.pools.values() for c in pool._transmitters
-        ):
+        while loop.time() < deadline and self.router.in_flight:
             await asyncio.sleep(0.02)
         await self.binds.close_all()
         await self.router.stop()

@@ -143,6 +143,9 @@ class HoldBook:
         forwarding: Forwarding,
         clock: Clock,
         limits: HoldLimits,
+        *,
+        outbox: Outbox | None = None,
+        on_events_written: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.sealer = sealer
@@ -151,8 +154,8 @@ class HoldBook:
         self.limits = limits
         self.open: dict[str, HoldRecord] = {}
         self.per_account: Counter[str] = Counter()
-        self.outbox: Outbox | None = None  # webhooks: rows written with each transition
-        self.on_events_written: Callable[[], None] = lambda: None
+        self.outbox = outbox  # webhooks: rows written with each transition
+        self.on_events_written = on_events_written
         self.deadlines = Deadlines()
         self._releases: dict[str, _Release] = {}
         self._timer: asyncio.TimerHandle | None = None

@@ -79,6 +79,7 @@ class SignalIngest:
         clock: Clock,
         *,
         default_region: str | None,
+        on_risk_change: Callable[[list[RiskChange]], None] | None = None,
     ) -> None:
         self.index = index
         self.store = store
@@ -86,7 +87,8 @@ class SignalIngest:
         self.clock = clock
         self.default_region = default_region
         # Told, after the commit, of every new SIM change, forwarding change or anomaly.
-        self.on_risk_change: Callable[[list[RiskChange]], None] | None = None
+        # Told of numbers whose risk changed (the risk.* webhooks and CAMARA's events).
+        self.on_risk_change = on_risk_change
 
     def submit(self, items: Sequence[object], feed: str, on_done: OnDone) -> None:
         """Validate and index ``items`` (decoded JSON), then call ``on_done`` after the commit.

@@ -67,23 +67,31 @@ class Pipeline:
         relay: ReceiptRelay,
         decider: Decider | None,
         holds: HoldBook | None = None,
+        *,
+        parking: Parking | None = None,
+        accounts: dict[str, AccountConfig] | None = None,
+        tenant_of: Callable[[str, str], str | None] | None = None,
+        audit: DecisionAudit | None = None,
+        relations: Relations | None = None,
     ) -> None:
         self.decider = decider
         self.holds = holds
-        self.parking: Parking | None = None  # set by the app: it needs on_whole
-        self.accounts: dict[str, AccountConfig] = {}
-        self.relations: Relations | None = None  # who sent to which number (CAMARA's guard)
+        self.parking = parking  # concatenated parts wait there until whole (with a decider)
+        self.accounts = accounts if accounts is not None else {}  # replaced on reload
+        self.relations = relations  # who sent to which number (CAMARA's guard)
         self.stats = TrafficStats()
-        self.audit: DecisionAudit | None = None
+        self.audit = audit
         # (account, source_addr) -> tenant; by default the account's own tenant.
-        self.tenant_of: Callable[[str, str], str | None] = lambda account, source: (
-            self.accounts[account].tenant if account in self.accounts else None
-        )
+        self.tenant_of = tenant_of or self._tenant_of_account
         self.router = router
         self.id_map = id_map
         self.ids = ids
         self.clock = clock
         self.relay = relay
+
+    def _tenant_of_account(self, account: str, source_addr: str) -> str | None:
+        config = self.accounts.get(account)
+        return config.tenant if config is not None else None
 
     # -- submit_sm and data_sm ---------------------------------------------------------------
 

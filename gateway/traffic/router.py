@@ -108,6 +108,11 @@ class Router:
                 return pool
         return None
 
+    @property
+    def in_flight(self) -> bool:
+        """Whether any request sent upstream still waits for its answer."""
+        return any(pool.in_flight for pool in self.pools.values())
+
     def start(self) -> None:
         self._started = True
         for pool in self.pools.values():

@@ -110,7 +110,7 @@ class UpstreamPool:
             task.cancel()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + drain_s
-        while any(c.session.outstanding for c in self._transmitters) and loop.time() < deadline:
+        while self.in_flight and loop.time() < deadline:
             await asyncio.sleep(0.02)
         for connection in self._transmitters + self._receivers:
             connection.session.unbind(loop.time())
@@ -122,6 +122,11 @@ class UpstreamPool:
                 connection.abort()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._fail_queue()
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether a request sent on one of the binds still waits for its answer."""
+        return any(c.session.outstanding for c in self._transmitters)
 
     @property
     def can_transmit(self) -> bool:
