@@ -16,8 +16,18 @@ from .config import load_config
 from .config_reader import ConfigError
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("otpgate")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="otpgate", description="SMS-hijack detection gateway")
+    parser.add_argument("--version", action="version", version=f"otpgate {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the gateway (embedded defaults without --config)")
@@ -42,7 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="a day in the life of otpgate, in under a minute")
     demo.add_argument("--short", action="store_true", help="300 messages instead of 3,000")
 
-    send = commands.add_parser("send", help="send one SMS through a gateway (a small ESME)")
+    send = commands.add_parser(
+        "send",
+        help="send one SMS through a gateway (a small ESME)",
+        epilog="exit status: 0 accepted (and delivered, when a receipt is awaited), 1 refused or "
+        "undelivered, 2 bad argument, 3 no bind, 4 no receipt within --timeout (held for "
+        "review, or not delivered yet)",
+    )
     send.add_argument("--to", required=True, help="destination, E.164")
     send.add_argument("--text", required=True)
     send.add_argument("--from", dest="source", default="otpgate")
@@ -55,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     send.add_argument(
         "--no-receipt", action="store_true", help="do not wait for the delivery receipt"
     )
-    send.add_argument("--timeout", type=float, default=30.0)
+    send.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for the answer and receipt"
+    )
 
     simulate = commands.add_parser(
         "simulate", help="replay a scenario (JSON Lines) on a simulated clock"
@@ -133,9 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "hash-password":
         from .passwords import hash_password
 
-        password = (
-            sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("SMPP password: ")
-        )
+        if args.stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        elif not sys.stdin.isatty():
+            print(
+                "error: no terminal to ask on: pipe the password in with --stdin", file=sys.stderr
+            )
+            return 2
+        else:
+            try:
+                password = getpass.getpass("SMPP password: ")
+            except (EOFError, KeyboardInterrupt):
+                print(file=sys.stderr)
+                return 2
         if not password or len(password) > 8:
             print("error: an SMPP 3.4 password has 1 to 8 characters", file=sys.stderr)
             return 2
