@@ -1,4 +1,4 @@
-"""The ``otpgate`` command: run, smsc-sim, send, simulate, classify, policy, export, demo,
+"""The ``otpgate`` command: run, smsc-sim, send, signal, simulate, classify, policy, export, demo,
 hash-password."""
 
 from __future__ import annotations
@@ -10,10 +10,16 @@ import getpass
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .config import load_config
+from .config import Config, load_config
 from .config_reader import ConfigError
+from .signal_cli import add_signal_command, post_signal
+
+if TYPE_CHECKING:
+    from .app import Gateway
 
 
 def _version() -> str:
@@ -51,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="a day in the life of otpgate, in under a minute")
     demo.add_argument("--short", action="store_true", help="300 messages instead of 3,000")
+
+    add_signal_command(commands)
 
     send = commands.add_parser(
         "send",
@@ -137,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         from .simulate import simulate as run_simulation
 
         return run_simulation(args.scenario, args.policy)
+    if args.command == "signal":
+        return post_signal(args)
     if args.command == "classify":
         from policies.classifier import DEFAULT_THRESHOLD
 
@@ -195,18 +205,24 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _run(config_path: Path | None, use_uvloop: bool) -> int:
-    from .embedded import DEMO_ACCOUNT, embedded_config
+    from .embedded import DEMO_TENANT, embedded_banner, embedded_config
     from .logs import configure_logging
 
+    banner: Callable[[Gateway], Awaitable[str]] | None = None
     if config_path is None:
         config, password, operator_key = embedded_config()
-        print(
-            "otpgate on embedded defaults (SQLite in ./otpgate-data, built-in SMSC simulator)\n"
-            f"  SMPP        127.0.0.1:{config.smpp.port}  system_id={DEMO_ACCOUNT} password={password}\n"
-            f"  API         http://127.0.0.1:{config.api.port}  Authorization: Bearer {operator_key}\n"
-            f"  try it:     OTPGATE_PASSWORD={password} otpgate send --to +447400123123 --text 'hello'",
-            flush=True,
-        )
+
+        async def banner(gateway: Gateway) -> str:
+            # Printed once everything listens: no credentials before a port-in-use failure.
+            key, _ = await gateway.api_keys.create(DEMO_TENANT, gateway.clock.now())
+            return embedded_banner(
+                gateway.smpp_port,
+                gateway.api_port,
+                gateway.tenant_api_port,
+                password,
+                operator_key,
+                key,
+            )
     else:
         try:
             config = load_config(config_path)
@@ -219,7 +235,7 @@ def _run(config_path: Path | None, use_uvloop: bool) -> int:
 
         uvloop.install()
     try:
-        asyncio.run(_serve(config))
+        asyncio.run(_serve(config, banner))
     except KeyboardInterrupt:
         pass
     except OSError as error:
@@ -228,16 +244,18 @@ def _run(config_path: Path | None, use_uvloop: bool) -> int:
     return 0
 
 
-async def _serve(config: object) -> None:
+async def _serve(config: Config, banner: Callable[[Gateway], Awaitable[str]] | None) -> None:
     from .app import Gateway
 
-    gateway = Gateway(config)  # type: ignore[arg-type]
+    gateway = Gateway(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     await gateway.start()
+    if banner is not None:
+        print(await banner(gateway), flush=True)
 
     async def reload_everything() -> None:
         try:

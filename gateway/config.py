@@ -337,6 +337,13 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
     policy_enabled = policy.get("enabled", bool, True)
     policy.done()
     root.done()
+    if api_config.operator_key is None:
+        # Checked last, so that a file's other mistakes are named first. Without a key every
+        # operator call, /metrics included, would answer 401: refuse to start instead.
+        raise ConfigError(
+            f"{source}: api.operator_key_env: required (operator_key_env or "
+            "operator_key_file): the operator API and /metrics need a key"
+        )
     return Config(
         source=source,
         node_id=node_id,

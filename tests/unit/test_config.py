@@ -34,6 +34,12 @@ def test_documented_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.api.tenant_port == 8081 and config.camara.max_age_h == 2400
 
 
+def test_a_file_without_an_operator_key_is_refused_naming_the_key() -> None:
+    # Started anyway, every operator call and /metrics would answer 401 without a word.
+    with pytest.raises(ConfigError, match=r"^gw.toml: api.operator_key_env: required"):
+        parse_config(_minimal(), source="gw.toml")
+
+
 @pytest.mark.parametrize(
     ("signals", "message"),
     [
@@ -161,6 +167,7 @@ def test_the_documented_forms_of_the_shared_interfaces(monkeypatch: pytest.Monke
     """[api] tenant_host/tenant_port, [signals.mqtt], [[tenants]] senders with an account's
     tenant, [webhooks] allow_networks: DESIGN.md's names, and the only ones."""
     monkeypatch.setenv("MQTT_PASSWORD", "secret")
+    monkeypatch.setenv("OPERATOR_KEY", "key")
     config = parse_config(
         {
             **_minimal(
@@ -169,7 +176,11 @@ def test_the_documented_forms_of_the_shared_interfaces(monkeypatch: pytest.Monke
                     {"system_id": "bank", "password_hash": HASH, "tenant": "bank"},
                 ]
             ),
-            "api": {"tenant_host": "0.0.0.0", "tenant_port": 9443},
+            "api": {
+                "tenant_host": "0.0.0.0",
+                "tenant_port": 9443,
+                "operator_key_env": "OPERATOR_KEY",
+            },
             "signals": {
                 "mqtt": {
                     "host": "broker.example",
