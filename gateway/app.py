@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     from smpp_adapters.simulator import SmscSimulator
 
 log = structlog.get_logger("otpgate")
+_PROGRESS_EVERY_S = 5.0
 
 
 def durable_schema(db: sqlite_utils.Database) -> None:
@@ -349,8 +350,13 @@ class Gateway:
         self.signal_store.open(asyncio.get_running_loop())
         started = time.perf_counter()
         states = await self.signal_store.states()
-        for key, blob in states:
+        logged = started
+        for done, (key, blob) in enumerate(states, 1):
             self.risk_index.load_state(key, blob)
+            # Minutes at tens of millions of numbers: say how far it got every few seconds.
+            if not done & 0xFFFF and time.perf_counter() - logged >= _PROGRESS_EVERY_S:
+                logged = time.perf_counter()
+                log.info("risk_index_rebuilding", numbers=done, of=len(states))
         del states
         # Everything loaded so far lives as long as the process: keep the collector off it,
         # so a full collection does not walk a million states in the middle of the traffic.

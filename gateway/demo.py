@@ -313,8 +313,9 @@ async def run_demo(*, messages: int = 3000, quiet: bool = False) -> Summary:
         event = summary.webhooks[0]
         say(f"         webhook {event['type']} arrived, signature verified; the code is not in it")
         arrived.clear()
-        say("  10:03  the bank calls its customer on the number it has on file; here the")
-        say("         customer confirms the transfer, so the bank releases the OTP:")
+        say("  10:03  the bank asks its customer on a channel the thief does not hold (its app,")
+        say("         a branch; not a call to the swapped number, which now rings the thief);")
+        say("         the customer confirms the transfer, so the bank releases the OTP:")
         await gateway.holds.release(held_id, "tenant:fundbank", "customer confirmed by phone")
         await asyncio.wait_for(arrived.wait(), 10)
         summary.released = any(w["type"] == "otp.released" for w in summary.webhooks)

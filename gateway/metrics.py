@@ -8,11 +8,19 @@ and outcomes: bounded sets the operator configured.
 
 from __future__ import annotations
 
+import platform
 from collections import Counter
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -71,6 +79,12 @@ class GatewayCollector(Collector):
             "otpgate_submit_latency_seconds", "submit_sm in to submit_sm_resp out (forwarded)"
         )
 
+        finished = CounterMetricFamily(
+            "otpgate_holds_finished", "holds that reached a final state", labels=["state"]
+        )
+        for state, n in sorted(gw.holds.finished.items()):
+            finished.add_metric([state], n)
+        yield finished
         holds = GaugeMetricFamily("otpgate_holds_open", "open holds by state", labels=["state"])
         by_state: Counter[str] = Counter(r.state for r in gw.holds.open.values())
         for state in ("held", "releasing"):
@@ -95,7 +109,7 @@ class GatewayCollector(Collector):
         )
         for pool in gw.router.pools.values():
             upstream.add_metric([pool.name], pool.bound_count)
-            window.add_metric([pool.name], sum(c.session.outstanding for c in pool._transmitters))
+            window.add_metric([pool.name], pool.outstanding)
         yield upstream
         yield window
 
@@ -160,9 +174,32 @@ class GatewayCollector(Collector):
 
 
 def registry_for(gateway: MetricsParts) -> CollectorRegistry:
+    """The gateway's metrics, with the standard process_*, python_* and GC collectors."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(GatewayCollector(gateway))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    registry.register(_BuildInfo())
     return registry
+
+
+class _BuildInfo(Collector):
+    """otpgate_build_info{version, python} 1: which build a dashboard is looking at."""
+
+    def __init__(self) -> None:
+        try:
+            release = version("otpgate")
+        except PackageNotFoundError:  # a checkout that was never installed
+            release = "unknown"
+        self._labels = [release, platform.python_version()]
+
+    def collect(self) -> Iterator[Metric]:
+        info = GaugeMetricFamily(
+            "otpgate_build_info", "the running build", labels=["version", "python"]
+        )
+        info.add_metric(self._labels, 1.0)
+        yield info
 
 
 def render(registry: CollectorRegistry) -> bytes:

@@ -118,13 +118,9 @@ def add_webhook_routes(app: web.Application, gateway: WebhookParts) -> None:
 
     async def test(request: web.Request) -> web.Response:
         webhook = own(request)
-        now = gateway.clock.now()
-        writer = gateway.outbox.rows_for(
-            "otp.held", webhook.tenant, f"test-{now}", {"test": True, "webhook": webhook.id}, now
-        )
-        if writer is None or "otp.held" not in webhook.event_types or not webhook.enabled:
-            return error_response(409, "the webhook is disabled or not subscribed to otp.held")
-        await gateway.durable.call(writer)
+        if not webhook.enabled:
+            return error_response(409, "the webhook is disabled")
+        await gateway.durable.call(gateway.outbox.test_row(webhook, gateway.clock.now()))
         gateway.dispatcher.kick()
         return web.json_response({"queued": True}, status=202)
 

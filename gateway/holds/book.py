@@ -154,6 +154,7 @@ class HoldBook:
         self.limits = limits
         self.open: dict[str, HoldRecord] = {}
         self.per_account: Counter[str] = Counter()
+        self.finished: Counter[str] = Counter()  # holds that reached each final state
         self.outbox = outbox  # webhooks: rows written with each transition
         self.on_events_written = on_events_written
         self.deadlines = Deadlines()
@@ -510,6 +511,7 @@ class HoldBook:
             ]
         events = self._event_rows(record.state, record, {"why": why, **details})
         await self._commit(record, actor, why, receipts=receipts, also=events)
+        self.finished[record.state] += 1
         self._close(record)
         if receipts:
             self.forwarding.receipts_waiting(record.account)

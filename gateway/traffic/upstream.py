@@ -129,6 +129,11 @@ class UpstreamPool:
         return any(c.session.outstanding for c in self._transmitters)
 
     @property
+    def outstanding(self) -> int:
+        """Requests sent on the binds that still wait for their answers."""
+        return sum(c.session.outstanding for c in self._transmitters)
+
+    @property
     def can_transmit(self) -> bool:
         return bool(self._transmitters)
 

@@ -20,6 +20,8 @@ from typing import Any
 import sqlite_utils
 import structlog
 
+from policies.event_types import TEST_EVENT
+
 from ..clock import Clock
 from ..config_tenants import WebhooksConfig
 from ..counters import Histogram
@@ -84,6 +86,25 @@ class Outbox:
         self.subscriptions = subscriptions
         self.source = source
         self.on_written: Callable[[], None] = lambda: None
+
+    def test_row(self, webhook: Webhook, at: float) -> Writer:
+        """A ``webhook.test`` event for ``webhook`` alone, whatever it subscribed to: a
+        receiver can tell it from a real hold by its type."""
+        data = {"test": True, "webhook": webhook.id}
+        event = cloud_event(TEST_EVENT, self.source, data, at)
+        row = (
+            event["id"], webhook.id, webhook.tenant, f"test-{at}", TEST_EVENT,
+            encode_event(event), at, PENDING, 0, at,
+        )  # fmt: skip
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO outbox (event_id, webhook_id, tenant, subject, type, body,"
+                " created_at, state, attempts, next_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+
+        return write
 
     def rows_for(
         self,

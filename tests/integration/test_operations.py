@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from importlib.metadata import version
 
 import aiohttp
 import structlog
@@ -58,6 +59,11 @@ async def test_metrics_parse_and_move_with_traffic(tmp_path):
         assert sample(after, "otpgate_esme_binds", account="bank") == 1
         assert sample(after, "otpgate_upstream_binds", route="main") >= 1
         assert sample(after, "otpgate_submit_latency_seconds_count") == 5
+        # The standard collectors and the build, as any Python exporter has them.
+        assert sample(after, "process_resident_memory_bytes") > 0
+        assert sample(after, "python_info", implementation="CPython") == 1
+        assert sample(after, "python_gc_collections_total", generation="0") >= 0
+        assert sample(after, "otpgate_build_info", version=version("otpgate")) == 1
         esme.close()
 
 

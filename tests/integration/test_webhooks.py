@@ -521,3 +521,28 @@ async def test_risk_events_reach_only_tenants_related_to_the_number(tmp_path):
             assert b"imsi" not in b"".join(b for _, b in receiver.requests)
     finally:
         await receiver.stop()
+
+
+async def test_a_test_event_has_its_own_type_and_reaches_only_that_endpoint(tmp_path):
+    receiver, other = Receiver(), Receiver()
+    await receiver.start()
+    await other.start()
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            key = await tenant_key(gw, "paybank")
+            # Subscribed to releases only: a test reaches it all the same, alone.
+            hook = await subscribe(gw, key, receiver.url, ["otp.released"])
+            await subscribe(gw, key, other.url)
+            status, body = await call(
+                gw.tenant_api_port, "POST", f"/v1/webhooks/{hook['id']}/test", key
+            )
+            assert (status, body) == (202, {"queued": True})
+            assert await until(lambda: receiver.requests)
+            event = Verifier(hook["secret"]).verify(*reversed(receiver.requests[0]))
+            assert event["type"] == "webhook.test"
+            assert event["data"] == {"test": True, "webhook": hook["id"]}
+            assert await until_async(lambda: outbox_settled(gw))
+            assert other.requests == []
+    finally:
+        await receiver.stop()
+        await other.stop()

@@ -240,6 +240,7 @@ async def test_a_hold_expires_when_its_deadline_passes_on_the_simulated_clock(be
     assert await bench.state("10") == EXPIRED
     assert "10" not in bench.book.open and len(bench.book.deadlines) == 0
     assert bench.upstream.receipts_for == ["bank"]  # its EXPIRED receipt waits for the ESME
+    assert bench.book.finished == {EXPIRED: 1}  # otpgate_holds_finished_total{state}
 
 
 async def test_an_expiry_that_delivers_releases_the_hold(bench) -> None:
