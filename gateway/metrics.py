@@ -90,6 +90,11 @@ class GatewayCollector(Collector):
         for state in ("held", "releasing"):
             holds.add_metric([state], by_state[state])
         yield holds
+        yield GaugeMetricFamily(
+            "otpgate_holds_limit",
+            "[holds] max_total: past it a hold decision becomes over_limit",
+            value=gw.holds.limits.max_total,
+        )
         oldest = min((r.created_at for r in gw.holds.open.values()), default=None)
         yield GaugeMetricFamily(
             "otpgate_holds_oldest_age_seconds",
@@ -145,6 +150,11 @@ class GatewayCollector(Collector):
         for outcome, n in sorted(dispatcher.outcomes.items()):
             deliveries.add_metric([outcome], n)
         yield deliveries
+        yield CounterMetricFamily(
+            "otpgate_webhook_dead_letters",
+            "webhook events given up on after [webhooks] retry_hours",
+            value=dispatcher.dead_letters,
+        )
         yield dispatcher.latency.family(
             "otpgate_webhook_latency_seconds", "webhook request latency"
         )

@@ -159,6 +159,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self.delivered = 0
         self.outcomes: Counter[str] = Counter()  # for the metrics
+        self.dead_letters = 0  # events given up on after retry_hours
         self.latency = Histogram()
 
     def start(self) -> None:
@@ -267,6 +268,7 @@ class Dispatcher:
             return
         if now - created >= self.config.retry_hours * 3600:
             log.warning("webhook_dead_lettered", webhook=webhook.id, attempts=tries)
+            self.dead_letters += 1
             await self._settle(row_id, DEAD, attempt, None, tries)
             return
         backoff = min(_MAX_BACKOFF_S, 2.0 ** min(tries, 12)) * random.uniform(0.8, 1.2)
