@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from policies.event_types import HOLD_EVENTS, RISK_EVENTS, TEST_EVENT
+
 _ERROR = {
     "type": "object",
     "required": ["status", "code", "message"],
@@ -68,6 +70,7 @@ _REASON_BODY = {
 
 
 def _answers(ok: int = 200, schema: dict[str, Any] | None = None, *errors: int) -> dict[str, Any]:
+    """The success answer and the errors; 401 for every route with a key (see ``_open``)."""
     out: dict[str, Any] = {
         str(ok): {
             "description": "OK",
@@ -80,6 +83,13 @@ def _answers(ok: int = 200, schema: dict[str, Any] | None = None, *errors: int) 
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     return out
+
+
+def _open(summary: str, *errors: int) -> dict[str, Any]:
+    """A route without a key: no 401 among its answers."""
+    answers = _answers(200, None, *errors)
+    del answers["401"]
+    return {"get": {"summary": summary, "security": [], "responses": answers}}
 
 
 def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -171,9 +181,19 @@ def operator_document() -> dict[str, Any]:
         {"type": "object", "required": ["msisdn"], "properties": {"msisdn": {"type": "string"}}}
     )
     paths: dict[str, Any] = {
-        "/healthz": {"get": {"summary": "Alive", "security": [], "responses": _answers()}},
-        "/readyz": {
-            "get": {"summary": "Ready", "security": [], "responses": _answers(200, None, 503)}
+        "/healthz": _open("Alive"),
+        "/readyz": _open("Ready: an upstream bound and the signals fresh", 503),
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (text exposition format)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    "401": _answers()["401"],
+                },
+            }
         },
         "/v1/status": {"get": {"summary": "Binds and upstreams", "responses": _answers()}},
         "/v1/policy/reload": {
@@ -273,7 +293,7 @@ def tenant_document() -> dict[str, Any]:
     camara_errors = (400, 403, 429)
     oauth: list[dict[str, list[str]]] = [{"oauth2": []}]
     paths: dict[str, Any] = {
-        "/healthz": {"get": {"summary": "Alive", "security": [], "responses": _answers()}},
+        "/healthz": _open("Alive"),
         **_hold_paths(),
         "/v1/webhooks": {
             "get": {"summary": "Your webhook endpoints", "responses": _answers()},
@@ -426,6 +446,7 @@ def tenant_document() -> dict[str, Any]:
         }
     }
     document = _document("otpgate tenant API", paths)
+    document["webhooks"] = _webhooks()
     document["components"]["securitySchemes"]["oauth2"] = {
         "type": "oauth2",
         "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {}}},
@@ -433,7 +454,121 @@ def tenant_document() -> dict[str, Any]:
     return document
 
 
+def _webhooks() -> dict[str, Any]:
+    """What the gateway POSTs to a tenant's endpoints: signed CloudEvents 1.0 (Standard
+    Webhooks headers), one per event type."""
+
+    def event(data: dict[str, Any], summary: str) -> dict[str, Any]:
+        body = {
+            "type": "object",
+            "required": ["specversion", "id", "source", "type", "time", "data"],
+            "properties": {
+                "specversion": {"const": "1.0"},
+                "id": {"type": "string"},
+                "source": {"type": "string"},
+                "type": {"type": "string"},
+                "time": {"type": "string", "format": "date-time"},
+                "datacontenttype": {"const": "application/json"},
+                "data": data,
+            },
+        }
+        return {
+            "post": {
+                "summary": summary,
+                "parameters": [
+                    {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+                    for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+                ],
+                "requestBody": _json_body(body),
+                "responses": {"200": {"description": "any 2xx: received"}},
+            }
+        }
+
+    hold = {
+        "type": "object",
+        "required": ["hold_id", "state", "rule", "reasons", "links"],
+        "properties": {
+            "hold_id": {"type": "string"},
+            "message_ids": {"type": "array", "items": {"type": "string"}},
+            "account": {"type": "string"},
+            "sender": {"type": "string"},
+            "destination": {"type": "string", "description": "absent once erased"},
+            "state": _HOLD_STATE,
+            "rule": {"type": "string"},
+            "reasons": {"type": "array", "items": {"type": "object"}},
+            "created_at": {"type": "string", "format": "date-time"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "links": {"type": "object"},
+        },
+    }
+    risk = {
+        "type": "object",
+        "required": ["msisdn", "occurred_at"],
+        "properties": {
+            "msisdn": _E164,
+            "occurred_at": {"type": "string", "format": "date-time"},
+            "reason": {"type": "string"},
+        },
+    }
+    test = {
+        "type": "object",
+        "properties": {"test": {"const": True}, "webhook": {"type": "string"}},
+    }
+    out = {name: event(hold, f"A hold's transition: {name}") for name in HOLD_EVENTS}
+    out |= {name: event(risk, f"A subscriber's risk changed: {name}") for name in RISK_EVENTS}
+    out[TEST_EVENT] = event(test, "Sent only by POST /v1/webhooks/{webhook_id}/test")
+    return out
+
+
+# Every operation's name, for client generators (a test checks each has one, once).
+_OPERATION_IDS = {
+    ("get", "/healthz"): "getHealth",
+    ("get", "/readyz"): "getReadiness",
+    ("get", "/metrics"): "getMetrics",
+    ("get", "/v1/status"): "getStatus",
+    ("post", "/v1/policy/reload"): "reloadPolicy",
+    ("post", "/v1/config/reload"): "reloadConfig",
+    ("post", "/v1/signals"): "ingestSignals",
+    ("get", "/v1/signals/health"): "getSignalHealth",
+    ("post", "/v1/subscribers/risk"): "getSubscriberRisk",
+    ("post", "/v1/erasure"): "eraseSubscriber",
+    ("get", "/v1/tenants/{tenant}/keys"): "listTenantKeys",
+    ("post", "/v1/tenants/{tenant}/keys"): "createTenantKey",
+    ("delete", "/v1/tenants/{tenant}/keys/{key_id}"): "revokeTenantKey",
+    ("get", "/v1/holds"): "listHolds",
+    ("get", "/v1/holds/{hold_id}"): "getHold",
+    ("post", "/v1/holds/{hold_id}/release"): "releaseHold",
+    ("post", "/v1/holds/{hold_id}/cancel"): "cancelHold",
+    ("get", "/v1/webhooks"): "listWebhooks",
+    ("post", "/v1/webhooks"): "createWebhook",
+    ("get", "/v1/webhooks/{webhook_id}"): "getWebhook",
+    ("patch", "/v1/webhooks/{webhook_id}"): "updateWebhook",
+    ("delete", "/v1/webhooks/{webhook_id}"): "deleteWebhook",
+    ("post", "/v1/webhooks/{webhook_id}/test"): "testWebhook",
+    ("post", "/v1/webhooks/{webhook_id}/rotate-secret"): "rotateWebhookSecret",
+    ("get", "/v1/webhooks/{webhook_id}/deliveries"): "listWebhookDeliveries",
+    ("post", "/v1/deliveries/{delivery_id}/replay"): "replayDelivery",
+    ("post", "/oauth2/token"): "issueToken",
+    ("post", "/sim-swap/v2/check"): "checkSimSwap",
+    ("post", "/sim-swap/v2/retrieve-date"): "retrieveSimSwapDate",
+    (
+        "post",
+        "/call-forwarding-signal/v0.4/unconditional-call-forwardings",
+    ): "retrieveUnconditionalCallForwarding",
+    ("post", "/call-forwarding-signal/v0.4/call-forwardings"): "retrieveCallForwarding",
+    ("post", "/sim-swap-subscriptions/v0.3/subscriptions"): "createSimSwapSubscription",
+    ("get", "/sim-swap-subscriptions/v0.3/subscriptions"): "listSimSwapSubscriptions",
+    (
+        "delete",
+        "/sim-swap-subscriptions/v0.3/subscriptions/{subscription_id}",
+    ): "deleteSimSwapSubscription",
+}
+
+
 def _document(title: str, paths: dict[str, Any]) -> dict[str, Any]:
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            operation["operationId"] = _OPERATION_IDS[(method, path)]
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1"},
