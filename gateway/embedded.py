@@ -61,6 +61,7 @@ def embedded_banner(
     return f"""otpgate on embedded defaults (SQLite in ./otpgate-data, built-in SMSC simulator)
   SMPP          {host}:{smpp}  system_id={DEMO_ACCOUNT} password={password}
   operator API  http://{host}:{api}  Authorization: Bearer {operator_key}
+  console       http://{host}:{api}/console/  (log in with the operator key)
   tenant API    http://{host}:{tenant}  tenant {DEMO_TENANT}, key {tenant_key}
 five minutes with it, in another terminal:
   export OTPGATE_PASSWORD={password} OTPGATE_OPERATOR_KEY={operator_key}

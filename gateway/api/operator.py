@@ -10,6 +10,7 @@ from policies.policy_file import PolicyError
 
 from ..config_reader import ConfigError
 from ..metrics import registry_for, render
+from .console import CONSOLE_PATHS, add_console_routes
 from .errors import bearer_auth, error_response, json_errors
 from .holds import add_hold_routes
 from .openapi import operator_document
@@ -18,7 +19,8 @@ from .signals import add_signal_routes
 if TYPE_CHECKING:
     from ..parts import OperatorParts
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
+# The console's files carry no data: the page asks for the key and sends it with each call.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/console", *CONSOLE_PATHS})
 
 
 def add_tenant_key_routes(app: web.Application, gateway: OperatorParts) -> None:
@@ -138,4 +140,5 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
     add_signal_routes(app, gateway.signals)
     add_tenant_key_routes(app, gateway)
     add_hold_routes(app, gateway.holds, lambda request: None, "/v1")
+    add_console_routes(app)
     return app

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.api.console import CONSOLE_PATHS
 from gateway.api.openapi import operator_document, tenant_document
 
 from .harness import gateway_config, route, running_gateway, running_simulator
 
-# Served for people and tools rather than for clients: the document itself.
-_NOT_DOCUMENTED = {("get", "/openapi.json")}
+# Served for people and tools rather than for clients: the document itself, the console.
+_NOT_DOCUMENTED = {("get", "/openapi.json"), ("get", "/console")} | {
+    ("get", path) for path in CONSOLE_PATHS
+}
 
 
 def _served(runner: web.AppRunner | None) -> set[tuple[str, str]]:

@@ -1,0 +1,180 @@
+// The otpgate operator console: plain DOM, no framework, nothing fetched from elsewhere.
+// Every call goes to this gateway's operator API with the key kept in session storage;
+// text is always set with textContent, never parsed as HTML.
+"use strict";
+
+const KEY = "otpgate-operator-key";
+const PAGES = ["overview", "holds", "risk"];
+let refresher = null;
+
+function key() {
+  return sessionStorage.getItem(KEY);
+}
+
+async function api(method, path, body) {
+  const options = { method, headers: { Authorization: `Bearer ${key()}` } };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  if (response.status === 401) {
+    logout("The key was refused.");
+    throw new Error("unauthorised");
+  }
+  const data = response.headers.get("Content-Type")?.includes("json") ? await response.json() : null;
+  return { status: response.status, data };
+}
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "–" : String(text);
+  row.appendChild(td);
+  return td;
+}
+
+function fill(tbody, rows) {
+  tbody.replaceChildren(...rows);
+}
+
+// -- pages -------------------------------------------------------------------------------
+
+async function showOverview() {
+  const [status, health, holds] = await Promise.all([
+    api("GET", "/v1/status"),
+    api("GET", "/v1/signals/health"),
+    api("GET", "/v1/holds?state=held&limit=500"),
+  ]);
+  document.getElementById("node").textContent = status.data.node ?? "–";
+  document.getElementById("holds-open").textContent = String(holds.data.holds.length);
+  const outage = health.data.outage ? "OUTAGE" : "up";
+  document.getElementById("feed").textContent = outage;
+  fill(
+    document.getElementById("esme-binds"),
+    Object.entries(status.data.esme_binds ?? {}).map(([account, modes]) => {
+      const row = document.createElement("tr");
+      cell(row, account);
+      cell(row, modes.length ? `${modes.length} (${modes.join(", ")})` : "0");
+      return row;
+    }),
+  );
+  fill(
+    document.getElementById("upstream-binds"),
+    (status.data.upstream ?? []).map((pool) => {
+      const row = document.createElement("tr");
+      cell(row, pool.route);
+      cell(row, pool.binds);
+      return row;
+    }),
+  );
+  document.getElementById("refreshed").textContent = `Last: ${new Date().toISOString()}`;
+}
+
+async function showHolds() {
+  const state = document.getElementById("hold-state").value;
+  const answer = await api("GET", `/v1/holds?state=${encodeURIComponent(state)}&limit=100`);
+  fill(
+    document.getElementById("hold-rows"),
+    answer.data.holds.map((hold) => {
+      const row = document.createElement("tr");
+      row.dataset.hold = hold.id;
+      cell(row, hold.id);
+      cell(row, hold.state).className = "state";
+      cell(row, hold.account);
+      cell(row, hold.destination);
+      cell(row, hold.rule);
+      cell(row, hold.created_at);
+      cell(row, hold.expires_at);
+      const actions = cell(row, "");
+      if (hold.state === "held") {
+        for (const action of ["release", "cancel"]) {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.textContent = action === "release" ? "Release" : "Cancel";
+          button.className = action;
+          button.addEventListener("click", () => act(hold.id, action));
+          actions.appendChild(button);
+        }
+      }
+      return row;
+    }),
+  );
+}
+
+async function act(holdId, action) {
+  const question =
+    action === "release"
+      ? `Release hold ${holdId}? The OTP goes to the SMSC now.`
+      : `Cancel hold ${holdId}? The OTP is never delivered.`;
+  if (!window.confirm(question)) return;
+  const answer = await api("POST", `/v1/holds/${encodeURIComponent(holdId)}/${action}`, {
+    reason: "operator console",
+  });
+  const message = document.getElementById("holds-message");
+  message.textContent =
+    answer.status === 200
+      ? `Hold ${holdId}: ${answer.data.state}`
+      : `Hold ${holdId}: ${answer.data?.message ?? answer.status}`;
+  await showHolds();
+}
+
+async function lookUp(event) {
+  event.preventDefault();
+  const msisdn = document.getElementById("msisdn").value.trim();
+  const answer = await api("POST", "/v1/subscribers/risk", { msisdn });
+  document.getElementById("risk-answer").textContent = JSON.stringify(answer.data, null, 2);
+}
+
+// -- navigation ---------------------------------------------------------------------------
+
+function show(page) {
+  clearInterval(refresher);
+  for (const name of ["login", ...PAGES]) {
+    document.getElementById(name).hidden = name !== page;
+  }
+  for (const name of PAGES) {
+    const link = document.getElementById(`nav-${name}`);
+    if (name === page) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  document.getElementById("nav").hidden = page === "login";
+  const refresh = { overview: showOverview, holds: showHolds }[page];
+  if (refresh) {
+    refresh().catch(() => {});
+    refresher = setInterval(() => refresh().catch(() => {}), 2000);
+  }
+}
+
+function route() {
+  if (!key()) return show("login");
+  const page = location.hash.slice(1);
+  show(PAGES.includes(page) ? page : "overview");
+}
+
+function logout(reason) {
+  sessionStorage.removeItem(KEY);
+  document.getElementById("login-error").textContent = reason ?? "";
+  show("login");
+}
+
+async function login(event) {
+  event.preventDefault();
+  sessionStorage.setItem(KEY, document.getElementById("key").value);
+  document.getElementById("key").value = "";
+  try {
+    await api("GET", "/v1/status");
+  } catch {
+    return;
+  }
+  document.getElementById("login-error").textContent = "";
+  route();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("login-form").addEventListener("submit", login);
+  document.getElementById("risk-form").addEventListener("submit", lookUp);
+  document.getElementById("logout").addEventListener("click", () => logout());
+  document.getElementById("hold-state").addEventListener("change", () => showHolds());
+  window.addEventListener("hashchange", route);
+  route();
+});
