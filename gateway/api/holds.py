@@ -7,7 +7,7 @@ only; another tenant's hold is 404, not 403: leak nothing).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from aiohttp import web
 from ..cluster import NodeUnavailable
 from ..holds.book import HoldConflict, HoldNotFound
 from ..holds.store import STATES, HoldQuery, HoldRecord
+from ..times import rfc3339_or_none
 from .errors import BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
@@ -23,12 +24,6 @@ if TYPE_CHECKING:
 # Who is asking: the tenant name, or None for the operator.
 Scope = Callable[[web.Request], str | None]
 _MAX_PAGE = 500
-
-
-def rfc3339(at: float | None) -> str | None:
-    if at is None:
-        return None
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def hold_json(record: HoldRecord, base: str) -> dict[str, Any]:
@@ -41,10 +36,10 @@ def hold_json(record: HoldRecord, base: str) -> dict[str, Any]:
         "destination": record.destination,
         "rule": record.rule,
         "reasons": list(record.reasons),
-        "created_at": rfc3339(record.created_at),
-        "expires_at": rfc3339(record.expires_at),
+        "created_at": rfc3339_or_none(record.created_at),
+        "expires_at": rfc3339_or_none(record.expires_at),
         "on_expiry": record.expiry_action,
-        "updated_at": rfc3339(record.updated_at),
+        "updated_at": rfc3339_or_none(record.updated_at),
         "user_message_reference": record.user_message_reference,
         "links": {
             "self": f"{base}/{record.id}",
@@ -54,7 +49,7 @@ def hold_json(record: HoldRecord, base: str) -> dict[str, Any]:
     }
     if record.history:
         out["history"] = [
-            {"at": rfc3339(at), "state": state, "actor": actor, "why": why}
+            {"at": rfc3339_or_none(at), "state": state, "actor": actor, "why": why}
             for at, state, actor, why in record.history
         ]
     return out

@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from ..store import SqliteWriter
+from ..times import rfc3339
 
 _PREFIX = "otpk_"
 
@@ -44,7 +45,7 @@ class KeyInfo:
         return {
             "id": self.id,
             "tenant": self.tenant,
-            "created_at": self.created_at,
+            "created_at": rfc3339(self.created_at),
             "revoked": self.revoked_at is not None,
         }
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from policies.event_types import EVENT_TYPES, HOLD_EVENTS, RISK_EVENTS
 
 from ..holds.store import HoldRecord
+from ..times import rfc3339
 
 __all__ = ["EVENT_TYPES", "HOLD_EVENTS", "RISK_EVENTS", "cloud_event", "hold_event_data"]
 
@@ -23,17 +23,13 @@ _NO_VOICE = (
 )
 
 
-def _time(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def cloud_event(event_type: str, source: str, data: dict[str, Any], at: float) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": f"evt_{uuid.uuid4().hex}",
         "source": source,
         "type": event_type,
-        "time": _time(at),
+        "time": rfc3339(at),
         "datacontenttype": "application/json",
         "data": data,
     }
@@ -52,8 +48,8 @@ def hold_event_data(
         "state": record.state,
         "rule": record.rule,
         "reasons": list(record.reasons),
-        "created_at": _time(record.created_at),
-        "expires_at": _time(record.expires_at),
+        "created_at": rfc3339(record.created_at),
+        "expires_at": rfc3339(record.expires_at),
         "on_expiry": record.expiry_action,
         "links": {
             "self": f"{links_base}/{record.id}",

@@ -26,6 +26,7 @@ from ..clock import Clock
 from ..config_tenants import WebhooksConfig
 from ..counters import Histogram
 from ..store import SqliteWriter
+from ..times import rfc3339
 from .events import cloud_event, encode_event
 from .subscriptions import Subscriptions, Webhook
 
@@ -335,14 +336,14 @@ class Dispatcher:
                         "state": row[4],
                         "attempts": [
                             {
-                                "at": a[0],
+                                "at": rfc3339(a[0]),
                                 "status": a[1],
                                 "latency_ms": round(a[2], 1),
                                 "error": a[3],
                             }
                             for a in attempts
                         ],
-                        "created_at": row[6],
+                        "created_at": rfc3339(row[6]),
                     }
                 )
             return out

@@ -9,10 +9,10 @@ the signal) before an MQTT signal is acknowledged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..signals.ingest import RiskChange
+from ..times import rfc3339
 
 if TYPE_CHECKING:
     from ..parts import RiskEventParts
@@ -23,14 +23,10 @@ _ADVICE = (
 )
 
 
-def _time(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def risk_event_data(change: RiskChange) -> dict[str, Any]:
     data: dict[str, Any] = {
         "msisdn": f"+{change.msisdn_key}",
-        "occurred_at": _time(change.at),
+        "occurred_at": rfc3339(change.at),
     }
     if change.kind == "sim_swap":
         data["reason"] = change.reason
@@ -55,7 +51,7 @@ def camara_swapped(gateway: RiskEventParts, change: RiskChange, now: float) -> l
             data = {
                 "phoneNumber": number,
                 "subscriptionId": hook.id,
-                "latestSimChange": _time(change.at),
+                "latestSimChange": rfc3339(change.at),
             }
             writer = gateway.outbox.rows_for(
                 CAMARA_SWAPPED, tenant.name, f"msisdn:{change.msisdn_key}", data, now, number

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from ..holds.sealing import Sealer
 from ..store import SqliteWriter
+from ..times import rfc3339
 from .signing import new_secret
 
 
@@ -69,7 +70,7 @@ class Webhook:
             "description": self.description,
             "enabled": self.enabled,
             "disabled_reason": self.disabled_reason,
-            "created_at": self.created_at,
+            "created_at": rfc3339(self.created_at),
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -28,6 +29,8 @@ from .harness import (
     until,
     until_async,
 )
+
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 pytestmark = pytest.mark.asyncio
 
@@ -123,6 +126,7 @@ async def call(port: int, method: str, path: str, key: str, body=None):
 async def tenant_key(gw, tenant: str) -> str:
     status, body = await call(gw.api_port, "POST", f"/v1/tenants/{tenant}/keys", OPERATOR_KEY)
     assert status == 201 and body["key"].startswith(body["id"])
+    assert RFC3339.fullmatch(body["created_at"]), body
     return body["key"]
 
 
@@ -168,6 +172,11 @@ async def test_held_otp_arrives_signed_verifiable_and_without_the_code(tmp_path)
                 gw.tenant_api_port, "GET", f"/v1/webhooks/{hook['id']}/deliveries", key
             )
             assert [d["state"] for d in deliveries["deliveries"]] == ["delivered", "delivered"]
+            # Times are RFC 3339 UTC everywhere, as in the holds and the events.
+            first = deliveries["deliveries"][0]
+            assert RFC3339.fullmatch(first["created_at"]), first
+            assert RFC3339.fullmatch(first["attempts"][0]["at"]), first
+            assert RFC3339.fullmatch(hook["created_at"]), hook
             esme.close()
     finally:
         await receiver.stop()
