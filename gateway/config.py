@@ -240,7 +240,19 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(data: dict[str, Any], *, source: str = "<config>") -> Config:
+    """The configuration, or one ConfigError naming every mistake found (one per line): the
+    typing and range mistakes and unknown keys of the whole file, then the first mistake
+    that stops the reading."""
     root = Section(source, "", data)
+    try:
+        config = _parse(root, data, source)
+    except ConfigError as error:
+        root.problems.append(str(error))
+    root.check()
+    return config
+
+
+def _parse(root: Section, data: dict[str, Any], source: str) -> Config:
     # Unknown top-level tables first: a misspelt section explains the errors that would follow.
     for key in data:
         if key in _USE_INSTEAD:

@@ -12,13 +12,26 @@ class ConfigError(ValueError):
 
 
 class Section:
-    """One table of the file: typed reads that name the key on error, and a check for leftovers."""
+    """One table of the file: typed reads that name the key on error, and a check for leftovers.
 
-    def __init__(self, source: str, path: str, data: object) -> None:
+    A wrong type, a value out of range or an unknown key is noted in ``problems`` (shared by
+    every table of the file) and the read goes on with the default, so that one start-up
+    names every such mistake of the file at once; ``check()`` raises them together.
+    """
+
+    def __init__(
+        self, source: str, path: str, data: object, problems: list[str] | None = None
+    ) -> None:
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: {path or 'top level'}: expected a table")
         self.source, self.path, self.data = source, path, dict(data)
+        self.problems: list[str] = [] if problems is None else problems
         self._seen: set[str] = set()
+
+    def check(self) -> None:
+        """Raise every problem noted so far, one per line."""
+        if self.problems:
+            raise ConfigError("\n".join(dict.fromkeys(self.problems)))
 
     def _where(self, key: str) -> str:
         return f"{self.source}: {self.path + '.' if self.path else ''}{key}"
@@ -32,23 +45,27 @@ class Section:
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if isinstance(value, bool) and bool not in kinds:
-            raise ConfigError(f"{self._where(key)}: expected {_names(kinds)}, got a boolean")
+            self.problems.append(f"{self._where(key)}: expected {_names(kinds)}, got a boolean")
+            return default
         if not isinstance(value, kinds):
-            raise ConfigError(f"{self._where(key)}: expected {_names(kinds)}, got {value!r}")
+            self.problems.append(f"{self._where(key)}: expected {_names(kinds)}, got {value!r}")
+            return default
         return value
 
     def positive(self, key: str, kind: type, default: Any) -> Any:
         value = self.get(key, kind, default)
         if value is not None and value <= 0:
-            raise ConfigError(f"{self._where(key)}: must be greater than 0, got {value}")
+            self.problems.append(f"{self._where(key)}: must be greater than 0, got {value}")
+            return default
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
         value = self.get(key, str, default)
         if value not in choices:
-            raise ConfigError(
+            self.problems.append(
                 f"{self._where(key)}: expected one of {', '.join(choices)}, got {value!r}"
             )
+            return default
         return str(value)
 
     def secret(self, key: str, *, required: bool = False) -> str | None:
@@ -80,7 +97,10 @@ class Section:
     def table(self, key: str) -> Section:
         self._seen.add(key)
         return Section(
-            self.source, f"{self.path}.{key}" if self.path else key, self.data.get(key, {})
+            self.source,
+            f"{self.path}.{key}" if self.path else key,
+            self.data.get(key, {}),
+            self.problems,
         )
 
     def tables(self, key: str) -> list[Section]:
@@ -89,12 +109,14 @@ class Section:
         if not isinstance(items, list):
             raise ConfigError(f"{self._where(key)}: expected an array of tables ([[{key}]])")
         name = f"{self.path}.{key}" if self.path else key
-        return [Section(self.source, f"{name}[{i}]", item) for i, item in enumerate(items)]
+        return [
+            Section(self.source, f"{name}[{i}]", item, self.problems)
+            for i, item in enumerate(items)
+        ]
 
     def done(self) -> None:
-        unknown = sorted(set(self.data) - self._seen)
-        if unknown:
-            raise ConfigError(f"{self._where(unknown[0])}: unknown key")
+        for key in sorted(set(self.data) - self._seen):
+            self.problems.append(f"{self._where(key)}: unknown key")
 
 
 def _names(kinds: tuple[type, ...]) -> str:

@@ -218,3 +218,21 @@ def test_the_documented_forms_of_the_shared_interfaces(monkeypatch: pytest.Monke
     assert directory.tenant_of("agg", "BankA") == "bank-a"
     assert directory.tenant_of("agg", "Other") is None
     assert directory.tenant_of("bank", "Anything") == "bank"
+
+
+def test_every_mistake_of_a_file_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A typo must not hide behind another mistake: one start names them all, a line each.
+    monkeypatch.setenv("OPERATOR_KEY", "key")
+    data = {
+        "smpp": {"upstream": {"simulator": True}, "enquire_link_intervall_s": 30},
+        "api": {"port": "8080", "operator_key_env": "OPERATOR_KEY"},
+        "logging": {"level": "loud"},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, source="gw.toml")
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 3 and all(line.startswith("gw.toml: ") for line in lines)
+    text = str(caught.value)
+    assert "smpp.enquire_link_intervall_s: unknown key" in text
+    assert "api.port: expected an integer, got '8080'" in text
+    assert "logging.level: expected one of" in text
