@@ -49,6 +49,7 @@ from .parts import (
     HoldParts,
     MetricsParts,
     OperatorParts,
+    PolicyParts,
     RetentionParts,
     RiskEventParts,
     SignalParts,
@@ -477,6 +478,9 @@ class Gateway:
             holds,
             signals,
             metrics,
+            PolicyParts(
+                self.policies, self.risk_index, self.feed_health, self.tenants.tenant_of, self.clock
+            ),
         )
         webhooks = WebhookParts(
             self.subscriptions,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .store import SqliteWriter
     from .tenants.directory import TenantDirectory
     from .tenants.keys import ApiKeys
+    from .traffic.decider import PolicyHolder
     from .traffic.esme_binds import EsmeBinds
     from .traffic.id_map import IdMap
     from .traffic.router import Router
@@ -115,6 +116,17 @@ class MetricsParts:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyParts:
+    """The policy in force and what a decision reads: for showing and explaining it."""
+
+    policies: PolicyHolder
+    risk_index: RiskIndex
+    feed_health: FeedHealth
+    tenant_of: Callable[[str, str], str | None]
+    clock: Clock
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorParts:
     """The operator API's own routes (health, binds, keys, reload) and its sub-APIs' parts."""
 
@@ -134,6 +146,7 @@ class OperatorParts:
     holds: HoldParts
     signals: SignalParts
     metrics: MetricsParts
+    policy: PolicyParts
 
 
 @dataclass(frozen=True, slots=True)

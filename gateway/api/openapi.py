@@ -196,6 +196,28 @@ def operator_document() -> dict[str, Any]:
             }
         },
         "/v1/status": {"get": {"summary": "Binds and upstreams", "responses": _answers()}},
+        "/v1/policy": {
+            "get": {"summary": "The policy in force: its rules, in order", "responses": _answers()}
+        },
+        "/v1/policy/explain": {
+            "post": {
+                "summary": "The decision one message to a number would get now, with its "
+                "reasons (the text is classified, never returned or kept)",
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "required": ["msisdn"],
+                        "properties": {
+                            "msisdn": _E164,
+                            "text": {"type": "string", "maxLength": 2000},
+                            "account": {"type": "string"},
+                            "source_addr": {"type": "string"},
+                        },
+                    }
+                ),
+                "responses": _answers(200, None, 400, 422),
+            }
+        },
         "/v1/policy/reload": {
             "post": {"summary": "Reload the policy file", "responses": _answers(200, None, 422)}
         },
@@ -526,6 +548,8 @@ _OPERATION_IDS = {
     ("get", "/readyz"): "getReadiness",
     ("get", "/metrics"): "getMetrics",
     ("get", "/v1/status"): "getStatus",
+    ("get", "/v1/policy"): "getPolicy",
+    ("post", "/v1/policy/explain"): "explainDecision",
     ("post", "/v1/policy/reload"): "reloadPolicy",
     ("post", "/v1/config/reload"): "reloadConfig",
     ("post", "/v1/signals"): "ingestSignals",

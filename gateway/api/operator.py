@@ -14,6 +14,7 @@ from .console import CONSOLE_PATHS, add_console_routes
 from .errors import bearer_auth, error_response, json_errors
 from .holds import add_hold_routes
 from .openapi import operator_document
+from .policy import add_policy_routes
 from .signals import add_signal_routes
 
 if TYPE_CHECKING:
@@ -141,4 +142,5 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
     add_tenant_key_routes(app, gateway)
     add_hold_routes(app, gateway.holds, lambda request: None, "/v1")
     add_console_routes(app)
+    add_policy_routes(app, gateway.policy)
     return app

@@ -4,7 +4,7 @@
 "use strict";
 
 const KEY = "otpgate-operator-key";
-const PAGES = ["overview", "holds", "risk"];
+const PAGES = ["overview", "holds", "risk", "policy"];
 let refresher = null;
 
 function key() {
@@ -125,6 +125,45 @@ async function lookUp(event) {
   document.getElementById("risk-answer").textContent = JSON.stringify(answer.data, null, 2);
 }
 
+async function showPolicy() {
+  const answer = await api("GET", "/v1/policy");
+  document.getElementById("policy-name").textContent = answer.data.name;
+  document.getElementById("policy-source").textContent = answer.data.source;
+  fill(
+    document.getElementById("policy-rules"),
+    answer.data.rules.map((rule, index) => {
+      const row = document.createElement("tr");
+      cell(row, index + 1);
+      cell(row, rule.name + (rule.shadow ? " (shadow)" : ""));
+      cell(row, rule.action);
+      cell(row, JSON.stringify(rule.when));
+      return row;
+    }),
+  );
+}
+
+async function explainDecision(event) {
+  event.preventDefault();
+  const answer = await api("POST", "/v1/policy/explain", {
+    msisdn: document.getElementById("explain-msisdn").value.trim(),
+    text: document.getElementById("explain-text").value,
+  });
+  const data = answer.data ?? {};
+  const shown = answer.status === 200
+    ? { decision: data.decision, rule: data.rule, reasons: data.reasons, is_otp: data.is_otp,
+        otp_score: data.otp_score, otp_reasons: data.otp_reasons }
+    : data;
+  document.getElementById("explain-answer").textContent = JSON.stringify(shown, null, 2);
+}
+
+async function reloadPolicy() {
+  if (!window.confirm("Reload the policy from its file?")) return;
+  const answer = await api("POST", "/v1/policy/reload");
+  document.getElementById("explain-answer").textContent =
+    answer.status === 200 ? `Reloaded: ${answer.data.policy}` : answer.data?.message ?? "";
+  await showPolicy();
+}
+
 // -- navigation ---------------------------------------------------------------------------
 
 function show(page) {
@@ -138,6 +177,7 @@ function show(page) {
     else link.removeAttribute("aria-current");
   }
   document.getElementById("nav").hidden = page === "login";
+  if (page === "policy") showPolicy().catch(() => {});
   const refresh = { overview: showOverview, holds: showHolds }[page];
   if (refresh) {
     refresh().catch(() => {});
@@ -173,6 +213,8 @@ async function login(event) {
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("login-form").addEventListener("submit", login);
   document.getElementById("risk-form").addEventListener("submit", lookUp);
+  document.getElementById("explain-form").addEventListener("submit", explainDecision);
+  document.getElementById("policy-reload").addEventListener("click", reloadPolicy);
   document.getElementById("logout").addEventListener("click", () => logout());
   document.getElementById("hold-state").addEventListener("change", () => showHolds());
   window.addEventListener("hashchange", route);

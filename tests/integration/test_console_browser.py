@@ -165,4 +165,18 @@ async def test_console_login_overview_hold_release_in_a_real_browser(tmp_path, b
             await asyncio.to_thread(page.wait, lambda d: "sim_swap" in page.text("risk-answer"))
             assert "imsi" not in page.text("risk-answer").lower()
             await asyncio.to_thread(page.shot, "risk")
+
+            # The policy page: the rules in force, and a decision explained for the number.
+            browser.get(f"{page.base}/console/#policy")
+            await asyncio.to_thread(
+                page.wait, lambda d: "hold-after-swap" in page.text("policy-rules")
+            )
+            page.by_id("explain-msisdn").send_keys("+" + SWAPPED)
+            page.by_id("explain-text").send_keys(OTP)
+            page.by_id("explain-button").click()
+            await asyncio.to_thread(
+                page.wait, lambda d: '"decision": "hold"' in page.text("explain-answer")
+            )
+            assert CODE not in page.text("explain-answer")
+            await asyncio.to_thread(page.shot, "policy")
             esme.close()
