@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -85,6 +86,8 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
         return web.json_response(
             {
                 "node": gateway.node_id,
+                # Counted in memory: the console's overview reads it every 2 s.
+                "holds_open": dict(Counter(r.state for r in gateway.holds.holds.open.values())),
                 "esme_binds": {
                     a: [b.mode for b in gateway.binds.binds_of(a)]
                     for a in gateway.binds.accounts.accounts

@@ -40,13 +40,15 @@ function fill(tbody, rows) {
 // -- pages -------------------------------------------------------------------------------
 
 async function showOverview() {
-  const [status, health, holds] = await Promise.all([
+  const [status, health] = await Promise.all([
     api("GET", "/v1/status"),
     api("GET", "/v1/signals/health"),
-    api("GET", "/v1/holds?state=held&limit=500"),
   ]);
   document.getElementById("node").textContent = status.data.node ?? "–";
-  document.getElementById("holds-open").textContent = String(holds.data.holds.length);
+  const open = status.data.holds_open ?? {};
+  document.getElementById("holds-open").textContent = String(
+    (open.held ?? 0) + (open.releasing ?? 0),
+  );
   const outage = health.data.outage ? "OUTAGE" : "up";
   document.getElementById("feed").textContent = outage;
   fill(
