@@ -36,6 +36,7 @@ from .clock import Clock, SystemClock
 from .cluster import ClusterBus, NodeUnavailable
 from .config import Config, load_config
 from .config_reader import ConfigError
+from .counters import TrafficStats
 from .erasure import erase_subscriber
 from .file_limit import connection_cap, raise_file_limit
 from .holds import store as hold_store
@@ -176,6 +177,7 @@ class Gateway:
         self.id_map = IdMap(data_dir / "message-map.sqlite", self.ids)
         self.id_map.open(loop)
         self.audit = DecisionAudit(self.id_map.writer)
+        self.stats = TrafficStats()  # what the message path, receipts and CAMARA count
         self.sealer = Sealer([parse_key(k) for k in self._hold_keys(data_dir)])
 
     async def _start_traffic(self) -> None:
@@ -199,6 +201,7 @@ class Gateway:
             self.clock,
             buffer_s=smpp.receipt_buffer_s,
             mo_account=smpp.mo_account,
+            stats=self.stats,
         )
         self.router = Router(config, await self._upstream_hosts(config), relay.on_upstream_deliver)
         self.policies = PolicyHolder(self._load_policy())
@@ -251,11 +254,11 @@ class Gateway:
             tenant_of=self.tenants.tenant_of,
             audit=self.audit,
             relations=self.relations,
+            stats=self.stats,
         )
         # The ESME side serves through the pipeline, which needs the relay, which needs the
         # binds: the one handler attached after the fact, as a server's is.
         self.binds.pipeline = pipeline
-        self.stats = pipeline.stats
         self.router.start()
         recovered = await self.holds.recover()
         if recovered:
@@ -501,6 +504,7 @@ class Gateway:
             self.clock,
             config.camara,
             config.webhooks,
+            self.stats,
         )
         tenant = TenantParts(self.api_keys, self.camara_paths, camara, holds, webhooks)
         return operator, tenant

@@ -51,3 +51,6 @@ class TrafficStats:
         # rule needed to ask it (a clean number under the default policy).
         self.classified: Counter[str] = Counter()
         self.latency = Histogram()  # submit_sm in -> submit_sm_resp out, forwarded messages
+        # Receipts for ESMEs: to_esme (handed to a receiver), stored (none bound), unmatched.
+        self.receipts: Counter[str] = Counter()
+        self.camara: Counter[tuple[str, int]] = Counter()  # (endpoint, HTTP status)

@@ -75,6 +75,22 @@ class GatewayCollector(Collector):
         for result, n in sorted(stats.classified.items()):
             classified.add_metric([result], n)
         yield classified
+        receipts = CounterMetricFamily(
+            "otpgate_receipts",
+            "receipts for ESMEs: to_esme, stored (no receiver bound), unmatched",
+            labels=["outcome"],
+        )
+        for outcome, n in sorted(stats.receipts.items()):
+            receipts.add_metric([outcome], n)
+        yield receipts
+        camara = CounterMetricFamily(
+            "otpgate_camara_queries",
+            "CAMARA calls by endpoint and answer",
+            labels=["endpoint", "status"],
+        )
+        for (endpoint, status), n in sorted(stats.camara.items()):
+            camara.add_metric([endpoint, str(status)], n)
+        yield camara
         yield stats.latency.family(
             "otpgate_submit_latency_seconds", "submit_sm in to submit_sm_resp out (forwarded)"
         )

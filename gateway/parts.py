@@ -97,6 +97,7 @@ class CamaraParts:
     clock: Clock
     camara_config: CamaraConfig
     webhooks_config: WebhooksConfig
+    stats: TrafficStats
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,7 @@ def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
             else:
                 request[CAMARA_BODY] = body
                 response = await answer(request, tenant.name, number)
+            gateway.stats.camara[(request.path, response.status)] += 1
             log.info(
                 "camara_query",
                 tenant=tenant.name,

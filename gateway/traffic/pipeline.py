@@ -73,13 +73,14 @@ class Pipeline:
         tenant_of: Callable[[str, str], str | None] | None = None,
         audit: DecisionAudit | None = None,
         relations: Relations | None = None,
+        stats: TrafficStats | None = None,
     ) -> None:
         self.decider = decider
         self.holds = holds
         self.parking = parking  # concatenated parts wait there until whole (with a decider)
         self.accounts = accounts if accounts is not None else {}  # replaced on reload
         self.relations = relations  # who sent to which number (CAMARA's guard)
-        self.stats = TrafficStats()
+        self.stats = stats or TrafficStats()
         self.audit = audit
         # (account, source_addr) -> tenant; by default the account's own tenant.
         self.tenant_of = tenant_of or self._tenant_of_account

@@ -32,6 +32,7 @@ from smpp_adapters.receipts import is_failure, parse_receipt_text, rewrite_recei
 from smpp_adapters.transport import SmppConnection
 
 from ..clock import Clock
+from ..counters import TrafficStats
 from ..store import CommitCallback, SqliteWriter
 from .id_map import IdMap, MappedMessage
 
@@ -110,7 +111,9 @@ class ReceiptRelay:
         *,
         buffer_s: float = 30.0,
         mo_account: str | None = None,
+        stats: TrafficStats | None = None,
     ) -> None:
+        self.stats = stats or TrafficStats()
         self.binds = binds
         self.id_map = id_map
         self.durable = durable
@@ -167,6 +170,7 @@ class ReceiptRelay:
 
         def give_up() -> None:
             if self.early.pop(key, None) is not None:
+                self.stats.receipts["unmatched"] += 1
                 log.warning("receipt_unmatched", route=route)
                 connection.send_response(pdu, CommandStatus.ESME_ROK)
 
@@ -199,6 +203,7 @@ class ReceiptRelay:
         if answer == "unreachable":
             self._keep_for_owner(key[0], key[1], connection, pdu)
         else:
+            self.stats.receipts["unmatched"] += 1
             log.warning("receipt_unmatched", route=key[0])
             connection.send_response(pdu, CommandStatus.ESME_ROK)
 
@@ -233,6 +238,7 @@ class ReceiptRelay:
                 left += 1
                 continue
             if answer != "relayed":
+                self.stats.receipts["unmatched"] += 1
                 log.warning("receipt_unmatched", route=route, kept_since=created_at)
             self.durable.write("DELETE FROM orphan_receipts WHERE id = ?", (row_id,))
         return left
@@ -308,6 +314,7 @@ class ReceiptRelay:
         ):
             self.store(account, gateway_id, receipt, done)
             return
+        self.stats.receipts["to_esme"] += 1
         waiting = self._waiting.setdefault(account, deque())
         waiting.append((gateway_id, receipt, done))
         self._pump(account)
@@ -343,6 +350,7 @@ class ReceiptRelay:
         self, account: str, gateway_id: str, receipt: Pdu, done: Callable[[], None] | None = None
     ) -> None:
         """Keep a receipt until the account binds a receiver; its text is blanked on disk."""
+        self.stats.receipts["stored"] += 1
         blanked = rewrite_for_esme(receipt, gateway_id, blank_text=True)
         self.durable.write(
             "INSERT INTO pending_receipts (account, gateway_id, pdu, created_at) VALUES (?, ?, ?, ?)",

@@ -140,6 +140,10 @@ async def test_sim_swap_check_and_retrieve_date(tmp_path):
             port, "/sim-swap/v2/check", {"phoneNumber": "07400123123"}, headers=auth
         )
         assert (status, body["code"]) == (400, "INVALID_ARGUMENT")
+        # Counted for otpgate_camara_queries_total{endpoint, status}.
+        counted = gw.stats.camara
+        assert counted[("/sim-swap/v2/check", 200)] == 3
+        assert counted[("/sim-swap/v2/retrieve-date", 200)] == 2
 
 
 async def test_operator_maximum_for_max_age(tmp_path):

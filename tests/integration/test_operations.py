@@ -59,6 +59,9 @@ async def test_metrics_parse_and_move_with_traffic(tmp_path):
         assert sample(after, "otpgate_esme_binds", account="bank") == 1
         assert sample(after, "otpgate_upstream_binds", route="main") >= 1
         assert sample(after, "otpgate_submit_latency_seconds_count") == 5
+        assert await esme.wait_for(lambda: len(esme.receipts) == 5, 10)
+        _, after = await get(gw.api_port, "/metrics")
+        assert sample(after, "otpgate_receipts_total", outcome="to_esme") == 5
         # The standard collectors and the build, as any Python exporter has them.
         assert sample(after, "process_resident_memory_bytes") > 0
         assert sample(after, "python_info", implementation="CPython") == 1
