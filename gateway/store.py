@@ -215,7 +215,8 @@ class SqliteWriter:
             except Exception as error:
                 conn.execute("ROLLBACK TO op")
                 conn.execute("RELEASE op")
-                results.append((op, None, StoreError(str(error))))
+                # The type too: "InterfaceError: ..." says more to an operator than the text.
+                results.append((op, None, StoreError(f"{type(error).__name__}: {error}")))
         try:
             conn.execute("COMMIT")
             commit_error: Exception | None = None

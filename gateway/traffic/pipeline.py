@@ -52,6 +52,8 @@ _UNKNOWN_OUTCOME = CommandStatus.ESME_RSYSERR
 _PARTS_PATIENCE_S = 600.0
 _PARTS_PAUSE_MAX_S = 30.0
 _TRY_AGAIN = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
+# A hold of parked parts whose commit failed is tried this many times in all.
+_HOLD_PARTS_ATTEMPTS = 5
 # What a decision leads to, beside a command status to refuse with (never negative).
 _FORWARD = -1
 _HOLD = -2
@@ -210,7 +212,7 @@ class Pipeline:
             self._fail_parts(whole, "REJECTD", then)
             self.parking.done(whole.parts)
 
-    def _hold_parts(self, whole: WholeMessage, decision: Decision) -> None:
+    def _hold_parts(self, whole: WholeMessage, decision: Decision, attempt: int = 1) -> None:
         assert self.holds is not None and type(decision.verdict.action) is Hold
         ids = [(p.gateway_id,) for p in whole.parts]
 
@@ -218,8 +220,16 @@ class Pipeline:
             conn.executemany("DELETE FROM parked_parts WHERE gateway_id = ?", ids)
 
         def committed(ok: bool) -> None:
-            if not ok:  # still parked: handed over again after a restart
-                log.error("parts_not_held", account=whole.account)
+            if ok:
+                return
+            # Acknowledged parts must not wait for a restart: the hold is tried again (they
+            # stay parked on disk meanwhile, so a crash hands them over all the same).
+            retry = attempt < _HOLD_PARTS_ATTEMPTS
+            log.error("parts_not_held", account=whole.account, attempt=attempt, retry=retry)
+            if retry:
+                asyncio.get_running_loop().call_later(
+                    attempt * 0.5, self._hold_parts, whole, decision, attempt + 1
+                )
 
         self.holds.hold_parts(
             whole.account,
