@@ -80,6 +80,19 @@ def _outcome(status: int | None, error: str | None) -> str:
     return f"http_{status // 100}xx" if status != 410 else "gone"
 
 
+def _insert(rows: list[tuple[Any, ...]]) -> Writer:
+    """A writer of outbox rows, run inside the causing transaction."""
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.executemany(
+            "INSERT INTO outbox (event_id, webhook_id, tenant, subject, type, body,"
+            " created_at, state, attempts, next_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+
+    return write
+
+
 class Outbox:
     """Turns an event into outbox rows for the endpoints subscribed to it."""
 
@@ -98,14 +111,7 @@ class Outbox:
             encode_event(event), at, PENDING, 0, at,
         )  # fmt: skip
 
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO outbox (event_id, webhook_id, tenant, subject, type, body,"
-                " created_at, state, attempts, next_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                row,
-            )
-
-        return write
+        return _insert([row])
 
     def rows_for(
         self,
@@ -129,14 +135,7 @@ class Outbox:
             for w in hooks
         ]
 
-        def write(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT INTO outbox (event_id, webhook_id, tenant, subject, type, body,"
-                " created_at, state, attempts, next_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-
-        return write
+        return _insert(rows)
 
 
 class Dispatcher:

@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..integration.harness import HOLD_AFTER_SWAP
 from .loadgen import LoadResult, peak_rss_mb, percentile, process_cpu_s, run_load, submit_template
 
 PASSWORD = "bench1"
@@ -49,17 +50,7 @@ OTP = b"Your PayBank verification code is 482913. Never share it."
 STATEMENT = b"Your statement is ready"
 SWAPPED = 10_000  # numbers with a SIM swap; the holding stream cycles through them
 PASS_NUMBERS = 1_000  # numbers without any signal; the pass-through stream cycles through them
-POLICY = """
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
-"""
+POLICY = HOLD_AFTER_SWAP
 P99_TARGET_MS = 25.0
 
 

@@ -19,6 +19,18 @@ from smpp_adapters.simulator import SimulatorConfig, SmscSimulator
 PASSWORD = "secret1"
 _HASH = hash_password(PASSWORD)  # scrypt once per test session, not per test
 OPERATOR_KEY = "test-operator-key"
+# Holds OTPs to numbers swapped within a day, for an hour; delivers the rest.
+HOLD_AFTER_SWAP = """
+[[rules]]
+name = "hold-after-swap"
+when = { is_otp = true, sim_swap_age_lt = "1d" }
+action = "hold"
+ttl = "1h"
+on_expiry = "drop"
+[[rules]]
+name = "rest"
+action = "deliver"
+"""
 
 
 def free_port() -> int:

@@ -10,31 +10,20 @@ import aiomqtt
 import pytest
 
 from .esme import AsyncEsme
-from .harness import PASSWORD, running_simulator, until
+from .harness import HOLD_AFTER_SWAP, PASSWORD, running_simulator, until
 from .process import GatewayProcess
 
 pytestmark = pytest.mark.asyncio
 
 NUMBER = "+447400123123"
 OTP = b"Your PayBank verification code is 482913. Never share it."
-POLICY = """
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
-"""
 
 
 def node(tmp_path, sim_port: int, broker, node_id: str, *, user: bool = False) -> GatewayProcess:
     directory = tmp_path / node_id
     directory.mkdir(exist_ok=True)
     policy = directory / "policy.toml"
-    policy.write_text(POLICY)
+    policy.write_text(HOLD_AFTER_SWAP)
     login = 'username = "otpgate"\npassword_env = "OTPGATE_TEST_MQTT_PASSWORD"\n' if user else ""
     extra = f"""
 [policy]

@@ -21,6 +21,7 @@ from gateway.signals.model import parse_signal
 
 from .esme import AsyncEsme
 from .harness import (
+    HOLD_AFTER_SWAP,
     OPERATOR_KEY,
     PASSWORD,
     account,
@@ -40,17 +41,6 @@ pytestmark = pytest.mark.skipif(
 SWAPPED = "447400123555"
 CODE = "482913"
 OTP = f"Your PayBank code is {CODE}. Never share it."
-POLICY = """
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
-"""
 
 
 @pytest.fixture
@@ -104,7 +94,7 @@ class Page:
 
 async def test_console_login_overview_hold_release_in_a_real_browser(tmp_path, browser):
     policy = tmp_path / "policy.toml"
-    policy.write_text(POLICY)
+    policy.write_text(HOLD_AFTER_SWAP)
     async with running_simulator() as sim:
         config = gateway_config(tmp_path, (route("main", sim.port),), accounts=(account("bank"),))
         from dataclasses import replace

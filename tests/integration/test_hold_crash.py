@@ -11,7 +11,7 @@ import pytest
 from smpp_adapters.smpp_time import relative_time
 
 from .esme import AsyncEsme
-from .harness import PASSWORD, running_simulator, until, until_async
+from .harness import HOLD_AFTER_SWAP, PASSWORD, running_simulator, until, until_async
 from .process import GatewayProcess
 
 pytestmark = pytest.mark.asyncio
@@ -20,17 +20,6 @@ OTP = b"Your PayBank verification code is 482913. Never share it."
 HOLD_POLICY = """
 [policy]
 file = "{path}"
-"""
-RULES = """
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
 """
 
 
@@ -50,7 +39,7 @@ async def swap_all(gateway: GatewayProcess, count: int) -> None:
 
 def gateway_process(tmp_path, sim_port: int) -> GatewayProcess:
     policy = tmp_path / "policy.toml"
-    policy.write_text(RULES)
+    policy.write_text(HOLD_AFTER_SWAP)
     return GatewayProcess(tmp_path, sim_port, HOLD_POLICY.format(path=policy))
 
 

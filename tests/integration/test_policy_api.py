@@ -11,21 +11,17 @@ import aiohttp
 
 from gateway.signals.model import parse_signal
 
-from .harness import OPERATOR_KEY, gateway_config, route, running_gateway, running_simulator
+from .harness import (
+    HOLD_AFTER_SWAP,
+    OPERATOR_KEY,
+    gateway_config,
+    route,
+    running_gateway,
+    running_simulator,
+)
 
 SWAPPED = "+447400123777"
 OTP = "Your PayBank code is 482913. Never share it."
-POLICY = """
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
-"""
 
 
 async def _call(port: int, method: str, path: str, body=None) -> tuple[int, str]:
@@ -43,7 +39,7 @@ async def _call(port: int, method: str, path: str, body=None) -> tuple[int, str]
 
 async def test_the_rules_in_force_and_an_explained_decision(tmp_path) -> None:
     policy = tmp_path / "policy.toml"
-    policy.write_text(POLICY)
+    policy.write_text(HOLD_AFTER_SWAP)
     async with running_simulator() as sim:
         config = replace(gateway_config(tmp_path, (route("main", sim.port),)), policy_file=policy)
         async with running_gateway(config) as gw:

@@ -12,24 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from .harness import PASSWORD, running_simulator
+from .harness import HOLD_AFTER_SWAP, PASSWORD, running_simulator
 from .process import GatewayProcess
 
-POLICY = """
+# A sender refused, before the usual holding rules.
+POLICY = (
+    """
 [[rules]]
 name = "refuse-test-sender"
 when = { source_addr = "REFUSEME" }
 action = "reject"
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
 """
+    + HOLD_AFTER_SWAP
+)
 SWAPPED = "+447420000123"
 
 

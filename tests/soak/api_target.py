@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from ..integration.esme import AsyncEsme
-from ..integration.harness import OPERATOR_KEY, PASSWORD
+from ..integration.harness import HOLD_AFTER_SWAP, OPERATOR_KEY, PASSWORD
 from ..integration.process import GatewayProcess
 from .api_answers import OAUTH_PATH
 from .memory import RssTracker
@@ -32,17 +32,7 @@ name = "paybank"
 camara = true
 camara_quota_per_minute = 100000000
 """
-POLICY = """
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
-"""
+POLICY = HOLD_AFTER_SWAP
 RELATED = [f"+4474200000{i:02d}" for i in range(1, 11)]
 _CAMARA_PREFIXES = ("/sim-swap", "/call-forwarding")
 

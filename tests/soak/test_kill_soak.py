@@ -13,28 +13,16 @@ import time
 
 import pytest
 
-from ..integration.harness import running_simulator
+from ..integration.harness import HOLD_AFTER_SWAP, running_simulator
 from ..integration.process import GatewayProcess
 from .kill_soak import KillSoak, soak_toml
 from .scale import SCALE
-
-POLICY = """
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
-"""
 
 
 @pytest.mark.timeout(180 + 20 * SCALE.kills)
 async def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path, mosquitto):
     policy = tmp_path / "policy.toml"
-    policy.write_text(POLICY)
+    policy.write_text(HOLD_AFTER_SWAP)
     started = time.perf_counter()
     async with running_simulator(keep_records=True, receipt_delay_s=0.05) as simulator:
         gateway = GatewayProcess(tmp_path, simulator.port, soak_toml(str(policy), mosquitto))

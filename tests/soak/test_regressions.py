@@ -19,7 +19,7 @@ import requests
 from smpp_adapters.pdu import Pdu, decode
 
 from ..integration.esme import AsyncEsme
-from ..integration.harness import PASSWORD, running_simulator, until
+from ..integration.harness import HOLD_AFTER_SWAP, PASSWORD, running_simulator, until
 from ..integration.process import GatewayProcess
 from .api_answers import answer_problem
 from .api_target import ApiTarget, running_api_target
@@ -193,23 +193,11 @@ async def test_parked_parts_are_forgotten_only_after_their_receipt_mapping_is_on
 
 # -- hold-long-address and simulator-long-address ------------------------------------------------
 
-HOLD_POLICY = """
-[[rules]]
-name = "hold-after-swap"
-when = { is_otp = true, sim_swap_age_lt = "1d" }
-action = "hold"
-ttl = "1h"
-on_expiry = "drop"
-[[rules]]
-name = "rest"
-action = "deliver"
-"""
-
 
 async def test_a_held_data_sm_with_a_long_source_addr_can_be_cancelled(tmp_path):
     regression = load(HOLD_LONG_ADDRESS.regression)
     policy = tmp_path / "policy.toml"
-    policy.write_text(HOLD_POLICY)
+    policy.write_text(HOLD_AFTER_SWAP)
     async with running_simulator() as simulator:
         gateway = GatewayProcess(tmp_path, simulator.port, f'\n[policy]\nfile = "{policy}"\n')
         await gateway.start()
