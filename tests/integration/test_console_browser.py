@@ -169,4 +169,14 @@ async def test_console_login_overview_hold_release_in_a_real_browser(tmp_path, b
             )
             assert CODE not in page.text("explain-answer")
             await asyncio.to_thread(page.shot, "policy")
+
+            # At a phone's width every page still fits: nothing scrolls sideways.
+            browser.set_window_size(390, 844)
+            for name in ("overview", "holds", "risk", "policy"):
+                browser.get(f"{page.base}/console/#{name}")
+                await asyncio.to_thread(page.wait, lambda d, n=name: page.by_id(n).is_displayed())
+                width = browser.execute_script("return document.documentElement.scrollWidth")
+                inner = browser.execute_script("return window.innerWidth")
+                assert width <= inner, (name, width, inner)
+                await asyncio.to_thread(page.shot, f"{name}-phone")
             esme.close()
