@@ -464,6 +464,14 @@ class Gateway:
             self.signal_store,
             self.id_map,
         )
+        webhooks = WebhookParts(
+            self.subscriptions,
+            self.outbox,
+            self.dispatcher,
+            self.durable,
+            self.clock,
+            config.webhooks,
+        )
         operator = OperatorParts(
             config.api,
             config.node_id,
@@ -484,14 +492,7 @@ class Gateway:
             PolicyParts(
                 self.policies, self.risk_index, self.feed_health, self.tenants.tenant_of, self.clock
             ),
-        )
-        webhooks = WebhookParts(
-            self.subscriptions,
-            self.outbox,
-            self.dispatcher,
-            self.durable,
-            self.clock,
-            config.webhooks,
+            webhooks,
         )
         camara = CamaraParts(
             self.api_keys,

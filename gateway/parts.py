@@ -148,6 +148,7 @@ class OperatorParts:
     signals: SignalParts
     metrics: MetricsParts
     policy: PolicyParts
+    webhooks: WebhookParts
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,6 +260,34 @@ def operator_document() -> dict[str, Any]:
                 "responses": _answers(200, None, 422),
             }
         },
+        "/v1/tenants": {
+            "get": {
+                "summary": "Every tenant: accounts, senders, active keys, webhook endpoints",
+                "responses": _answers(),
+            }
+        },
+        "/v1/tenants/{tenant}/webhooks": {
+            "get": {
+                "summary": "A tenant's webhook endpoints with their recent deliveries (no secret)",
+                "parameters": [tenant],
+                "responses": _answers(200, None, 404),
+            }
+        },
+        "/v1/tenants/{tenant}/deliveries/{delivery_id}/replay": {
+            "post": {
+                "summary": "Send a tenant's delivered, dead or disabled event again",
+                "parameters": [
+                    tenant,
+                    {
+                        "name": "delivery_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": _answers(202, None, 404),
+            }
+        },
         "/v1/tenants/{tenant}/keys": {
             "get": {
                 "summary": "A tenant's keys",
@@ -556,6 +584,9 @@ _OPERATION_IDS = {
     ("get", "/v1/signals/health"): "getSignalHealth",
     ("post", "/v1/subscribers/risk"): "getSubscriberRisk",
     ("post", "/v1/erasure"): "eraseSubscriber",
+    ("get", "/v1/tenants"): "listTenants",
+    ("get", "/v1/tenants/{tenant}/webhooks"): "listTenantWebhooks",
+    ("post", "/v1/tenants/{tenant}/deliveries/{delivery_id}/replay"): "replayTenantDelivery",
     ("get", "/v1/tenants/{tenant}/keys"): "listTenantKeys",
     ("post", "/v1/tenants/{tenant}/keys"): "createTenantKey",
     ("delete", "/v1/tenants/{tenant}/keys/{key_id}"): "revokeTenantKey",

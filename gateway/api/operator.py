@@ -17,6 +17,7 @@ from .holds import add_hold_routes
 from .openapi import operator_document
 from .policy import add_policy_routes
 from .signals import add_signal_routes
+from .tenant_admin import add_tenant_admin_routes
 
 if TYPE_CHECKING:
     from ..parts import OperatorParts
@@ -146,4 +147,5 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
     add_hold_routes(app, gateway.holds, lambda request: None, "/v1")
     add_console_routes(app)
     add_policy_routes(app, gateway.policy)
+    add_tenant_admin_routes(app, gateway)
     return app

@@ -4,7 +4,8 @@
 "use strict";
 
 const KEY = "otpgate-operator-key";
-const PAGES = ["overview", "holds", "risk", "policy"];
+const PAGES = ["overview", "holds", "risk", "policy", "tenants"];
+let shownTenant = null;
 let refresher = null;
 
 function key() {
@@ -166,6 +167,83 @@ async function reloadPolicy() {
   await showPolicy();
 }
 
+async function showTenants() {
+  const answer = await api("GET", "/v1/tenants");
+  fill(
+    document.getElementById("tenant-rows"),
+    answer.data.tenants.map((tenant) => {
+      const row = document.createElement("tr");
+      row.dataset.tenant = tenant.name;
+      cell(row, tenant.name);
+      cell(row, tenant.accounts.join(", "));
+      cell(row, tenant.camara ? "yes" : "no");
+      cell(row, tenant.active_keys);
+      cell(row, `${tenant.webhooks} (${tenant.webhooks_disabled} disabled)`);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "endpoints";
+      button.textContent = "Endpoints";
+      button.addEventListener("click", () => showEndpoints(tenant.name));
+      cell(row, "").appendChild(button);
+      return row;
+    }),
+  );
+  if (shownTenant) await showEndpoints(shownTenant);
+}
+
+async function showEndpoints(tenant) {
+  shownTenant = tenant;
+  const answer = await api("GET", `/v1/tenants/${encodeURIComponent(tenant)}/webhooks`);
+  document.getElementById("endpoints-title").textContent = `Webhook endpoints of ${tenant}`;
+  const failed = [];
+  fill(
+    document.getElementById("endpoint-rows"),
+    answer.data.webhooks.map((hook) => {
+      const row = document.createElement("tr");
+      cell(row, hook.id);
+      cell(row, hook.url);
+      cell(row, hook.enabled ? "yes" : `no (${hook.disabled_reason ?? ""})`);
+      cell(row, Object.entries(hook.recent_states).map(([s, n]) => `${s} ${n}`).join(", "));
+      for (const delivery of hook.deliveries) {
+        if (delivery.state !== "delivered" && delivery.state !== "pending") {
+          failed.push({ hook, delivery });
+        }
+      }
+      return row;
+    }),
+  );
+  fill(
+    document.getElementById("failed-rows"),
+    failed.map(({ hook, delivery }) => {
+      const row = document.createElement("tr");
+      row.dataset.delivery = String(delivery.id);
+      cell(row, delivery.id);
+      cell(row, hook.id);
+      cell(row, delivery.type);
+      cell(row, delivery.state);
+      cell(row, delivery.attempts.at(-1)?.status ?? "–");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "replay";
+      button.textContent = "Send again";
+      button.addEventListener("click", () => replay(tenant, delivery.id));
+      cell(row, "").appendChild(button);
+      return row;
+    }),
+  );
+}
+
+async function replay(tenant, deliveryId) {
+  if (!window.confirm(`Send delivery ${deliveryId} to ${tenant} again?`)) return;
+  const answer = await api(
+    "POST",
+    `/v1/tenants/${encodeURIComponent(tenant)}/deliveries/${deliveryId}/replay`,
+  );
+  document.getElementById("tenants-message").textContent =
+    answer.status === 202 ? `Delivery ${deliveryId}: queued again` : answer.data?.message ?? "";
+  await showEndpoints(tenant);
+}
+
 // -- navigation ---------------------------------------------------------------------------
 
 function show(page) {
@@ -180,7 +258,7 @@ function show(page) {
   }
   document.getElementById("nav").hidden = page === "login";
   if (page === "policy") showPolicy().catch(() => {});
-  const refresh = { overview: showOverview, holds: showHolds }[page];
+  const refresh = { overview: showOverview, holds: showHolds, tenants: showTenants }[page];
   if (refresh) {
     refresh().catch(() => {});
     refresher = setInterval(() => refresh().catch(() => {}), 2000);

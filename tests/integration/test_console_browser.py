@@ -172,7 +172,7 @@ async def test_console_login_overview_hold_release_in_a_real_browser(tmp_path, b
 
             # At a phone's width every page still fits: nothing scrolls sideways.
             browser.set_window_size(390, 844)
-            for name in ("overview", "holds", "risk", "policy"):
+            for name in ("overview", "holds", "risk", "policy", "tenants"):
                 browser.get(f"{page.base}/console/#{name}")
                 await asyncio.to_thread(page.wait, lambda d, n=name: page.by_id(n).is_displayed())
                 width = browser.execute_script("return document.documentElement.scrollWidth")

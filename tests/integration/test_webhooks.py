@@ -555,3 +555,46 @@ async def test_a_test_event_has_its_own_type_and_reaches_only_that_endpoint(tmp_
     finally:
         await receiver.stop()
         await other.stop()
+
+
+async def test_the_operator_sees_each_tenants_endpoints_and_sends_a_failed_event_again(tmp_path):
+    receiver = Receiver()
+    receiver.answers = [410]  # Gone: the endpoint is disabled, the event kept as disabled
+    await receiver.start()
+    try:
+        async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+            swap(gw)
+            key = await tenant_key(gw, "paybank")
+            hook = await subscribe(gw, key, receiver.url, ["otp.held"])
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            await esme.submit(destination=SWAPPED, text=OTP, source_addr="PayBank")
+            esme.close()
+            assert await until(lambda: receiver.requests)
+            assert await until_async(lambda: outbox_settled(gw))
+            status, listing = await call(gw.api_port, "GET", "/v1/tenants", OPERATOR_KEY)
+            paybank = next(t for t in listing["tenants"] if t["name"] == "paybank")
+            assert status == 200 and (paybank["webhooks"], paybank["webhooks_disabled"]) == (1, 1)
+            assert paybank["accounts"] == ["bank"] and paybank["active_keys"] == 1
+            status, endpoints = await call(
+                gw.api_port, "GET", "/v1/tenants/paybank/webhooks", OPERATOR_KEY
+            )
+            [endpoint] = endpoints["webhooks"]
+            assert status == 200 and endpoint["id"] == hook["id"] and "secret" not in endpoint
+            assert endpoint["recent_states"] == {"disabled": 1}
+            delivery = endpoint["deliveries"][0]["id"]
+            status, body = await call(
+                gw.api_port,
+                "POST",
+                f"/v1/tenants/paybank/deliveries/{delivery}/replay",
+                OPERATOR_KEY,
+            )
+            assert (status, body) == (202, {"replayed": delivery})
+            status, _ = await call(
+                gw.api_port,
+                "POST",
+                f"/v1/tenants/nobody/deliveries/{delivery}/replay",
+                OPERATOR_KEY,
+            )
+            assert status == 404
+    finally:
+        await receiver.stop()
