@@ -39,6 +39,7 @@ from .config_reader import ConfigError
 from .counters import TrafficStats
 from .erasure import erase_subscriber
 from .file_limit import connection_cap, raise_file_limit
+from .history import History
 from .holds import store as hold_store
 from .holds.book import Forwarding, HoldBook, HoldConflict, HoldLimits, HoldNotFound
 from .holds.sealing import Sealer, new_key, parse_key
@@ -114,6 +115,7 @@ class Gateway:
         self.api_port: int | None = None
         self.simulators: dict[str, SmscSimulator] = {}
         self._purge_task: asyncio.Task[None] | None = None
+        self._history_task: asyncio.Task[None] | None = None
         self._servers: list[asyncio.Server] = []
         self._api_runner: web.AppRunner | None = None
         self._tenant_runner: web.AppRunner | None = None
@@ -141,6 +143,7 @@ class Gateway:
         await self._start_webhooks(data_dir)
         await self._start_signals(data_dir)
         await self._start_traffic()
+        self.history = History(self.stats, self.dispatcher.latency, self.clock)
         await self._start_listeners()
         self.retention = RetentionParts(
             config.retention,
@@ -152,6 +155,7 @@ class Gateway:
             self.clock,
         )
         self._purge_task = loop.create_task(purge_forever(self.retention), name="purge")
+        self._history_task = loop.create_task(self.history.run(), name="history")
         log.info(
             "gateway_started",
             node=config.node_id,
@@ -493,6 +497,7 @@ class Gateway:
                 self.policies, self.risk_index, self.feed_health, self.tenants.tenant_of, self.clock
             ),
             webhooks,
+            self.history,
         )
         camara = CamaraParts(
             self.api_keys,
@@ -756,6 +761,8 @@ class Gateway:
             await self.mqtt_feed.stop()
         if self._purge_task is not None:
             self._purge_task.cancel()
+        if self._history_task is not None:
+            self._history_task.cancel()
         self.id_map.close()
         self.signal_store.close()
         self.durable.close()

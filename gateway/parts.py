@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .config import ApiConfig, RetentionConfig, SignalsConfig
     from .config_tenants import CamaraConfig, WebhooksConfig
     from .counters import TrafficStats
+    from .history import History
     from .holds.book import HoldBook
     from .signals.feed_health import FeedHealth
     from .signals.ingest import SignalIngest
@@ -149,6 +150,7 @@ class OperatorParts:
     metrics: MetricsParts
     policy: PolicyParts
     webhooks: WebhookParts
+    history: History
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,6 +196,13 @@ def operator_document() -> dict[str, Any]:
             }
         },
         "/v1/status": {"get": {"summary": "Binds and upstreams", "responses": _answers()}},
+        "/v1/history": {
+            "get": {
+                "summary": "The last hour in 10 s steps: submits/s, holds/s, decisions/s by "
+                "rule, mean webhook latency (in memory; for the console's charts)",
+                "responses": _answers(),
+            }
+        },
         "/v1/policy": {
             "get": {"summary": "The policy in force: its rules, in order", "responses": _answers()}
         },
@@ -576,6 +583,7 @@ _OPERATION_IDS = {
     ("get", "/readyz"): "getReadiness",
     ("get", "/metrics"): "getMetrics",
     ("get", "/v1/status"): "getStatus",
+    ("get", "/v1/history"): "getHistory",
     ("get", "/v1/policy"): "getPolicy",
     ("post", "/v1/policy/explain"): "explainDecision",
     ("post", "/v1/policy/reload"): "reloadPolicy",

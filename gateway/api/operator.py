@@ -148,4 +148,9 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
     add_console_routes(app)
     add_policy_routes(app, gateway.policy)
     add_tenant_admin_routes(app, gateway)
+
+    async def history(request: web.Request) -> web.Response:
+        return web.json_response(gateway.history.series())
+
+    app.router.add_get("/v1/history", history)
     return app

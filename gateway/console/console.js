@@ -4,7 +4,9 @@
 "use strict";
 
 const KEY = "otpgate-operator-key";
-const PAGES = ["overview", "holds", "risk", "policy", "tenants"];
+const PAGES = ["overview", "holds", "risk", "policy", "tenants", "charts"];
+const SVG = "http://www.w3.org/2000/svg";
+const COLOURS = ["#12355b", "#c0392b", "#2e7d32", "#8e44ad", "#e67e22", "#00838f"];
 let shownTenant = null;
 let refresher = null;
 
@@ -244,6 +246,52 @@ async function replay(tenant, deliveryId) {
   await showEndpoints(tenant);
 }
 
+// A line chart drawn as SVG: no library, a polyline a series, the largest value labelled.
+function chart(container, times, series) {
+  const width = 600;
+  const height = 140;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height + 20}`);
+  svg.setAttribute("role", "img");
+  const values = series.flatMap((s) => s.values.filter((v) => v !== null));
+  const top = Math.max(1e-9, ...values);
+  const title = document.createElementNS(SVG, "title");
+  title.textContent = series.map((s) => `${s.name}: max ${Math.max(0, ...s.values.filter((v) => v !== null))}`).join("; ");
+  svg.appendChild(title);
+  series.forEach((s, index) => {
+    const points = s.values
+      .map((v, i) => (v === null ? null : `${(i / Math.max(1, times.length - 1)) * width},${height - (v / top) * height}`))
+      .filter((p) => p !== null)
+      .join(" ");
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("points", points);
+    line.setAttribute("fill", "none");
+    line.setAttribute("stroke", COLOURS[index % COLOURS.length]);
+    line.setAttribute("stroke-width", "2");
+    line.dataset.series = s.name;
+    svg.appendChild(line);
+  });
+  const label = document.createElementNS(SVG, "text");
+  label.setAttribute("x", "4");
+  label.setAttribute("y", String(height + 16));
+  label.textContent = `max ${top.toPrecision(3)} · ${series.map((s) => s.name).join(", ")}`;
+  svg.appendChild(label);
+  container.replaceChildren(svg);
+}
+
+async function showCharts() {
+  const answer = await api("GET", "/v1/history");
+  const data = answer.data;
+  chart(document.getElementById("chart-submits"), data.at, [{ name: "submits/s", values: data.submits_per_s }]);
+  chart(document.getElementById("chart-holds"), data.at, [{ name: "holds/s", values: data.holds_per_s }]);
+  chart(
+    document.getElementById("chart-rules"),
+    data.at,
+    Object.entries(data.decisions_per_s).map(([rule, values]) => ({ name: rule, values })),
+  );
+  chart(document.getElementById("chart-webhooks"), data.at, [{ name: "latency s", values: data.webhook_latency_s }]);
+}
+
 // -- navigation ---------------------------------------------------------------------------
 
 function show(page) {
@@ -258,7 +306,7 @@ function show(page) {
   }
   document.getElementById("nav").hidden = page === "login";
   if (page === "policy") showPolicy().catch(() => {});
-  const refresh = { overview: showOverview, holds: showHolds, tenants: showTenants }[page];
+  const refresh = { overview: showOverview, holds: showHolds, tenants: showTenants, charts: showCharts }[page];
   if (refresh) {
     refresh().catch(() => {});
     refresher = setInterval(() => refresh().catch(() => {}), 2000);

@@ -170,9 +170,19 @@ async def test_console_login_overview_hold_release_in_a_real_browser(tmp_path, b
             assert CODE not in page.text("explain-answer")
             await asyncio.to_thread(page.shot, "policy")
 
+            # The charts: one line a series, drawn from /v1/history.
+            browser.get(f"{page.base}/console/#charts")
+            await asyncio.to_thread(
+                page.wait,
+                lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-submits polyline[data-series]"),
+            )
+            series = browser.find_element(By.CSS_SELECTOR, "#chart-submits polyline")
+            assert series.get_attribute("data-series") == "submits/s"
+            await asyncio.to_thread(page.shot, "charts")
+
             # At a phone's width every page still fits: nothing scrolls sideways.
             browser.set_window_size(390, 844)
-            for name in ("overview", "holds", "risk", "policy", "tenants"):
+            for name in ("overview", "holds", "risk", "policy", "tenants", "charts"):
                 browser.get(f"{page.base}/console/#{name}")
                 await asyncio.to_thread(page.wait, lambda d, n=name: page.by_id(n).is_displayed())
                 width = browser.execute_script("return document.documentElement.scrollWidth")
