@@ -59,6 +59,91 @@ _HOLD: dict[str, Any] = {
         "expires_at": {"type": "string"},
     },
 }
+_TIME = {"type": "string", "format": "date-time"}
+_STATUS = {
+    "type": "object",
+    "required": ["node", "holds_open", "esme_binds", "upstream"],
+    "properties": {
+        "node": {"type": "string"},
+        "holds_open": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "esme_binds": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "upstream": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["route", "binds"],
+                "properties": {
+                    "route": {"type": "string"},
+                    "system_id": {"type": "string"},
+                    "binds": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
+_SIGNAL_OUTCOME = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {"enum": ["accepted", "duplicate", "rejected", "failed"]},
+        "event_id": {"type": "string"},
+        "reason": {"type": "string"},
+    },
+}
+_RISK = {
+    "type": "object",
+    "required": ["msisdn", "tracked", "sim_swap", "call_forwarding", "routing_anomalies"],
+    "properties": {
+        "msisdn": {"type": "string"},
+        "tracked": {"type": "boolean"},
+        "sim_swap": {
+            "type": ["object", "null"],
+            "properties": {"age_s": {"type": "number"}, "reason": {"type": "string"}},
+        },
+        "call_forwarding": {"type": "object"},
+        "routing_anomalies": {"type": "array", "items": {"type": "object"}},
+        "sources": {"type": "array", "items": {"type": "object"}},
+        "signal_outage": {"type": "boolean"},
+    },
+}
+_KEY = {
+    "type": "object",
+    "required": ["id", "tenant", "created_at", "revoked"],
+    "properties": {
+        "id": {"type": "string"},
+        "tenant": {"type": "string"},
+        "created_at": _TIME,
+        "revoked": {"type": "boolean"},
+        "key": {"type": "string", "description": "in the creation answer only"},
+    },
+}
+_WEBHOOK_ANSWER = {
+    "type": "object",
+    "required": ["id", "url", "event_types", "enabled", "created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "url": {"type": "string"},
+        "event_types": {"type": "array", "items": {"type": "string"}},
+        "description": {"type": ["string", "null"]},
+        "enabled": {"type": "boolean"},
+        "disabled_reason": {"type": ["string", "null"]},
+        "created_at": _TIME,
+        "secret": {"type": "string", "description": "in the creation answer only"},
+    },
+}
+_TOKEN = {
+    "type": "object",
+    "required": ["access_token", "token_type", "expires_in", "scope"],
+    "properties": {
+        "access_token": {"type": "string"},
+        "token_type": {"const": "Bearer"},
+        "expires_in": {"type": "integer"},
+        "scope": {"type": "string"},
+    },
+}
 _REASON_BODY = {
     "content": {
         "application/json": {
@@ -195,7 +280,9 @@ def operator_document() -> dict[str, Any]:
                 },
             }
         },
-        "/v1/status": {"get": {"summary": "Binds and upstreams", "responses": _answers()}},
+        "/v1/status": {
+            "get": {"summary": "Binds, upstreams, open holds", "responses": _answers(200, _STATUS)}
+        },
         "/v1/history": {
             "get": {
                 "summary": "The last hour in 10 s steps: submits/s, holds/s, decisions/s by "
@@ -249,7 +336,28 @@ def operator_document() -> dict[str, Any]:
                         ]
                     }
                 ),
-                "responses": _answers(200, None, 413, 422, 503),
+                "responses": _answers(
+                    200,
+                    {
+                        "oneOf": [
+                            _SIGNAL_OUTCOME,
+                            {
+                                "type": "object",
+                                "required": ["accepted", "results"],
+                                "properties": {
+                                    "accepted": {"type": "integer"},
+                                    "duplicate": {"type": "integer"},
+                                    "rejected": {"type": "integer"},
+                                    "failed": {"type": "integer"},
+                                    "results": {"type": "array", "items": {"type": "object"}},
+                                },
+                            },
+                        ]
+                    },
+                    413,
+                    422,
+                    503,
+                ),
             }
         },
         "/v1/signals/health": {"get": {"summary": "Feed health", "responses": _answers()}},
@@ -257,7 +365,7 @@ def operator_document() -> dict[str, Any]:
             "post": {
                 "summary": "A number's risk facts (the number in the body, never the URL)",
                 "requestBody": msisdn_body,
-                "responses": _answers(200, None, 422),
+                "responses": _answers(200, _RISK, 422),
             }
         },
         "/v1/erasure": {
@@ -299,12 +407,16 @@ def operator_document() -> dict[str, Any]:
             "get": {
                 "summary": "A tenant's keys",
                 "parameters": [tenant],
-                "responses": _answers(200, None, 404),
+                "responses": _answers(
+                    200,
+                    {"type": "object", "properties": {"keys": {"type": "array", "items": _KEY}}},
+                    404,
+                ),
             },
             "post": {
                 "summary": "A new API key, shown once",
                 "parameters": [tenant],
-                "responses": _answers(201, None, 404),
+                "responses": _answers(201, {**_KEY, "required": [*_KEY["required"], "key"]}, 404),
             },
         },
         "/v1/tenants/{tenant}/keys/{key_id}": {
@@ -353,11 +465,24 @@ def tenant_document() -> dict[str, Any]:
         "/healthz": _open("Alive"),
         **_hold_paths(),
         "/v1/webhooks": {
-            "get": {"summary": "Your webhook endpoints", "responses": _answers()},
+            "get": {
+                "summary": "Your webhook endpoints",
+                "responses": _answers(
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"webhooks": {"type": "array", "items": _WEBHOOK_ANSWER}},
+                    },
+                ),
+            },
             "post": {
                 "summary": "A new endpoint; its signing secret is shown once",
                 "requestBody": _json_body(webhook),
-                "responses": _answers(201, None, 422),
+                "responses": _answers(
+                    201,
+                    {**_WEBHOOK_ANSWER, "required": [*_WEBHOOK_ANSWER["required"], "secret"]},
+                    422,
+                ),
             },
         },
         "/v1/webhooks/{webhook_id}": {
@@ -416,7 +541,10 @@ def tenant_document() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "200": {"description": "token"},
+                    "200": {
+                        "description": "token",
+                        "content": {"application/json": {"schema": _TOKEN}},
+                    },
                     "400": {"description": "OAuth2 error"},
                     "401": {"description": "OAuth2 error"},
                 },
@@ -435,14 +563,33 @@ def tenant_document() -> dict[str, Any]:
                         },
                     }
                 ),
-                "responses": _answers(200, None, *camara_errors),
+                "responses": _answers(
+                    200,
+                    {
+                        "type": "object",
+                        "required": ["swapped"],
+                        "properties": {"swapped": {"type": "boolean"}},
+                    },
+                    *camara_errors,
+                ),
             }
         },
         "/sim-swap/v2/retrieve-date": {
             "post": {
                 "security": oauth,
                 "requestBody": number,
-                "responses": _answers(200, None, *camara_errors),
+                "responses": _answers(
+                    200,
+                    {
+                        "type": "object",
+                        "required": ["latestSimChange"],
+                        "properties": {
+                            "latestSimChange": {"type": ["string", "null"], "format": "date-time"},
+                            "monitoredPeriod": {"type": "integer"},
+                        },
+                    },
+                    *camara_errors,
+                ),
             }
         },
         "/call-forwarding-signal/v0.4/unconditional-call-forwardings": {
