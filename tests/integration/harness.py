@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from gateway.accounts import hash_password
 from gateway.app import Gateway
 from gateway.clock import Clock
@@ -147,3 +149,18 @@ async def pending_receipts(gateway: Gateway) -> int:
         return conn.execute("SELECT count(*) FROM pending_receipts").fetchone()[0]
 
     return await gateway.durable.call(count)
+
+
+async def call(port: int, method: str, path: str, key: str, body: Any = None) -> tuple[int, Any]:
+    """One HTTP call with a bearer key to a listener on this machine: (status, JSON or None)."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(
+            method,
+            f"http://127.0.0.1:{port}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+        ) as response,
+    ):
+        data = await response.json() if response.content_type == "application/json" else None
+        return response.status, data

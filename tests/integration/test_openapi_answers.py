@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 from jsonschema import Draft202012Validator
 
 from gateway.api.openapi import operator_document, tenant_document
 
-from .harness import OPERATOR_KEY, running_gateway, running_simulator
+from .harness import OPERATOR_KEY, call, running_gateway, running_simulator
 from .test_camara import QUIET, SWAPPED, config, key_for, setup, token
 
 
@@ -20,19 +19,6 @@ def _schema(document: dict[str, Any], method: str, path: str, status: int) -> di
     schema = answer["content"]["application/json"]["schema"]
     # References point into the document's components: carry them along.
     return {**schema, "components": document["components"]}
-
-
-async def _call(port: int, method: str, path: str, key: str, body: Any = None) -> tuple[int, Any]:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.request(
-            method,
-            f"http://127.0.0.1:{port}{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {key}"},
-        ) as response,
-    ):
-        return response.status, await response.json()
 
 
 def _valid(document: dict[str, Any], method: str, path: str, status: int, body: Any) -> None:
@@ -66,7 +52,7 @@ async def test_answers_validate_against_the_documented_schemas(tmp_path) -> None
         ]  # fmt: skip
         seen = set()
         for document, method, template, path, port, key, body in cases:
-            status, answer = await _call(port, method.upper(), path, key, body)
+            status, answer = await call(port, method.upper(), path, key, body)
             _valid(document, method, template, status, answer)
             seen.add((template, status))
         # The error answer was among them, and validated against Error.
@@ -74,12 +60,12 @@ async def test_answers_validate_against_the_documented_schemas(tmp_path) -> None
 
         # A tenant's own webhook endpoints, and the OAuth2 token answer.
         tenant_key = await key_for(gw, "paybank")
-        status, created = await _call(
+        status, created = await call(
             tn, "POST", "/v1/webhooks", tenant_key, {"url": "https://93.184.216.34/hook"}
         )
         assert status == 201, created
         _valid(tenant, "post", "/v1/webhooks", status, created)
-        status, listed = await _call(tn, "GET", "/v1/webhooks", tenant_key)
+        status, listed = await call(tn, "GET", "/v1/webhooks", tenant_key)
         _valid(tenant, "get", "/v1/webhooks", status, listed)
         status, issued = await token(gw, tenant_key)
         answer = tenant["paths"]["/oauth2/token"]["post"]["responses"]["200"]

@@ -20,6 +20,7 @@ from .harness import (
     OPERATOR_KEY,
     PASSWORD,
     account,
+    call,
     gateway_config,
     outbox_settled,
     pending_receipts,
@@ -107,20 +108,6 @@ def swap(gateway, number: str = SWAPPED) -> None:
     occurred = datetime.fromtimestamp(gateway.clock.now() - 60, UTC).isoformat()
     signal = {"kind": "sim_swap", "msisdn": "+" + number, "occurred_at": occurred}
     gateway.risk_index.apply(parse_signal(signal, default_region=None))
-
-
-async def call(port: int, method: str, path: str, key: str, body=None):
-    async with (
-        aiohttp.ClientSession() as http,
-        http.request(
-            method,
-            f"http://127.0.0.1:{port}{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {key}"},
-        ) as response,
-    ):
-        data = await response.json() if response.content_type == "application/json" else None
-        return response.status, data
 
 
 async def tenant_key(gw, tenant: str) -> str:
