@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import platform
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
@@ -47,60 +47,58 @@ class GatewayCollector(Collector):
         stats = gw.stats
         now = gw.clock.now()
 
-        submits = CounterMetricFamily(
-            "otpgate_submit_sm_received", "submit_sm and data_sm from ESMEs", labels=["account"]
+        yield _counters(
+            "otpgate_submit_sm_received",
+            "submit_sm and data_sm from ESMEs",
+            ["account"],
+            [((account,), n) for account, n in stats.submits_in.items()],
         )
-        for account, n in sorted(stats.submits_in.items()):
-            submits.add_metric([account], n)
-        yield submits
-        answered = CounterMetricFamily(
+        yield _counters(
             "otpgate_submit_sm_answered",
             "responses to ESMEs by status",
-            labels=["account", "status"],
+            ["account", "status"],
+            [
+                ((account, status_name(status)), n)
+                for (account, status), n in stats.responses.items()
+            ],
         )
-        for (account, status), n in sorted(stats.responses.items()):
-            answered.add_metric([account, status_name(status)], n)
-        yield answered
-        decisions = CounterMetricFamily(
-            "otpgate_decisions", "policy decisions by rule", labels=["rule", "decision", "shadow"]
+        yield _counters(
+            "otpgate_decisions",
+            "policy decisions by rule",
+            ["rule", "decision", "shadow"],
+            [
+                ((rule, decision, str(shadow).lower()), n)
+                for (rule, decision, shadow), n in stats.decisions.items()
+            ],
         )
-        for (rule, decision, shadow), n in sorted(stats.decisions.items()):
-            decisions.add_metric([rule, decision, str(shadow).lower()], n)
-        yield decisions
-        classified = CounterMetricFamily(
+        yield _counters(
             "otpgate_messages_classified",
             "messages decided, by the classifier's answer (skipped: no rule needed it)",
-            labels=["result"],
+            ["result"],
+            [((result,), n) for result, n in stats.classified.items()],
         )
-        for result, n in sorted(stats.classified.items()):
-            classified.add_metric([result], n)
-        yield classified
-        receipts = CounterMetricFamily(
+        yield _counters(
             "otpgate_receipts",
             "receipts for ESMEs: to_esme, stored (no receiver bound), unmatched",
-            labels=["outcome"],
+            ["outcome"],
+            [((outcome,), n) for outcome, n in stats.receipts.items()],
         )
-        for outcome, n in sorted(stats.receipts.items()):
-            receipts.add_metric([outcome], n)
-        yield receipts
-        camara = CounterMetricFamily(
+        yield _counters(
             "otpgate_camara_queries",
             "CAMARA calls by endpoint and answer",
-            labels=["endpoint", "status"],
+            ["endpoint", "status"],
+            [((endpoint, str(status)), n) for (endpoint, status), n in stats.camara.items()],
         )
-        for (endpoint, status), n in sorted(stats.camara.items()):
-            camara.add_metric([endpoint, str(status)], n)
-        yield camara
         yield stats.latency.family(
             "otpgate_submit_latency_seconds", "submit_sm in to submit_sm_resp out (forwarded)"
         )
 
-        finished = CounterMetricFamily(
-            "otpgate_holds_finished", "holds that reached a final state", labels=["state"]
+        yield _counters(
+            "otpgate_holds_finished",
+            "holds that reached a final state",
+            ["state"],
+            [((state,), n) for state, n in gw.holds.finished.items()],
         )
-        for state, n in sorted(gw.holds.finished.items()):
-            finished.add_metric([state], n)
-        yield finished
         holds = GaugeMetricFamily("otpgate_holds_open", "open holds by state", labels=["state"])
         by_state: Counter[str] = Counter(r.state for r in gw.holds.open.values())
         for state in ("held", "releasing"):
@@ -160,12 +158,12 @@ class GatewayCollector(Collector):
         )
 
         dispatcher = gw.dispatcher
-        deliveries = CounterMetricFamily(
-            "otpgate_webhook_deliveries", "webhook attempts by outcome", labels=["outcome"]
+        yield _counters(
+            "otpgate_webhook_deliveries",
+            "webhook attempts by outcome",
+            ["outcome"],
+            [((outcome,), n) for outcome, n in dispatcher.outcomes.items()],
         )
-        for outcome, n in sorted(dispatcher.outcomes.items()):
-            deliveries.add_metric([outcome], n)
-        yield deliveries
         yield CounterMetricFamily(
             "otpgate_webhook_dead_letters",
             "webhook events given up on after [webhooks] retry_hours",
@@ -197,6 +195,19 @@ class GatewayCollector(Collector):
             commit.add_metric([name], writer.last_commit_s)
         yield queue
         yield commit
+
+
+def _counters(
+    name: str,
+    documentation: str,
+    labels: list[str],
+    rows: Iterable[tuple[tuple[str, ...], float]],
+) -> CounterMetricFamily:
+    """A counter family from (label values, count) rows, in label order."""
+    family = CounterMetricFamily(name, documentation, labels=labels)
+    for values, n in sorted(rows):
+        family.add_metric(list(values), n)
+    return family
 
 
 def registry_for(gateway: MetricsParts) -> CollectorRegistry:
