@@ -26,35 +26,6 @@ if TYPE_CHECKING:
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/console", *CONSOLE_PATHS})
 
 
-def add_tenant_key_routes(app: web.Application, gateway: OperatorParts) -> None:
-    def tenant_of(request: web.Request) -> str:
-        name = request.match_info["tenant"]
-        if name not in gateway.tenants.tenants:
-            raise web.HTTPNotFound(reason=f"no tenant {name[:40]!r}")
-        return name
-
-    async def create_key(request: web.Request) -> web.Response:
-        key, info = await gateway.api_keys.create(tenant_of(request), gateway.clock.now())
-        # Shown once: only its digest is kept.
-        return web.json_response({**info.to_json(), "key": key}, status=201)
-
-    async def list_keys(request: web.Request) -> web.Response:
-        keys = gateway.api_keys.of_tenant(tenant_of(request))
-        return web.json_response({"keys": [k.to_json() for k in keys]})
-
-    async def revoke_key(request: web.Request) -> web.Response:
-        tenant = tenant_of(request)
-        if not await gateway.api_keys.revoke(
-            tenant, request.match_info["key_id"], gateway.clock.now()
-        ):
-            raise web.HTTPNotFound(reason="no such active key")
-        return web.Response(status=204)
-
-    app.router.add_post("/v1/tenants/{tenant}/keys", create_key)
-    app.router.add_get("/v1/tenants/{tenant}/keys", list_keys)
-    app.router.add_delete("/v1/tenants/{tenant}/keys/{key_id}", revoke_key)
-
-
 def build_operator_app(gateway: OperatorParts) -> web.Application:
     app = web.Application(
         middlewares=[json_errors, bearer_auth(gateway.api_config.operator_key, OPEN_PATHS)],
@@ -143,7 +114,6 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/status", status)
     add_signal_routes(app, gateway.signals)
-    add_tenant_key_routes(app, gateway)
     add_hold_routes(app, gateway.holds, lambda request: None, "/v1")
     add_console_routes(app)
     add_policy_routes(app, gateway.policy)

@@ -1,5 +1,6 @@
-"""The operator's view of the tenants: each with its accounts, keys and webhook endpoints,
-an endpoint's recent deliveries, and a dead letter sent again.
+"""The operator's view of the tenants: each with its accounts, keys and webhook endpoints;
+its API keys created, listed and revoked; an endpoint's recent deliveries, and a dead
+letter sent again.
 
 What a tenant sees of itself on its own listener, the operator sees for all of them; never
 an endpoint's signing secret, a key, or an event's body."""
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .errors import error_response
+from .webhooks import delivery_row_id
 
 if TYPE_CHECKING:
     from ..parts import OperatorParts
@@ -24,8 +26,25 @@ def add_tenant_admin_routes(app: web.Application, gateway: OperatorParts) -> Non
     def tenant_of(request: web.Request) -> str:
         name = request.match_info["tenant"]
         if name not in gateway.tenants.tenants:
-            raise web.HTTPNotFound(reason=f"no tenant {name!r}")
+            raise web.HTTPNotFound(reason=f"no tenant {name[:40]!r}")
         return name
+
+    async def create_key(request: web.Request) -> web.Response:
+        key, info = await gateway.api_keys.create(tenant_of(request), gateway.clock.now())
+        # Shown once: only its digest is kept.
+        return web.json_response({**info.to_json(), "key": key}, status=201)
+
+    async def list_keys(request: web.Request) -> web.Response:
+        keys = gateway.api_keys.of_tenant(tenant_of(request))
+        return web.json_response({"keys": [k.to_json() for k in keys]})
+
+    async def revoke_key(request: web.Request) -> web.Response:
+        tenant = tenant_of(request)
+        if not await gateway.api_keys.revoke(
+            tenant, request.match_info["key_id"], gateway.clock.now()
+        ):
+            raise web.HTTPNotFound(reason="no such active key")
+        return web.Response(status=204)
 
     async def list_tenants(request: web.Request) -> web.Response:
         accounts: dict[str, list[str]] = {}
@@ -63,13 +82,14 @@ def add_tenant_admin_routes(app: web.Application, gateway: OperatorParts) -> Non
 
     async def replay(request: web.Request) -> web.Response:
         tenant = tenant_of(request)
-        text = request.match_info["delivery_id"]
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        row_id = delivery_row_id(request)
+        if row_id is None or not await webhooks.dispatcher.replay(row_id, tenant):
             return error_response(404, "no such delivery")
-        if not await webhooks.dispatcher.replay(int(text), tenant):
-            return error_response(404, "no such delivery")
-        return web.json_response({"replayed": int(text)}, status=202)
+        return web.json_response({"replayed": row_id}, status=202)
 
+    app.router.add_post("/v1/tenants/{tenant}/keys", create_key)
+    app.router.add_get("/v1/tenants/{tenant}/keys", list_keys)
+    app.router.add_delete("/v1/tenants/{tenant}/keys/{key_id}", revoke_key)
     app.router.add_get("/v1/tenants", list_tenants)
     app.router.add_get("/v1/tenants/{tenant}/webhooks", tenant_webhooks)
     app.router.add_post("/v1/tenants/{tenant}/deliveries/{delivery_id}/replay", replay)

@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from ..webhooks.subscriptions import Webhook
 
 
+def delivery_row_id(request: web.Request) -> int | None:
+    """The path's ``delivery_id`` as an outbox row id; None when it cannot name one (row
+    ids are SQLite integers: digits, and no more than 18 of them)."""
+    text = request.match_info["delivery_id"]
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 class _Invalid(Exception):
     pass
 
@@ -130,12 +137,8 @@ def add_webhook_routes(app: web.Application, gateway: WebhookParts) -> None:
         return web.json_response({"deliveries": rows})
 
     async def replay(request: web.Request) -> web.Response:
-        text = request.match_info["delivery_id"]
-        # Row ids are SQLite integers: anything longer cannot name one.
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):
-            raise web.HTTPNotFound(reason="no such delivery")
-        row_id = int(text)
-        if not await gateway.dispatcher.replay(row_id, request[TENANT]):
+        row_id = delivery_row_id(request)
+        if row_id is None or not await gateway.dispatcher.replay(row_id, request[TENANT]):
             raise web.HTTPNotFound(reason="no such delivery")
         return web.json_response({"replayed": row_id}, status=202)
 
