@@ -170,8 +170,7 @@ class ReceiptRelay:
 
         def give_up() -> None:
             if self.early.pop(key, None) is not None:
-                self.stats.receipts["unmatched"] += 1
-                log.warning("receipt_unmatched", route=route)
+                self._unmatched(route)
                 connection.send_response(pdu, CommandStatus.ESME_ROK)
 
         if self.elsewhere is None:
@@ -203,8 +202,7 @@ class ReceiptRelay:
         if answer == "unreachable":
             self._keep_for_owner(key[0], key[1], connection, pdu)
         else:
-            self.stats.receipts["unmatched"] += 1
-            log.warning("receipt_unmatched", route=key[0])
+            self._unmatched(key[0])
             connection.send_response(pdu, CommandStatus.ESME_ROK)
 
     def _keep_for_owner(
@@ -238,8 +236,7 @@ class ReceiptRelay:
                 left += 1
                 continue
             if answer != "relayed":
-                self.stats.receipts["unmatched"] += 1
-                log.warning("receipt_unmatched", route=route, kept_since=created_at)
+                self._unmatched(route, kept_since=created_at)
             self.durable.write("DELETE FROM orphan_receipts WHERE id = ?", (row_id,))
         return left
 
@@ -274,6 +271,12 @@ class ReceiptRelay:
             relay = self.early.pop((mapped.route, mapped.upstream_id), None)
             if relay is not None:
                 relay(mapped)
+
+    def _unmatched(self, route: str, **fields: object) -> None:
+        """A receipt no message of ours is waiting for: counted and logged (then confirmed
+        to the SMSC by the caller, which keeps it no longer)."""
+        self.stats.receipts["unmatched"] += 1
+        log.warning("receipt_unmatched", route=route, **fields)
 
     def record_mapping_on_disk(self, mapped: MappedMessage) -> asyncio.Future[None]:
         """record_mapping, done once the row is committed: what a part or a hold waits for
