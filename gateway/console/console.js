@@ -36,6 +36,15 @@ function cell(row, text) {
   return td;
 }
 
+function button(label, className, onClick) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = className;
+  element.textContent = label;
+  element.addEventListener("click", onClick);
+  return element;
+}
+
 function fill(tbody, rows) {
   tbody.replaceChildren(...rows);
 }
@@ -93,12 +102,8 @@ async function showHolds() {
       const actions = cell(row, "");
       if (hold.state === "held") {
         for (const action of ["release", "cancel"]) {
-          const button = document.createElement("button");
-          button.type = "button";
-          button.textContent = action === "release" ? "Release" : "Cancel";
-          button.className = action;
-          button.addEventListener("click", () => act(hold.id, action));
-          actions.appendChild(button);
+          const label = action === "release" ? "Release" : "Cancel";
+          actions.appendChild(button(label, action, () => act(hold.id, action)));
         }
       }
       return row;
@@ -181,12 +186,7 @@ async function showTenants() {
       cell(row, tenant.camara ? "yes" : "no");
       cell(row, tenant.active_keys);
       cell(row, `${tenant.webhooks} (${tenant.webhooks_disabled} disabled)`);
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "endpoints";
-      button.textContent = "Endpoints";
-      button.addEventListener("click", () => showEndpoints(tenant.name));
-      cell(row, "").appendChild(button);
+      cell(row, "").appendChild(button("Endpoints", "endpoints", () => showEndpoints(tenant.name)));
       return row;
     }),
   );
@@ -224,12 +224,7 @@ async function showEndpoints(tenant) {
       cell(row, delivery.type);
       cell(row, delivery.state);
       cell(row, delivery.attempts.at(-1)?.status ?? "–");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "replay";
-      button.textContent = "Send again";
-      button.addEventListener("click", () => replay(tenant, delivery.id));
-      cell(row, "").appendChild(button);
+      cell(row, "").appendChild(button("Send again", "replay", () => replay(tenant, delivery.id)));
       return row;
     }),
   );
