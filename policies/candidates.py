@@ -55,9 +55,13 @@ _MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6
 _URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE
 )
+# A link holds "/" or "www." and no space; only the run of non-spaces around each of those
+# is searched, because ``_URL`` tried at every word of a long text costs tens of µs.
+_LINK_MARK = re.compile(r"/|www\.")
+_SPACE = re.compile(r"\s")
 _NEXT_GROUP = re.compile(r"[ -][0-9]+(?![0-9A-Za-z])")
 _MASKED = re.compile(r"[X*x•]{2,}[0-9]+")
-HASH = re.compile(r"(?:^|\s)((?=[A-Za-z0-9+/]*[A-Za-z])[A-Za-z0-9+/]{11})\s*$")
+_HASH = re.compile(r"(?:^|\s)((?=[A-Za-z0-9+/]*[A-Za-z])[A-Za-z0-9+/]{11})\s*$")
 _NUMBER_WITH_UNIT = re.compile(r"[0-9]+([A-Z]{1,4})")
 ORIGIN_BOUND = re.compile(r"@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\s+#([A-Za-z0-9]{4,10})\s*$")
 _LATIN_OR_CYRILLIC = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u1e00-\u1eff]")
@@ -68,11 +72,25 @@ def _is_word_letter(char: str) -> bool:
     return _LATIN_OR_CYRILLIC.match(char) is not None
 
 
+def _by_char(words: tuple[str, ...], at: int) -> dict[str, tuple[str, ...]]:
+    """The words grouped by their character ``at``, each group in the order of ``words``."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[at], []).append(word)
+    return {char: tuple(group) for char, group in groups.items()}
+
+
+# A text that ends with one currency word is checked against the few that end like it, not
+# against every currency of every language.
+_CURRENCY_BY_LAST = _by_char(WORDINGS.currency_before, -1)
+_CURRENCY_BY_FIRST = _by_char(WORDINGS.currency_after, 0)
+
+
 def _currency_before(tight: str) -> bool:
     """``tight`` (the text before a candidate, stripped) ends with a currency sign or code."""
     if not tight.endswith(WORDINGS.currency_before):
         return False
-    for word in WORDINGS.currency_before:
+    for word in _CURRENCY_BY_LAST[tight[-1]]:
         # "try 500" is lira, "entry 500" is not.
         if tight.endswith(word) and not (
             word[0].isalpha() and tight[-len(word) - 1 : -len(word)].isalpha()
@@ -85,7 +103,7 @@ def _currency_after(after: str) -> bool:
     """A currency or unit word of its own: "đ" is the dong, "để" is Vietnamese for "to"."""
     if not after.startswith(WORDINGS.currency_after):
         return False
-    for word in WORDINGS.currency_after:
+    for word in _CURRENCY_BY_FIRST[after[0]]:
         if after.startswith(word):
             following = after[len(word) : len(word) + 1]
             continues = following.isalpha() and _is_word_letter(following)
@@ -189,6 +207,29 @@ def split_links(
     """(spans outside links, spans inside a link such as "wa.me/123456")."""
     if "/" not in text and "www" not in lowered:
         return spans, []
-    links = [m.span() for m in _URL.finditer(text)]
+    links = _link_spans(text, lowered)
     inside = [(s, e) for s, e in spans if any(a <= s and e <= b for a, b in links)]
     return [span for span in spans if span not in inside], inside
+
+
+def _link_spans(text: str, lowered: str) -> list[tuple[int, int]]:
+    """What ``_URL.finditer(text)`` finds, searched only in the runs that can hold a link."""
+    spans: list[tuple[int, int]] = []
+    done = 0  # the end of the last run searched: a space, or the end of the text
+    for mark in _LINK_MARK.finditer(lowered):
+        at = mark.start()
+        if at < done:
+            continue
+        # After a space or a newline no link can have begun earlier.
+        start = max(done, text.rfind(" ", 0, at) + 1, text.rfind("\n", 0, at) + 1)
+        space = _SPACE.search(text, at)
+        done = len(text) if space is None else space.start()
+        spans += [m.span() for m in _URL.finditer(text, start, done)]
+    return spans
+
+
+def ends_with_app_hash(text: str) -> bool:
+    """The 11-character SMS Retriever app hash ends the text, after a space or alone."""
+    stripped = text.strip()
+    # Only the last 12 characters can match: searching the whole text costs tens of µs.
+    return _HASH.search(stripped, max(0, len(stripped) - 12)) is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .candidates import DIGIT, HASH, ORIGIN_BOUND, shape
+from .candidates import DIGIT, ORIGIN_BOUND, ends_with_app_hash, shape
 from .lexicon import Match
 from .wordings import WORDINGS
 
@@ -59,7 +59,7 @@ WEIGHTS = {
 class MessageEvidence:
     """What the message says once, and the points it gives each candidate."""
 
-    __slots__ = ("candidates", "lowered", "message_reasons", "terms", "text")
+    __slots__ = ("candidates", "lowered", "message_reasons", "origin_bound", "terms", "text")
 
     def __init__(
         self,
@@ -78,7 +78,7 @@ class MessageEvidence:
             reasons.append("do_not_share")
         if "validity" in kinds:
             reasons.append("validity")
-        if lowered.lstrip().startswith(WORDINGS.retriever_prefixes) or HASH.search(text.strip()):
+        if lowered.lstrip().startswith(WORDINGS.retriever_prefixes) or ends_with_app_hash(text):
             reasons.append("sms_retriever")
         if "promo" in kinds:
             reasons.append("promotion")
@@ -87,11 +87,12 @@ class MessageEvidence:
         if len(candidates) > 3:
             reasons.append("many_numbers")
         self.message_reasons = tuple(reasons)
+        origin = ORIGIN_BOUND.search(text.rstrip())
+        self.origin_bound = -1 if origin is None else origin.start(1)
 
     def points(self, start: int, end: int) -> tuple[float, tuple[str, ...], str | None, bool]:
         """(points, reasons, language, excluded) for the candidate text[start:end]."""
-        origin = ORIGIN_BOUND.search(self.text.rstrip())
-        if origin is not None and origin.start(1) == start:
+        if start == self.origin_bound:
             return 4.0 + POINTS_AT_HALF, ("origin_bound",), None, False
         language: str | None = None
         best_rank = 9
