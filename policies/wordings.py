@@ -16,6 +16,8 @@ _KINDS = (("otp", "otp"), ("not_code", "not_code"), ("code", "code"), ("share", 
           ("validity", "validity"), ("action", "purpose"), ("context", "context"),
           ("promo", "promo"))  # fmt: skip
 
+_MAI_HAN_AKAT = "\u0e31"
+
 
 @dataclass(frozen=True, slots=True)
 class Wordings:
@@ -32,6 +34,10 @@ def _entries(data: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         for language, words in data[table].items():
             for word in words:
                 yield word, kind, language
+                if _MAI_HAN_AKAT in word:
+                    # Thai SMS often arrive without this vowel mark ("รหสยืนยน" for
+                    # "รหัสยืนยัน"), lost on the way through an encoding that lacks it.
+                    yield word.replace(_MAI_HAN_AKAT, ""), kind, language
     for word in data["retriever"]["prefix"]:
         yield word, "retriever", ""
 

@@ -95,6 +95,11 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("vi", "Ma xac minh tai khoan PayBank cua ban la 186789", ["186789"]),
         ("th", "รหัสแบบใช้ครั้งเดียวสำหรับบัญชี PayBank: 0932452", ["0932452"]),
     ],
+    # Thai without the vowel mark U+0E31, as some routes deliver it.
+    "thai_without_mai_han_akat": [
+        ("th", "[PayBank] รหสยืนยนของคุณคือ 771204 ใช้ได้ภายใน 5 นาที", ["771204"]),
+        ("th", "รหส OTP สำหรบเข้าสู่ระบบ NorthPay คือ 552910", ["552910"]),
+    ],
 }
 
 NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
