@@ -25,7 +25,7 @@ import sqlite_utils
 
 from ..store import SqliteWriter
 from .model import Signal, signal_to_record
-from .risk_index import oldest_place
+from .risk_state import oldest_place
 
 # (event_id, kind, msisdn key, occurred_at, received_at, source, record JSON)
 SignalRow = tuple[str, str, int, float, float, str, str]
