@@ -3,9 +3,10 @@
 Every number's state is a pure function of the *set* of its signals, so applying the stored
 signals in any order gives the same index (the rebuild after a restart), a duplicate changes
 nothing, and a late signal lands where its ``occurred_at`` puts it: it never overrides a newer
-state. The state is packed into one ``bytes`` per number (no object per subscriber, nothing
-for the garbage collector to walk); numbers with something to report also have a small tuple
-in a second dict, the only one ``facts()`` reads.
+state. The state is packed into a few dozen bytes per number, kept in a ``StateTable`` (sorted
+arrays per shard: no object per subscriber, nothing for the garbage collector to walk);
+numbers with something to report also have a small tuple in a dict, the only one ``facts()``
+reads.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from gateway.signals.risk_state import (
     oldest_place,
     state_struct,
 )
+from gateway.signals.state_table import StateTable
 from policies.facts import NO_RISK, RiskFacts, RoutingAnomaly
 
 __all__ = ["RiskConfig", "RiskIndex", "Summary", "oldest_place"]
@@ -94,9 +96,12 @@ class RiskIndex:
     Not thread-safe: one thread (the event loop) applies and reads.
     """
 
-    def __init__(self, config: RiskConfig | None = None) -> None:
+    def __init__(
+        self, config: RiskConfig | None = None, *, states: StateTable | None = None
+    ) -> None:
         self.config = config or RiskConfig()
-        self._states: dict[int, bytes] = {}
+        # Every tracked number's packed state; ``states`` only to choose how it is sharded.
+        self._states = states if states is not None else StateTable()
         self._risky: dict[int, Summary] = {}
         self._seen_ids: set[str] = set()
         self._seen_order: deque[str] = deque()
@@ -176,7 +181,7 @@ class RiskIndex:
         if type(signal) is LocationUpdate:
             appended = self._append_place(old, signal)
             if appended is not None:
-                self._states[key] = appended
+                self._states.put(key, appended)
                 return True
         state = State.unpack(old) if old is not None else State()
         if not self._rules.merge(state, signal):
@@ -185,7 +190,7 @@ class RiskIndex:
         new = state.pack()
         if new == old:
             return False
-        self._states[key] = new
+        self._states.put(key, new)
         summary = self._rules.summarise(state)
         if summary is None:
             self._risky.pop(key, None)
@@ -209,7 +214,7 @@ class RiskIndex:
 
     def load_state(self, key: int, blob: bytes) -> None:
         """Take a stored state back (the rebuild on start): no replay of the signals."""
-        self._states[key] = blob
+        self._states.put(key, blob)
         summary = self._rules.summarise(State.unpack(blob))
         if summary is None:
             self._risky.pop(key, None)
@@ -219,7 +224,7 @@ class RiskIndex:
     def forget(self, key: int) -> bool:
         """Drop everything about one number (an erasure); True when there was something."""
         self._risky.pop(key, None)
-        return self._states.pop(key, None) is not None
+        return self._states.pop(key)
 
     def drop_places_before(self, key: int, cutoff: float) -> bytes | None:
         """Retention of location data: forget the places older than ``cutoff``.

@@ -139,7 +139,10 @@ class SignalStore:
         """Every stored state (the rebuild)."""
 
         def read(conn: sqlite3.Connection) -> list[tuple[int, bytes]]:
-            return conn.execute("SELECT msisdn_key, state FROM subscriber_state").fetchall()
+            # In key order: the index appends each state instead of inserting it.
+            return conn.execute(
+                "SELECT msisdn_key, state FROM subscriber_state ORDER BY msisdn_key"
+            ).fetchall()
 
         return await self.writer.call(read)
 
