@@ -25,7 +25,7 @@ import sqlite_utils
 
 from ..store import SqliteWriter
 from .model import Signal, signal_to_record
-from .risk_index import oldest_place
+from .risk_state import oldest_place
 
 # (event_id, kind, msisdn key, occurred_at, received_at, source, record JSON)
 SignalRow = tuple[str, str, int, float, float, str, str]
@@ -139,7 +139,10 @@ class SignalStore:
         """Every stored state (the rebuild)."""
 
         def read(conn: sqlite3.Connection) -> list[tuple[int, bytes]]:
-            return conn.execute("SELECT msisdn_key, state FROM subscriber_state").fetchall()
+            # In key order: the index appends each state instead of inserting it.
+            return conn.execute(
+                "SELECT msisdn_key, state FROM subscriber_state ORDER BY msisdn_key"
+            ).fetchall()
 
         return await self.writer.call(read)
 
