@@ -138,20 +138,17 @@ class Lexicon:
     def find(self, lowered: str) -> list[Match]:
         """Every term in ``lowered`` (a text from ``lower``), in order of position."""
         found: list[Match] = []
-        matches = list(_WORD.finditer(lowered))
-        words = [m.group() for m in matches]
-        # Most words hold no term: set intersections (in C) leave the words worth a look.
-        wanted = self._first_words.intersection(words)
-        stems = self._stem_keys.intersection([w[:3] for w in words])
         if self._attached_heads and _PROCLITIC_SCRIPT.search(lowered) is not None:
-            heads = self._attached_heads
-            wanted = wanted.union(w for w in words if w[:2] in heads or w[1:3] in heads)
-        if wanted or stems:
+            self._find_words_attached(lowered, found)
+        else:
+            # One pass; most words hold no term and cost two set look-ups.
+            first_words, stem_keys = self._first_words, self._stem_keys
             covered = -1
-            for m, word in zip(matches, words, strict=True):
-                if word in wanted:
+            for m in _WORD.finditer(lowered):
+                word = m.group()
+                if word in first_words:
                     match = self._at_word(lowered, m.start(), word)
-                elif word[:3] in stems:
+                elif word[:3] in stem_keys:
                     match = self._at_stem(m.start(), word)
                 else:
                     continue
@@ -169,6 +166,27 @@ class Lexicon:
         if extra:
             found.sort(key=lambda m: m[0])
         return found
+
+    def _find_words_attached(self, lowered: str, found: list[Match]) -> None:
+        """The words of a text in Arabic or Hebrew script, where terms may begin after a
+        proclitic ("وكود") and end inside a word ("رمزك")."""
+        matches = list(_WORD.finditer(lowered))
+        words = [m.group() for m in matches]
+        heads = self._attached_heads
+        wanted = self._first_words.intersection(words)
+        wanted = wanted.union(w for w in words if w[:2] in heads or w[1:3] in heads)
+        stems = self._stem_keys.intersection([w[:3] for w in words])
+        covered = -1
+        for m, word in zip(matches, words, strict=True):
+            if word in wanted:
+                match = self._at_word(lowered, m.start(), word)
+            elif word[:3] in stems:
+                match = self._at_stem(m.start(), word)
+            else:
+                continue
+            if match is not None and match[0] >= covered:
+                found.append(match)
+                covered = match[1]
 
     def _at_stem(self, start: int, word: str) -> Match | None:
         for term in self._stems[word[:3]]:
