@@ -1,8 +1,10 @@
 """Signal ingest: MQTT QoS 1 with the PUBACK after the commit, and HTTP batches, against the broker alone.
 
     python -m tests.benchmarks.signal_ingest_bench [--quick] [--count N] [--inflight 20,100,1000]
+        [--peers wire|aiomqtt]
 
-Publishers (separate processes, aiomqtt, several publishes in flight each), mosquitto (its
+Publishers (separate processes, several publishes in flight each: pre-encoded packets on
+plain sockets, see ``mqtt_wire``, or with ``--peers aiomqtt`` aiomqtt clients), mosquitto (its
 own, on a free loopback port, persistence off) and the gateway are separate processes. For
 each setting of the broker's ``max_inflight_messages`` (20 is mosquitto's default, 100 the
 shipped deploy/mosquitto.conf, 1000 a wide window), the run measures:
@@ -43,13 +45,14 @@ from typing import Any
 
 import aiomqtt
 
+from . import mqtt_wire
 from .loadgen import peak_rss_mb, percentile, process_cpu_s
 
 OPERATOR_KEY = "bench-operator-key"
 HOLD_KEY = base64.b64encode(bytes(range(32))).decode()
 PREFIX = "bench"
 MOSQUITTO = "/usr/sbin/mosquitto"
-TARGET = 10_000
+TARGET = 15_000  # issue 15
 
 
 def _free_port() -> int:
@@ -135,11 +138,20 @@ def _publisher(
     ready: Any,
     go: Any,
     queue: multiprocessing.Queue,
+    peers: str,
 ) -> None:
     payloads = [
         (f"{PREFIX}/signals/{kind_of(i)}", json.dumps(signal_json(tag, i)).encode())
         for i in range(first, first + count)
     ]
+    if peers == "wire":
+        sock = mqtt_wire.connect("127.0.0.1", port, f"pub-{tag}-{first}")
+        packets = mqtt_wire.publish_packets(payloads)
+        ready.set()
+        go.wait()
+        queue.put(("publisher", mqtt_wire.publish_all(sock, packets, in_flight)))
+        sock.close()
+        return
 
     async def run() -> float:
         async with aiomqtt.Client(
@@ -161,7 +173,16 @@ def _publisher(
     queue.put(("publisher", asyncio.run(run())))
 
 
-def _counter(port: int, count: int, ready: Any, queue: multiprocessing.Queue) -> None:
+def _counter(port: int, count: int, ready: Any, queue: multiprocessing.Queue, peers: str) -> None:
+    if peers == "wire":
+        sock = mqtt_wire.connect("127.0.0.1", port, "bench-counter")
+        mqtt_wire.subscribe(sock, f"{PREFIX}/signals/#")
+        ready.set()
+        mqtt_wire.count_publishes(sock, count)
+        queue.put(("counter", time.monotonic()))
+        sock.close()
+        return
+
     async def run() -> None:
         async with aiomqtt.Client("127.0.0.1", port, identifier="bench-counter") as client:
             await client.subscribe(f"{PREFIX}/signals/#", qos=1)
@@ -218,7 +239,7 @@ def broker_window(port: int, ack_delay_s: float = 0.02, count: int = 2_000) -> i
 
 
 def publish(
-    port: int, tag: str, count: int, processes: int, in_flight: int, done: Any
+    port: int, tag: str, count: int, processes: int, in_flight: int, done: Any, peers: str
 ) -> tuple[float, float]:
     """Publish ``count`` signals; (seconds until ``done()`` returns True, publishers' seconds)."""
     ctx = multiprocessing.get_context("fork")
@@ -233,7 +254,7 @@ def publish(
         workers.append(
             ctx.Process(
                 target=_publisher,
-                args=(port, tag, p * share, n, in_flight, ready, go, queue),
+                args=(port, tag, p * share, n, in_flight, ready, go, queue, peers),
             )
         )
         starts.append(ready)
@@ -430,14 +451,14 @@ def show(result: Result, baseline: Result | None = None) -> None:
 
 
 def broker_alone(
-    directory: Path, inflight: int, count: int, processes: int, in_flight: int
+    directory: Path, inflight: int, count: int, processes: int, in_flight: int, peers: str
 ) -> Result:
     broker = Broker(directory, inflight)
     try:
         ctx = multiprocessing.get_context("fork")
         queue: multiprocessing.Queue = ctx.Queue()
         ready = ctx.Event()
-        counter = ctx.Process(target=_counter, args=(broker.port, count, ready, queue))
+        counter = ctx.Process(target=_counter, args=(broker.port, count, ready, queue, peers))
         counter.start()
         if not ready.wait(30):
             raise TimeoutError("counting subscriber did not subscribe")
@@ -447,7 +468,7 @@ def broker_alone(
             return queue.get(timeout=600)[1]
 
         seconds, publishers_s = publish(
-            broker.port, f"base{inflight}", count, processes, in_flight, done
+            broker.port, f"base{inflight}", count, processes, in_flight, done, peers
         )
         counter.join()
         result = Result(
@@ -464,7 +485,13 @@ def broker_alone(
 
 
 def through_gateway(
-    directory: Path, inflight: int, count: int, processes: int, in_flight: int, http: bool
+    directory: Path,
+    inflight: int,
+    count: int,
+    processes: int,
+    in_flight: int,
+    http: bool,
+    peers: str,
 ) -> tuple[Result, list[Result], float]:
     broker = Broker(directory / "broker", inflight)
     gateway = None
@@ -484,7 +511,7 @@ def through_gateway(
 
         with LoopProbe(gateway.api_port) as probe:
             seconds, publishers_s = publish(
-                broker.port, f"gw{inflight}", count, processes, in_flight, done
+                broker.port, f"gw{inflight}", count, processes, in_flight, done, peers
             )
         mqtt = Result(
             "gateway, commit before PUBACK",
@@ -547,13 +574,21 @@ def main() -> int:
     parser.add_argument("--inflight", default="20,100,1000", help="broker max_inflight_messages")
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
     parser.add_argument("--in-flight", type=int, default=100, help="publishes in flight each")
+    parser.add_argument(
+        "--peers",
+        choices=("wire", "aiomqtt"),
+        default="wire",
+        help="publishers and counting subscriber: pre-encoded packets on sockets (default), or"
+        " aiomqtt clients (the peers of the runs before 2026-12-03; they bound the baseline)",
+    )
     args = parser.parse_args()
     count = args.count or (10_000 if args.quick else 50_000)
     settings = [int(s) for s in args.inflight.split(",")]
 
     print(
         f"otpgate signal ingest benchmark ({os.cpu_count()} cores; {count:,} signals a phase from"
-        f" {args.publishers} publisher processes x {args.in_flight} QoS 1 publishes in flight;"
+        f" {args.publishers} publisher processes ({args.peers}) x {args.in_flight} QoS 1 publishes"
+        " in flight;"
         f" load average {os.getloadavg()[0]:.2f})"
     )
     mqtt_results: dict[int, tuple[Result, Result]] = {}
@@ -564,7 +599,7 @@ def main() -> int:
             directory = Path(tmp) / f"inflight-{inflight}"
             print(f"mosquitto max_inflight_messages {inflight}:")
             base = broker_alone(
-                directory / "alone", inflight, count, args.publishers, args.in_flight
+                directory / "alone", inflight, count, args.publishers, args.in_flight, args.peers
             )
             show(base)
             print(
@@ -573,7 +608,13 @@ def main() -> int:
             )
             last = index == len(settings) - 1
             gw, batches, rss = through_gateway(
-                directory, inflight, count, args.publishers, args.in_flight, http=last
+                directory,
+                inflight,
+                count,
+                args.publishers,
+                args.in_flight,
+                http=last,
+                peers=args.peers,
             )
             show(gw, base)
             mqtt_results[inflight] = (base, gw)
