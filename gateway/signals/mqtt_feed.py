@@ -42,8 +42,8 @@ _ECHO_LIMIT = 2048  # bytes of a rejected payload echoed to the rejected topic
 # measured up to 17,800/s but a /healthz p99 near 100 ms; 100, 13,000/s and ~30-50 ms.
 MAX_BATCH = 200
 # A quiet feed's signals wait up to LINGER_S for company: each batch costs a commit (an
-# fsync), a commit callback and a wake-up or three of the loop, ~250 µs of CPU whatever its
-# size. At 1,000 signals/s, measured per signal: no linger 372 µs, 5 ms 213, 10 ms 145,
+# fsync), a commit callback and a wake-up or three of the loop, several hundred µs of CPU
+# whatever its size. At 1,000 signals/s, measured per signal: no linger 372 µs, 5 ms 213, 10 ms 145,
 # 20 ms 107-117. 20 ms on a signal's way to the index is far inside the 100 ms it may take.
 # From _LINGER_BELOW waiting on, no linger: a broker that keeps to mosquitto's default window
 # (20 unacknowledged) must never be left waiting for our timer.

@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks.signal_ingest_bench [--quick] [--count N] [--inflight 20,100,1000]
         [--peers wire|aiomqtt]
+    python -m tests.benchmarks.signal_ingest_bench --paced 1000
 
 Publishers (separate processes, several publishes in flight each: pre-encoded packets on
 plain sockets, see ``mqtt_wire``, or with ``--peers aiomqtt`` aiomqtt clients), mosquitto (its
@@ -565,6 +566,47 @@ def http_batches(gateway: Gateway, size: int, count: int) -> Result:
     return result
 
 
+def paced(directory: Path, rate: float, seconds: float) -> tuple[int, float]:
+    """Location updates published at ``rate``/s for ``seconds`` (the load beside the SMPP
+    traffic of cluster_bench): (signals, gateway CPU seconds until all are accepted)."""
+    broker = Broker(directory / "broker", 100)
+    gateway = None
+    try:
+        gateway = Gateway(directory / "gateway", broker.port)
+        gateway.warm_up(broker.port)
+        before = gateway.accepted("mqtt")
+        count = int(rate * seconds)
+        packets = mqtt_wire.publish_packets(
+            [
+                (f"{PREFIX}/signals/location_update", json.dumps(signal_json("paced", i)).encode())
+                for i in range(1, 2 * count, 2)  # odd: location updates
+            ]
+        )
+        sock = mqtt_wire.connect("127.0.0.1", broker.port, "bench-paced")
+        sock.settimeout(0.001)  # PUBACKs are read and dropped between sends
+        cpu = process_cpu_s(gateway.process.pid)
+        started = time.perf_counter()
+        sent = 0
+        while sent < count:
+            due = min(count, int((time.perf_counter() - started) * rate) + 1)
+            if due > sent:
+                sock.sendall(b"".join(packets[sent:due]))
+                sent = due
+            try:
+                sock.recv(65536)
+            except OSError:  # the timeout: nothing to read yet
+                pass
+        deadline = time.monotonic() + 60
+        while gateway.accepted("mqtt") < before + count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sock.close()
+        return count, process_cpu_s(gateway.process.pid) - cpu
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        broker.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -581,7 +623,21 @@ def main() -> int:
         help="publishers and counting subscriber: pre-encoded packets on sockets (default), or"
         " aiomqtt clients (the peers of the runs before 2026-12-03; they bound the baseline)",
     )
+    parser.add_argument(
+        "--paced",
+        type=float,
+        metavar="RATE",
+        help="only: gateway CPU per signal with location updates paced at RATE/s for 6 s",
+    )
     args = parser.parse_args()
+    if args.paced:
+        with tempfile.TemporaryDirectory(prefix="otpgate-signals-bench-") as tmp:
+            n, cpu_s = paced(Path(tmp), args.paced, 6.0)
+        print(
+            f"{n:,} location updates paced at {args.paced:,.0f}/s: gateway CPU"
+            f" {cpu_s / n * 1e6:.1f} us/signal ({cpu_s / 6.0 * 100:.1f} % of a core)"
+        )
+        return 0
     count = args.count or (10_000 if args.quick else 50_000)
     settings = [int(s) for s in args.inflight.split(",")]
 
