@@ -42,6 +42,7 @@ class Outcome:
 
 
 OnDone = Callable[[list[Outcome]], None]
+_ACCEPTED, _DUPLICATE = Outcome(ACCEPTED), Outcome(DUPLICATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +91,14 @@ class SignalIngest:
         # Told of numbers whose risk changed (the risk.* webhooks and CAMARA's events).
         self.on_risk_change = on_risk_change
 
-    def submit(self, items: Sequence[object], feed: str, on_done: OnDone) -> None:
+    def submit(
+        self, items: Sequence[object], feed: str, on_done: OnDone, *, event_ids: bool = True
+    ) -> None:
         """Validate and index ``items`` (decoded JSON), then call ``on_done`` after the commit.
 
-        ``on_done`` gets one outcome per item, in order. Nothing raises for bad input.
+        ``on_done`` gets one outcome per item, in order. Nothing raises for bad input. With
+        ``event_ids=False`` an accepted or duplicate outcome does not name its event_id
+        (the MQTT feed only acknowledges: no object per signal just to be dropped).
         """
         now = self.clock.now()
         counters = self.health.counters(feed)
@@ -103,20 +108,22 @@ class SignalIngest:
         changed: dict[int, None] = {}
         risk_changes: list[RiskChange] = []
         newest: Signal | None = None
+        index, region = self.index, self.default_region
+        watching = self.on_risk_change is not None
         for item in items:
             try:
-                signal = parse_signal(item, default_region=self.default_region)
+                signal = parse_signal(item, default_region=region)
             except SignalRejected as rejected:
                 outcomes.append(Outcome(REJECTED, rejected.reason))
                 continue
             outcomes.append(None)
             rows.append(signal_row(signal, now, signal.source or feed))
             key = int(signal.msisdn)
-            before = self.index.summary(key)
-            if self.index.apply(signal):
+            before = index.summary(key) if watching else None
+            if index.apply(signal):
                 changed[key] = None
-                if self.on_risk_change is not None:
-                    risk_changes.extend(what_changed(key, before, self.index.summary(key)))
+                if watching:
+                    risk_changes.extend(what_changed(key, before, index.summary(key)))
             if newest is None or signal.occurred_at > newest.occurred_at:
                 newest = signal
         refused = len(items) - len(rows)
@@ -135,12 +142,15 @@ class SignalIngest:
         def committed(fresh: list[bool] | None, error: Exception | None) -> None:
             if fresh is None:
                 log.error("signal_store_failed", feed=feed, error=str(error), count=len(rows))
-                results = iter(Outcome(FAILED, "the signal store did not commit") for _ in rows)
-            else:
-                results = iter(
+                results = [Outcome(FAILED, "the signal store did not commit")] * len(rows)
+            elif event_ids:
+                results = [
                     Outcome(ACCEPTED if new else DUPLICATE, None, row[0])
                     for new, row in zip(fresh, rows, strict=True)
-                )
+                ]
+            else:
+                results = [_ACCEPTED if new else _DUPLICATE for new in fresh]
+            if fresh is not None:
                 accepted = sum(fresh)
                 counters.accepted += accepted
                 if risk_changes and self.on_risk_change is not None:
@@ -149,7 +159,10 @@ class SignalIngest:
                 if accepted and newest is not None:
                     counters.last_at = now
                     counters.last_lag_s = max(0.0, now - newest.occurred_at)
-            on_done([o if o is not None else next(results) for o in outcomes])
+            if refused:  # the rejected keep their places
+                merged = iter(results)
+                results = [o if o is not None else next(merged) for o in outcomes]
+            on_done(results)
 
         self.store.append(rows, states, committed)
 

@@ -60,11 +60,17 @@ def create_tables(db: sqlite_utils.Database) -> None:
     )
 
 
+# json.dumps with any option builds a new encoder per call; these are built once. The output
+# is json.dumps's: a record holds no containers, so the circular check only cost time.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False).encode
+
+
 def event_id_of(signal: Signal, record: dict[str, Any]) -> str:
     """The sender's id, or one derived from the content (a repeat is the same fact)."""
     if signal.event_id is not None:
         return signal.event_id
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    canonical = _CANONICAL(record)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
@@ -77,8 +83,22 @@ def signal_row(signal: Signal, received_at: float, source: str) -> SignalRow:
         signal.occurred_at,
         received_at,
         source,
-        json.dumps(record, separators=(",", ":")),
+        _COMPACT(record),
     )
+
+
+_LOOKUP_CHUNK = 500  # ids per IN (...) look-up, far below SQLite's limit on parameters
+
+
+def _known_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+    """The ids among ``ids`` that the signals table already holds."""
+    known: set[str] = set()
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[start : start + _LOOKUP_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT event_id FROM signals WHERE event_id IN ({marks})"
+        known.update(event_id for (event_id,) in conn.execute(query, chunk))
+    return known
 
 
 def state_row(key: int, blob: bytes) -> StateRow:
@@ -120,9 +140,19 @@ class SignalStore:
         outcome: list[bool] = []
 
         def write(conn: sqlite3.Connection) -> None:
-            insert = "INSERT OR IGNORE INTO signals VALUES (?, ?, ?, ?, ?, ?, ?)"
+            # One look-up for the known ids and one executemany for the new rows: a
+            # statement per row cost more than the rest of the transaction.
+            known = _known_ids(conn, [row[0] for row in rows])
+            fresh = []
             for row in rows:
-                outcome.append(conn.execute(insert, row).rowcount == 1)
+                new = row[0] not in known
+                if new:
+                    known.add(row[0])  # a repeat within the batch is a duplicate too
+                    fresh.append(row)
+                outcome.append(new)
+            # No OR IGNORE: every id was checked above, so a conflict here is a fault, and
+            # the savepoint undoes the whole batch (none of it is acknowledged).
+            conn.executemany("INSERT INTO signals VALUES (?, ?, ?, ?, ?, ?, ?)", fresh)
             if states:
                 conn.executemany(
                     "INSERT INTO subscriber_state VALUES (?, ?, ?) ON CONFLICT (msisdn_key)"

@@ -32,8 +32,9 @@ def node(directory: Path, sim_port: int, broker: MosquittoBroker, node_id: str) 
     path = directory / node_id
     path.mkdir()
     extra = f"""
-[mqtt]
-url = "mqtt://{broker.host}:{broker.port}"
+[signals.mqtt]
+host = "{broker.host}"
+port = {broker.port}
 client_id = "otpgate-{node_id}"
 
 [cluster]
@@ -92,13 +93,15 @@ async def propagation(
             started = time.perf_counter()
             await feed.publish("otpgate/signals/sim_swap", json.dumps(signal), qos=1)
             pending = list(nodes)
-            while pending:
+            deadline = time.perf_counter() + 10
+            while pending and time.perf_counter() < deadline:
                 still = []
                 for gateway in pending:
                     _, risk = await gateway.api("POST", "/v1/subscribers/risk", {"msisdn": number})
                     if risk.get("sim_swap") is None:
                         still.append(gateway)
                 pending = still
+            # A swap a node never shows (its broker queue overflowed) counts as 10 s.
             delays.append((time.perf_counter() - started) * 1000)
     return sorted(delays)
 

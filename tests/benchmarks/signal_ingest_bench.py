@@ -1,8 +1,11 @@
 """Signal ingest: MQTT QoS 1 with the PUBACK after the commit, and HTTP batches, against the broker alone.
 
     python -m tests.benchmarks.signal_ingest_bench [--quick] [--count N] [--inflight 20,100,1000]
+        [--peers wire|aiomqtt]
+    python -m tests.benchmarks.signal_ingest_bench --paced 1000
 
-Publishers (separate processes, aiomqtt, several publishes in flight each), mosquitto (its
+Publishers (separate processes, several publishes in flight each: pre-encoded packets on
+plain sockets, see ``mqtt_wire``, or with ``--peers aiomqtt`` aiomqtt clients), mosquitto (its
 own, on a free loopback port, persistence off) and the gateway are separate processes. For
 each setting of the broker's ``max_inflight_messages`` (20 is mosquitto's default, 100 the
 shipped deploy/mosquitto.conf, 1000 a wide window), the run measures:
@@ -43,13 +46,14 @@ from typing import Any
 
 import aiomqtt
 
+from . import mqtt_wire
 from .loadgen import peak_rss_mb, percentile, process_cpu_s
 
 OPERATOR_KEY = "bench-operator-key"
 HOLD_KEY = base64.b64encode(bytes(range(32))).decode()
 PREFIX = "bench"
 MOSQUITTO = "/usr/sbin/mosquitto"
-TARGET = 10_000
+TARGET = 15_000  # issue 15
 
 
 def _free_port() -> int:
@@ -135,11 +139,20 @@ def _publisher(
     ready: Any,
     go: Any,
     queue: multiprocessing.Queue,
+    peers: str,
 ) -> None:
     payloads = [
         (f"{PREFIX}/signals/{kind_of(i)}", json.dumps(signal_json(tag, i)).encode())
         for i in range(first, first + count)
     ]
+    if peers == "wire":
+        sock = mqtt_wire.connect("127.0.0.1", port, f"pub-{tag}-{first}")
+        packets = mqtt_wire.publish_packets(payloads)
+        ready.set()
+        go.wait()
+        queue.put(("publisher", mqtt_wire.publish_all(sock, packets, in_flight)))
+        sock.close()
+        return
 
     async def run() -> float:
         async with aiomqtt.Client(
@@ -161,7 +174,16 @@ def _publisher(
     queue.put(("publisher", asyncio.run(run())))
 
 
-def _counter(port: int, count: int, ready: Any, queue: multiprocessing.Queue) -> None:
+def _counter(port: int, count: int, ready: Any, queue: multiprocessing.Queue, peers: str) -> None:
+    if peers == "wire":
+        sock = mqtt_wire.connect("127.0.0.1", port, "bench-counter")
+        mqtt_wire.subscribe(sock, f"{PREFIX}/signals/#")
+        ready.set()
+        mqtt_wire.count_publishes(sock, count)
+        queue.put(("counter", time.monotonic()))
+        sock.close()
+        return
+
     async def run() -> None:
         async with aiomqtt.Client("127.0.0.1", port, identifier="bench-counter") as client:
             await client.subscribe(f"{PREFIX}/signals/#", qos=1)
@@ -218,7 +240,7 @@ def broker_window(port: int, ack_delay_s: float = 0.02, count: int = 2_000) -> i
 
 
 def publish(
-    port: int, tag: str, count: int, processes: int, in_flight: int, done: Any
+    port: int, tag: str, count: int, processes: int, in_flight: int, done: Any, peers: str
 ) -> tuple[float, float]:
     """Publish ``count`` signals; (seconds until ``done()`` returns True, publishers' seconds)."""
     ctx = multiprocessing.get_context("fork")
@@ -233,7 +255,7 @@ def publish(
         workers.append(
             ctx.Process(
                 target=_publisher,
-                args=(port, tag, p * share, n, in_flight, ready, go, queue),
+                args=(port, tag, p * share, n, in_flight, ready, go, queue, peers),
             )
         )
         starts.append(ready)
@@ -430,14 +452,14 @@ def show(result: Result, baseline: Result | None = None) -> None:
 
 
 def broker_alone(
-    directory: Path, inflight: int, count: int, processes: int, in_flight: int
+    directory: Path, inflight: int, count: int, processes: int, in_flight: int, peers: str
 ) -> Result:
     broker = Broker(directory, inflight)
     try:
         ctx = multiprocessing.get_context("fork")
         queue: multiprocessing.Queue = ctx.Queue()
         ready = ctx.Event()
-        counter = ctx.Process(target=_counter, args=(broker.port, count, ready, queue))
+        counter = ctx.Process(target=_counter, args=(broker.port, count, ready, queue, peers))
         counter.start()
         if not ready.wait(30):
             raise TimeoutError("counting subscriber did not subscribe")
@@ -447,7 +469,7 @@ def broker_alone(
             return queue.get(timeout=600)[1]
 
         seconds, publishers_s = publish(
-            broker.port, f"base{inflight}", count, processes, in_flight, done
+            broker.port, f"base{inflight}", count, processes, in_flight, done, peers
         )
         counter.join()
         result = Result(
@@ -464,7 +486,13 @@ def broker_alone(
 
 
 def through_gateway(
-    directory: Path, inflight: int, count: int, processes: int, in_flight: int, http: bool
+    directory: Path,
+    inflight: int,
+    count: int,
+    processes: int,
+    in_flight: int,
+    http: bool,
+    peers: str,
 ) -> tuple[Result, list[Result], float]:
     broker = Broker(directory / "broker", inflight)
     gateway = None
@@ -484,7 +512,7 @@ def through_gateway(
 
         with LoopProbe(gateway.api_port) as probe:
             seconds, publishers_s = publish(
-                broker.port, f"gw{inflight}", count, processes, in_flight, done
+                broker.port, f"gw{inflight}", count, processes, in_flight, done, peers
             )
         mqtt = Result(
             "gateway, commit before PUBACK",
@@ -538,6 +566,47 @@ def http_batches(gateway: Gateway, size: int, count: int) -> Result:
     return result
 
 
+def paced(directory: Path, rate: float, seconds: float) -> tuple[int, float]:
+    """Location updates published at ``rate``/s for ``seconds`` (the load beside the SMPP
+    traffic of cluster_bench): (signals, gateway CPU seconds until all are accepted)."""
+    broker = Broker(directory / "broker", 100)
+    gateway = None
+    try:
+        gateway = Gateway(directory / "gateway", broker.port)
+        gateway.warm_up(broker.port)
+        before = gateway.accepted("mqtt")
+        count = int(rate * seconds)
+        packets = mqtt_wire.publish_packets(
+            [
+                (f"{PREFIX}/signals/location_update", json.dumps(signal_json("paced", i)).encode())
+                for i in range(1, 2 * count, 2)  # odd: location updates
+            ]
+        )
+        sock = mqtt_wire.connect("127.0.0.1", broker.port, "bench-paced")
+        sock.settimeout(0.001)  # PUBACKs are read and dropped between sends
+        cpu = process_cpu_s(gateway.process.pid)
+        started = time.perf_counter()
+        sent = 0
+        while sent < count:
+            due = min(count, int((time.perf_counter() - started) * rate) + 1)
+            if due > sent:
+                sock.sendall(b"".join(packets[sent:due]))
+                sent = due
+            try:
+                sock.recv(65536)
+            except OSError:  # the timeout: nothing to read yet
+                pass
+        deadline = time.monotonic() + 60
+        while gateway.accepted("mqtt") < before + count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sock.close()
+        return count, process_cpu_s(gateway.process.pid) - cpu
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        broker.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -547,13 +616,35 @@ def main() -> int:
     parser.add_argument("--inflight", default="20,100,1000", help="broker max_inflight_messages")
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
     parser.add_argument("--in-flight", type=int, default=100, help="publishes in flight each")
+    parser.add_argument(
+        "--peers",
+        choices=("wire", "aiomqtt"),
+        default="wire",
+        help="publishers and counting subscriber: pre-encoded packets on sockets (default), or"
+        " aiomqtt clients (the peers of the runs before 2026-12-03; they bound the baseline)",
+    )
+    parser.add_argument(
+        "--paced",
+        type=float,
+        metavar="RATE",
+        help="only: gateway CPU per signal with location updates paced at RATE/s for 6 s",
+    )
     args = parser.parse_args()
+    if args.paced:
+        with tempfile.TemporaryDirectory(prefix="otpgate-signals-bench-") as tmp:
+            n, cpu_s = paced(Path(tmp), args.paced, 6.0)
+        print(
+            f"{n:,} location updates paced at {args.paced:,.0f}/s: gateway CPU"
+            f" {cpu_s / n * 1e6:.1f} us/signal ({cpu_s / 6.0 * 100:.1f} % of a core)"
+        )
+        return 0
     count = args.count or (10_000 if args.quick else 50_000)
     settings = [int(s) for s in args.inflight.split(",")]
 
     print(
         f"otpgate signal ingest benchmark ({os.cpu_count()} cores; {count:,} signals a phase from"
-        f" {args.publishers} publisher processes x {args.in_flight} QoS 1 publishes in flight;"
+        f" {args.publishers} publisher processes ({args.peers}) x {args.in_flight} QoS 1 publishes"
+        " in flight;"
         f" load average {os.getloadavg()[0]:.2f})"
     )
     mqtt_results: dict[int, tuple[Result, Result]] = {}
@@ -564,7 +655,7 @@ def main() -> int:
             directory = Path(tmp) / f"inflight-{inflight}"
             print(f"mosquitto max_inflight_messages {inflight}:")
             base = broker_alone(
-                directory / "alone", inflight, count, args.publishers, args.in_flight
+                directory / "alone", inflight, count, args.publishers, args.in_flight, args.peers
             )
             show(base)
             print(
@@ -573,7 +664,13 @@ def main() -> int:
             )
             last = index == len(settings) - 1
             gw, batches, rss = through_gateway(
-                directory, inflight, count, args.publishers, args.in_flight, http=last
+                directory,
+                inflight,
+                count,
+                args.publishers,
+                args.in_flight,
+                http=last,
+                peers=args.peers,
             )
             show(gw, base)
             mqtt_results[inflight] = (base, gw)

@@ -194,3 +194,99 @@ reconnect_max_s = 0.5
             assert risk["sim_swap"] is not None and risk["sim_swap"]["reason"] == "sim_swap"
         finally:
             gateway.stop()
+
+
+async def test_a_burst_with_a_bad_signal_commits_and_acknowledges_the_others(tmp_path, mosquitto):
+    """Queued while the gateway is away, a burst arrives at once and is taken in batches: the
+    bad one goes to the rejected topic, the others are committed, and every one is
+    acknowledged (a later session gets nothing again)."""
+    numbers = [f"+4474001{i:05d}" for i in range(40)]
+    async with running_simulator() as sim:
+        cfg = config(tmp_path, sim.port, mosquitto)
+        async with running_gateway(cfg) as gw:
+            assert await connected(gw)  # the persistent session and its subscriptions exist now
+        burst = [swap(number, event_id=f"burst-{i}") for i, number in enumerate(numbers)]
+        burst.insert(17, swap("+44123", event_id="burst-bad"))  # not a valid number
+        burst.insert(30, burst[5])  # a redelivery, in the same burst
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="watch") as watch:
+            await watch.subscribe("otpgate/signals/rejected", qos=1)
+            await publish(mosquitto, "otpgate/signals/sim_swap", *burst)
+            async with running_gateway(cfg) as gw:
+                counters = gw.feed_health.counters("mqtt")
+                assert await until(lambda: counters.accepted == len(numbers))
+                async with asyncio.timeout(10):
+                    message = await anext(aiter(watch.messages))
+                rejected = json.loads(message.payload)
+                assert (
+                    rejected["reason"].startswith("msisdn") and "burst-bad" in rejected["payload"]
+                )
+                assert await until(lambda: counters.duplicate == 1 and counters.rejected == 1)
+                now = gw.clock.now()
+                assert all(gw.risk_index.facts(n, now).sim_swap_age_s is not None for n in numbers)
+
+        # Nothing of the burst comes again: a signal published now is the first one received.
+        await publish(mosquitto, "otpgate/signals/sim_swap", swap("+447400999001"))
+        async with running_gateway(cfg) as gw:
+            counters = gw.feed_health.counters("mqtt")
+            assert await until(lambda: counters.accepted == 1)
+            assert (counters.received, counters.duplicate, counters.rejected) == (1, 0, 0)
+    stored = sqlite3.connect(tmp_path / "signals.sqlite")
+    assert stored.execute("SELECT count(*) FROM signals").fetchone()[0] == len(numbers) + 1
+
+
+async def test_qos_0_signals_are_taken_too(tmp_path, mosquitto):
+    async with (
+        running_simulator() as sim,
+        running_gateway(config(tmp_path, sim.port, mosquitto)) as gw,
+    ):
+        assert await connected(gw)
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="feed-q0") as feed:
+            await feed.publish("otpgate/signals/sim_swap", swap(), qos=0)
+        assert await until(lambda: gw.feed_health.counters("mqtt").accepted == 1)
+        assert gw.risk_index.facts(NUMBER, gw.clock.now()).sim_swap_age_s is not None
+
+
+async def test_a_batch_received_but_not_committed_comes_again_after_sigkill(tmp_path, mosquitto):
+    """Many signals in flight when the process dies: none was acknowledged, all come again."""
+    numbers = [f"+4474002{i:05d}" for i in range(60)]
+    async with running_simulator() as sim:
+        extra = f"""
+[signals.mqtt]
+host = "{mosquitto.host}"
+port = {mosquitto.port}
+client_id = "otpgate-crash-batch"
+reconnect_min_s = 0.1
+reconnect_max_s = 0.5
+"""
+        gateway = GatewayProcess(tmp_path, sim.port, extra)
+        await gateway.start()
+        try:
+
+            async def feed() -> dict:
+                _, health = await gateway.api("GET", "/v1/signals/health")
+                return health["feeds"].get("mqtt", {})
+
+            store = tmp_path / "data" / "signals.sqlite"
+            blocker = sqlite3.connect(store, timeout=10, isolation_level=None)
+            blocker.execute("BEGIN EXCLUSIVE")  # the gateway's commits now wait
+            await publish(mosquitto, "otpgate/signals/sim_swap", *(swap(n) for n in numbers))
+            for _ in range(200):
+                if (await feed()).get("received", 0) >= len(numbers):
+                    break
+                await asyncio.sleep(0.05)
+            assert (await feed())["received"] >= len(numbers)
+            assert (await feed())["accepted"] == 0
+            gateway.kill()
+            blocker.execute("ROLLBACK")
+            blocker.close()
+
+            await gateway.start()
+            for _ in range(200):
+                if (await feed()).get("accepted", 0) >= len(numbers):
+                    break
+                await asyncio.sleep(0.05)
+            assert (await feed())["accepted"] == len(numbers)
+        finally:
+            gateway.stop()
+    stored = sqlite3.connect(tmp_path / "data" / "signals.sqlite")
+    assert stored.execute("SELECT count(*) FROM signals").fetchone()[0] == len(numbers)

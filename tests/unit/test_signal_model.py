@@ -121,6 +121,26 @@ def test_rfc3339_times_with_a_zone(text: str, epoch: float) -> None:
     )
 
 
+def test_times_of_one_second_share_its_validation_not_their_value() -> None:
+    """The whole seconds of a time are computed once per second and zone: fractions, zones
+    and a bad time after a good one of the same second still come out right."""
+
+    def at(text: str) -> float:
+        signal = parse_signal(base("clearance", scope="all", occurred_at=text), default_region=None)
+        return signal.occurred_at
+
+    assert at("2026-03-01T10:00:00.5Z") == T_EPOCH + 0.5
+    assert at("2026-03-01T10:00:00.25Z") == T_EPOCH + 0.25
+    assert at("2026-03-01T10:00:00Z") == T_EPOCH
+    assert at("2026-03-01T10:00:00+01:00") == T_EPOCH - 3600
+    assert at("2026-03-01T10:00:00.5+01:00") == T_EPOCH - 3600 + 0.5
+    for bad in ("2026-03-01T10:00:00+24:00", "2026-03-01T10:00:60Z"):
+        with pytest.raises(SignalRejected):
+            at(bad)
+        with pytest.raises(SignalRejected):
+            at(bad)  # a second time: nothing of a rejected time is kept
+
+
 def test_national_msisdn_uses_the_default_region() -> None:
     obj = base("clearance", scope="all", msisdn="07400 123123")
     assert parse_signal(obj, default_region="GB").msisdn == MSISDN
