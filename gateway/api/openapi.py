@@ -10,6 +10,17 @@ from typing import Any
 
 from policies.event_types import HOLD_EVENTS, RISK_EVENTS, TEST_EVENT
 
+from ..camara.tokens import DELETE_SUBSCRIPTIONS_SCOPE, READ_SUBSCRIPTIONS_SCOPE, SUBSCRIBE_SCOPE
+from .openapi_camara import (
+    CORRELATOR_PARAMETER,
+    SCHEMAS,
+    SECURITY_SCOPES,
+    camara_paths,
+    errors,
+    security,
+    success,
+)
+
 _ERROR = {
     "type": "object",
     "required": ["status", "code", "message"],
@@ -456,11 +467,6 @@ def tenant_document() -> dict[str, Any]:
             "enabled": {"type": "boolean"},
         },
     }
-    number = _json_body(
-        {"type": "object", "required": ["phoneNumber"], "properties": {"phoneNumber": _E164}}
-    )
-    camara_errors = (400, 403, 429)
-    oauth: list[dict[str, list[str]]] = [{"oauth2": []}]
     paths: dict[str, Any] = {
         "/healthz": _open("Alive"),
         **_hold_paths(),
@@ -550,64 +556,7 @@ def tenant_document() -> dict[str, Any]:
                 },
             }
         },
-        "/sim-swap/v2/check": {
-            "post": {
-                "security": oauth,
-                "requestBody": _json_body(
-                    {
-                        "type": "object",
-                        "required": ["phoneNumber"],
-                        "properties": {
-                            "phoneNumber": _E164,
-                            "maxAge": {"type": "integer", "minimum": 1, "maximum": 2400},
-                        },
-                    }
-                ),
-                "responses": _answers(
-                    200,
-                    {
-                        "type": "object",
-                        "required": ["swapped"],
-                        "properties": {"swapped": {"type": "boolean"}},
-                    },
-                    *camara_errors,
-                ),
-            }
-        },
-        "/sim-swap/v2/retrieve-date": {
-            "post": {
-                "security": oauth,
-                "requestBody": number,
-                "responses": _answers(
-                    200,
-                    {
-                        "type": "object",
-                        "required": ["latestSimChange"],
-                        "properties": {
-                            "latestSimChange": {"type": ["string", "null"], "format": "date-time"},
-                            "monitoredPeriod": {"type": "integer"},
-                        },
-                    },
-                    *camara_errors,
-                ),
-            }
-        },
-        "/call-forwarding-signal/v0.4/unconditional-call-forwardings": {
-            "post": {
-                "security": oauth,
-                "requestBody": number,
-                "responses": _answers(200, None, *camara_errors),
-            }
-        },
-        "/call-forwarding-signal/v0.4/call-forwardings": {
-            "post": {
-                "security": oauth,
-                "requestBody": number,
-                "responses": _answers(
-                    200, {"type": "array", "items": {"type": "string"}}, *camara_errors
-                ),
-            }
-        },
+        **camara_paths(),
     }
     subscription = {
         "type": "object",
@@ -627,34 +576,40 @@ def tenant_document() -> dict[str, Any]:
             },
         },
     }
-    paths["/sim-swap-subscriptions/v0.3/subscriptions"] = {
-        "post": {
-            "security": oauth,
-            "requestBody": _json_body(subscription),
-            "responses": _answers(201, None, *camara_errors),
-        },
-        "get": {"security": oauth, "responses": _answers(200, {"type": "array"})},
+    base = "/sim-swap-subscriptions/v0.3/subscriptions"
+    subscription_id = {
+        "name": "subscriptionId",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
     }
-    paths["/sim-swap-subscriptions/v0.3/subscriptions/{subscription_id}"] = {
+    paths[base] = {
+        "post": {
+            "security": security(SUBSCRIBE_SCOPE),
+            "parameters": [CORRELATOR_PARAMETER],
+            "requestBody": _json_body(subscription),
+            "responses": {**success(201, {"type": "object"}), **errors(400, 401, 403, 422, 429)},
+        },
+        "get": {
+            "security": security(READ_SUBSCRIPTIONS_SCOPE),
+            "parameters": [CORRELATOR_PARAMETER],
+            "responses": {**success(200, {"type": "array"}), **errors(401, 403, 429)},
+        },
+    }
+    paths[base + "/{subscriptionId}"] = {
         "delete": {
-            "security": oauth,
-            "parameters": [
-                {
-                    "name": "subscription_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            ],
-            "responses": {"204": {"description": "deleted"}, **_answers(200, None, 404)},
+            "security": security(DELETE_SUBSCRIPTIONS_SCOPE),
+            "parameters": [subscription_id, CORRELATOR_PARAMETER],
+            "responses": {**success(204, None), **errors(401, 403, 404, 429)},
         }
     }
     document = _document("otpgate tenant API", paths)
     document["webhooks"] = _webhooks()
     document["components"]["securitySchemes"]["oauth2"] = {
         "type": "oauth2",
-        "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {}}},
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": SECURITY_SCOPES}},
     }
+    document["components"]["schemas"].update(SCHEMAS)
     return document
 
 
@@ -767,11 +722,11 @@ _OPERATION_IDS = {
     ): "retrieveUnconditionalCallForwarding",
     ("post", "/call-forwarding-signal/v0.4/call-forwardings"): "retrieveCallForwarding",
     ("post", "/sim-swap-subscriptions/v0.3/subscriptions"): "createSimSwapSubscription",
-    ("get", "/sim-swap-subscriptions/v0.3/subscriptions"): "listSimSwapSubscriptions",
+    ("get", "/sim-swap-subscriptions/v0.3/subscriptions"): "retrieveSubscriptionList",
     (
         "delete",
-        "/sim-swap-subscriptions/v0.3/subscriptions/{subscription_id}",
-    ): "deleteSimSwapSubscription",
+        "/sim-swap-subscriptions/v0.3/subscriptions/{subscriptionId}",
+    ): "deleteSubscription",
 }
 
 
