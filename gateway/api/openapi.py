@@ -10,16 +10,12 @@ from typing import Any
 
 from policies.event_types import HOLD_EVENTS, RISK_EVENTS, TEST_EVENT
 
-from ..camara.tokens import DELETE_SUBSCRIPTIONS_SCOPE, READ_SUBSCRIPTIONS_SCOPE, SUBSCRIBE_SCOPE
 from .openapi_camara import (
-    CORRELATOR_PARAMETER,
     SCHEMAS,
     SECURITY_SCOPES,
     camara_paths,
-    errors,
-    security,
-    success,
 )
+from .openapi_subscriptions import SUBSCRIPTION_SCHEMAS, subscription_paths
 
 _ERROR = {
     "type": "object",
@@ -558,58 +554,14 @@ def tenant_document() -> dict[str, Any]:
         },
         **camara_paths(),
     }
-    subscription = {
-        "type": "object",
-        "required": ["sink", "types", "config"],
-        "properties": {
-            "protocol": {"type": "string", "enum": ["HTTP"]},
-            "sink": {"type": "string", "format": "uri"},
-            "types": {"type": "array", "items": {"type": "string"}},
-            "config": {
-                "type": "object",
-                "properties": {
-                    "subscriptionDetail": {
-                        "type": "object",
-                        "properties": {"phoneNumber": _E164},
-                    }
-                },
-            },
-        },
-    }
-    base = "/sim-swap-subscriptions/v0.3/subscriptions"
-    subscription_id = {
-        "name": "subscriptionId",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-    }
-    paths[base] = {
-        "post": {
-            "security": security(SUBSCRIBE_SCOPE),
-            "parameters": [CORRELATOR_PARAMETER],
-            "requestBody": _json_body(subscription),
-            "responses": {**success(201, {"type": "object"}), **errors(400, 401, 403, 422, 429)},
-        },
-        "get": {
-            "security": security(READ_SUBSCRIPTIONS_SCOPE),
-            "parameters": [CORRELATOR_PARAMETER],
-            "responses": {**success(200, {"type": "array"}), **errors(401, 403, 429)},
-        },
-    }
-    paths[base + "/{subscriptionId}"] = {
-        "delete": {
-            "security": security(DELETE_SUBSCRIPTIONS_SCOPE),
-            "parameters": [subscription_id, CORRELATOR_PARAMETER],
-            "responses": {**success(204, None), **errors(401, 403, 404, 429)},
-        }
-    }
+    paths |= subscription_paths()
     document = _document("otpgate tenant API", paths)
     document["webhooks"] = _webhooks()
     document["components"]["securitySchemes"]["oauth2"] = {
         "type": "oauth2",
         "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": SECURITY_SCOPES}},
     }
-    document["components"]["schemas"].update(SCHEMAS)
+    document["components"]["schemas"].update(SCHEMAS | SUBSCRIPTION_SCHEMAS)
     return document
 
 
@@ -727,6 +679,7 @@ _OPERATION_IDS = {
         "delete",
         "/sim-swap-subscriptions/v0.3/subscriptions/{subscriptionId}",
     ): "deleteSubscription",
+    ("get", "/sim-swap-subscriptions/v0.3/subscriptions/{subscriptionId}"): "retrieveSubscription",
 }
 
 

@@ -23,7 +23,7 @@ from ..camara.tokens import (
     UNCONDITIONAL_SCOPE,
 )
 
-_REF = "#/components/schemas/"
+REF = "#/components/schemas/"
 
 # What each status may carry as ``code`` on these operations.
 ERROR_CODES: dict[int, tuple[str, ...]] = {
@@ -34,8 +34,6 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
     422: ("SERVICE_NOT_APPLICABLE", "MISSING_IDENTIFIER", "UNNECESSARY_IDENTIFIER"),
     429: ("QUOTA_EXCEEDED", "TOO_MANY_REQUESTS"),
 }
-SUBSCRIPTION_400 = ("INVALID_ARGUMENT", "INVALID_PROTOCOL", "INVALID_CREDENTIAL", "INVALID_TOKEN",
-                    "INVALID_SINK")  # fmt: skip
 
 SCHEMAS: dict[str, Any] = {
     "XCorrelator": {
@@ -61,7 +59,7 @@ SCHEMAS: dict[str, Any] = {
     "CreateCheckSimSwap": {
         "type": "object",
         "properties": {
-            "phoneNumber": {"$ref": _REF + "PhoneNumber"},
+            "phoneNumber": {"$ref": REF + "PhoneNumber"},
             "maxAge": {
                 "type": "integer",
                 "format": "int32",
@@ -74,7 +72,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "CreateSimSwapDate": {
         "type": "object",
-        "properties": {"phoneNumber": {"$ref": _REF + "PhoneNumber"}},
+        "properties": {"phoneNumber": {"$ref": REF + "PhoneNumber"}},
     },
     "CheckSimSwapInfo": {
         "type": "object",
@@ -94,7 +92,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "CreateCallForwardingSignal": {
         "type": "object",
-        "properties": {"phoneNumber": {"$ref": _REF + "PhoneNumber"}},
+        "properties": {"phoneNumber": {"$ref": REF + "PhoneNumber"}},
     },
     "UnconditionalCallForwardingSignal": {
         "type": "object",
@@ -132,9 +130,9 @@ CORRELATOR_PARAMETER = {
     "in": "header",
     "required": False,
     "description": "Correlation id, echoed on the answer; outside the pattern: 400.",
-    "schema": {"$ref": _REF + "XCorrelator"},
+    "schema": {"$ref": REF + "XCorrelator"},
 }
-_CORRELATOR_HEADER = {HEADER: {"schema": {"$ref": _REF + "XCorrelator"}}}
+_CORRELATOR_HEADER = {HEADER: {"schema": {"$ref": REF + "XCorrelator"}}}
 
 
 def security(*scopes: str) -> list[dict[str, list[str]]]:
@@ -165,14 +163,14 @@ def errors(*statuses: int, codes: dict[int, tuple[str, ...]] | None = None) -> d
             "description": "error",
             "headers": _CORRELATOR_HEADER,
             "content": {
-                "application/json": {"schema": {"allOf": [{"$ref": _REF + "ErrorInfo"}, pinned]}}
+                "application/json": {"schema": {"allOf": [{"$ref": REF + "ErrorInfo"}, pinned]}}
             },
         }
     return out
 
 
-def _body(schema: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": {"$ref": _REF + schema}}}}
+def body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": REF + schema}}}}
 
 
 def _operation(scopes: tuple[str, ...], request: str, answer: str) -> dict[str, Any]:
@@ -180,9 +178,9 @@ def _operation(scopes: tuple[str, ...], request: str, answer: str) -> dict[str, 
         "post": {
             "security": security(*scopes),
             "parameters": [CORRELATOR_PARAMETER],
-            "requestBody": _body(request),
+            "requestBody": body(request),
             "responses": {
-                **success(200, {"$ref": _REF + answer}),
+                **success(200, {"$ref": REF + answer}),
                 **errors(400, 401, 403, 404, 422, 429),
             },
         }
