@@ -29,8 +29,10 @@ from .api import camara as camara_api
 from .api.operator import build_operator_app
 from .api.tenant import build_tenant_app
 from .audit import DecisionAudit
-from .camara import relations
+from .camara import relations, subscription_terms
 from .camara.relations import Relations
+from .camara.subscription_events import expire_and_sweep
+from .camara.subscription_terms import SubscriptionTerms
 from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
 from .cluster import ClusterBus, NodeUnavailable
@@ -99,6 +101,7 @@ def durable_schema(db: sqlite_utils.Database) -> None:
     outbox.create_tables(db)
     relations.create_tables(db)
     camara_api.create_tables(db)
+    subscription_terms.create_tables(db)
     # Ids of the cluster commands this node carried out: a replay, even after a restart,
     # is dropped (see cluster.py).
     db.execute("CREATE TABLE IF NOT EXISTS cluster_commands (id TEXT PRIMARY KEY, expires_at REAL)")
@@ -399,6 +402,7 @@ class Gateway:
                     self.durable,
                     self.dispatcher,
                     self.clock,
+                    self.subscription_terms,
                 )
             ),
         )
@@ -423,8 +427,16 @@ class Gateway:
         self.webhook_sender = WebhookSender(
             allow_http_hosts=webhooks.allow_http_hosts, allow_networks=webhooks.allow_networks
         )
+        self.subscription_terms = SubscriptionTerms(self.durable, self.sealer)
+        await self.subscription_terms.load()
+        terms = self.subscription_terms
         self.dispatcher = Dispatcher(
-            self.durable, self.subscriptions, self.webhook_sender, self.clock, webhooks
+            self.durable,
+            self.subscriptions,
+            self.webhook_sender,
+            self.clock,
+            webhooks,
+            lambda hook, now: terms.delivery_headers(hook.id, hook.phone_number, now),
         )
         self.pseudonym_key = hmac.new(pepper.encode(), b"pseudonym", hashlib.sha256).digest()
         set_pseudonym_key(self.pseudonym_key)
@@ -511,6 +523,9 @@ class Gateway:
             config.camara,
             config.webhooks,
             self.stats,
+            self.subscription_terms,
+            self.outbox,
+            self.dispatcher,
         )
         tenant = TenantParts(self.api_keys, self.camara_paths, camara, holds, webhooks)
         return operator, tenant
@@ -608,6 +623,16 @@ class Gateway:
         while True:
             await asyncio.sleep(5.0)
             self.relations.flush()
+            try:
+                await expire_and_sweep(
+                    self.outbox,
+                    self.subscriptions,
+                    self.subscription_terms,
+                    self.durable,
+                    self.clock.now(),
+                )
+            except Exception:  # the store failing now must not stop the flushes
+                log.exception("camara_subscription_sweep_failed")
             ticks += 1
             if ticks % 6 == 0:
                 # Open holds and new subscribers live long: collect what is garbage now,

@@ -32,7 +32,7 @@ class WebhooksConfig:
 @dataclass(frozen=True, slots=True)
 class CamaraConfig:
     max_age_h: int = 2400  # the largest maxAge a SIM swap check may ask (CAMARA allows 2400)
-    monitored_days: int = 30  # what retrieve-date reports when no change is known
+    monitored_days: int = 30  # retrieve-date tells changes of these last days only
     token_lifetime_s: float = 3600.0
 
 

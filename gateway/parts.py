@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from .audit import DecisionAudit
     from .camara.relations import Relations
+    from .camara.subscription_terms import SubscriptionTerms
     from .camara.tokens import TokenIssuer
     from .clock import Clock
     from .cluster import ClusterBus
@@ -99,6 +100,9 @@ class CamaraParts:
     camara_config: CamaraConfig
     webhooks_config: WebhooksConfig
     stats: TrafficStats
+    subscription_terms: SubscriptionTerms
+    outbox: Outbox
+    dispatcher: Dispatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +192,4 @@ class RiskEventParts:
     durable: SqliteWriter
     dispatcher: Dispatcher
     clock: Clock
+    subscription_terms: SubscriptionTerms

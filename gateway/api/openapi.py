@@ -10,6 +10,13 @@ from typing import Any
 
 from policies.event_types import HOLD_EVENTS, RISK_EVENTS, TEST_EVENT
 
+from .openapi_camara import (
+    SCHEMAS,
+    SECURITY_SCOPES,
+    camara_paths,
+)
+from .openapi_subscriptions import SUBSCRIPTION_SCHEMAS, subscription_paths
+
 _ERROR = {
     "type": "object",
     "required": ["status", "code", "message"],
@@ -456,11 +463,6 @@ def tenant_document() -> dict[str, Any]:
             "enabled": {"type": "boolean"},
         },
     }
-    number = _json_body(
-        {"type": "object", "required": ["phoneNumber"], "properties": {"phoneNumber": _E164}}
-    )
-    camara_errors = (400, 403, 429)
-    oauth: list[dict[str, list[str]]] = [{"oauth2": []}]
     paths: dict[str, Any] = {
         "/healthz": _open("Alive"),
         **_hold_paths(),
@@ -550,111 +552,16 @@ def tenant_document() -> dict[str, Any]:
                 },
             }
         },
-        "/sim-swap/v2/check": {
-            "post": {
-                "security": oauth,
-                "requestBody": _json_body(
-                    {
-                        "type": "object",
-                        "required": ["phoneNumber"],
-                        "properties": {
-                            "phoneNumber": _E164,
-                            "maxAge": {"type": "integer", "minimum": 1, "maximum": 2400},
-                        },
-                    }
-                ),
-                "responses": _answers(
-                    200,
-                    {
-                        "type": "object",
-                        "required": ["swapped"],
-                        "properties": {"swapped": {"type": "boolean"}},
-                    },
-                    *camara_errors,
-                ),
-            }
-        },
-        "/sim-swap/v2/retrieve-date": {
-            "post": {
-                "security": oauth,
-                "requestBody": number,
-                "responses": _answers(
-                    200,
-                    {
-                        "type": "object",
-                        "required": ["latestSimChange"],
-                        "properties": {
-                            "latestSimChange": {"type": ["string", "null"], "format": "date-time"},
-                            "monitoredPeriod": {"type": "integer"},
-                        },
-                    },
-                    *camara_errors,
-                ),
-            }
-        },
-        "/call-forwarding-signal/v0.4/unconditional-call-forwardings": {
-            "post": {
-                "security": oauth,
-                "requestBody": number,
-                "responses": _answers(200, None, *camara_errors),
-            }
-        },
-        "/call-forwarding-signal/v0.4/call-forwardings": {
-            "post": {
-                "security": oauth,
-                "requestBody": number,
-                "responses": _answers(
-                    200, {"type": "array", "items": {"type": "string"}}, *camara_errors
-                ),
-            }
-        },
+        **camara_paths(),
     }
-    subscription = {
-        "type": "object",
-        "required": ["sink", "types", "config"],
-        "properties": {
-            "protocol": {"type": "string", "enum": ["HTTP"]},
-            "sink": {"type": "string", "format": "uri"},
-            "types": {"type": "array", "items": {"type": "string"}},
-            "config": {
-                "type": "object",
-                "properties": {
-                    "subscriptionDetail": {
-                        "type": "object",
-                        "properties": {"phoneNumber": _E164},
-                    }
-                },
-            },
-        },
-    }
-    paths["/sim-swap-subscriptions/v0.3/subscriptions"] = {
-        "post": {
-            "security": oauth,
-            "requestBody": _json_body(subscription),
-            "responses": _answers(201, None, *camara_errors),
-        },
-        "get": {"security": oauth, "responses": _answers(200, {"type": "array"})},
-    }
-    paths["/sim-swap-subscriptions/v0.3/subscriptions/{subscription_id}"] = {
-        "delete": {
-            "security": oauth,
-            "parameters": [
-                {
-                    "name": "subscription_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            ],
-            "responses": {"204": {"description": "deleted"}, **_answers(200, None, 404)},
-        }
-    }
+    paths |= subscription_paths()
     document = _document("otpgate tenant API", paths)
     document["webhooks"] = _webhooks()
     document["components"]["securitySchemes"]["oauth2"] = {
         "type": "oauth2",
-        "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {}}},
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": SECURITY_SCOPES}},
     }
+    document["components"]["schemas"].update(SCHEMAS | SUBSCRIPTION_SCHEMAS)
     return document
 
 
@@ -767,11 +674,12 @@ _OPERATION_IDS = {
     ): "retrieveUnconditionalCallForwarding",
     ("post", "/call-forwarding-signal/v0.4/call-forwardings"): "retrieveCallForwarding",
     ("post", "/sim-swap-subscriptions/v0.3/subscriptions"): "createSimSwapSubscription",
-    ("get", "/sim-swap-subscriptions/v0.3/subscriptions"): "listSimSwapSubscriptions",
+    ("get", "/sim-swap-subscriptions/v0.3/subscriptions"): "retrieveSubscriptionList",
     (
         "delete",
-        "/sim-swap-subscriptions/v0.3/subscriptions/{subscription_id}",
-    ): "deleteSimSwapSubscription",
+        "/sim-swap-subscriptions/v0.3/subscriptions/{subscriptionId}",
+    ): "deleteSubscription",
+    ("get", "/sim-swap-subscriptions/v0.3/subscriptions/{subscriptionId}"): "retrieveSubscription",
 }
 
 

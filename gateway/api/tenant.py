@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from ..camara.correlator import correlator_middleware
 from .camara import add_camara_routes
 from .errors import TENANT, Handler, error_response, json_errors
 from .holds import add_hold_routes
@@ -38,7 +39,11 @@ def tenant_auth(gateway: TenantParts) -> object:
 
 
 def build_tenant_app(gateway: TenantParts) -> web.Application:
-    app = web.Application(middlewares=[json_errors, tenant_auth(gateway)])  # type: ignore[list-item]
+    # The token endpoint answers in OAuth2's shape, not CAMARA's: no x-correlator there.
+    camara_apis = tuple(p for p in gateway.camara_paths if p != "/oauth2/")
+    app = web.Application(
+        middlewares=[correlator_middleware(camara_apis), json_errors, tenant_auth(gateway)]  # type: ignore[list-item]
+    )
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})

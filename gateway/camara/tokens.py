@@ -10,16 +10,28 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+# The scopes of the official documents (SIM Swap v2.1, SIM swap subscriptions v0.3, Call
+# Forwarding Signal v0.4); ``sim-swap`` is the API-wide scope either SIM Swap operation takes.
+SIM_SWAP_SCOPE = "sim-swap"
+CHECK_SCOPE = "sim-swap:check"
+RETRIEVE_DATE_SCOPE = "sim-swap:retrieve-date"
 SUBSCRIBE_SCOPE = (
     "sim-swap-subscriptions:org.camaraproject.sim-swap-subscriptions.v0.swapped:create"
 )
+READ_SUBSCRIPTIONS_SCOPE = "sim-swap-subscriptions:read"
+DELETE_SUBSCRIPTIONS_SCOPE = "sim-swap-subscriptions:delete"
+UNCONDITIONAL_SCOPE = "call-forwarding-signal:unconditional-call-forwardings:read"
+CALL_FORWARDINGS_SCOPE = "call-forwarding-signal:call-forwardings:read"
 SCOPES = frozenset(
     {
+        SIM_SWAP_SCOPE,
+        CHECK_SCOPE,
+        RETRIEVE_DATE_SCOPE,
         SUBSCRIBE_SCOPE,
-        "sim-swap:check",
-        "sim-swap:retrieve-date",
-        "call-forwarding-signal:unconditional-call-forwardings:read",
-        "call-forwarding-signal:call-forwardings:read",
+        READ_SUBSCRIPTIONS_SCOPE,
+        DELETE_SUBSCRIPTIONS_SCOPE,
+        UNCONDITIONAL_SCOPE,
+        CALL_FORWARDINGS_SCOPE,
     }
 )
 

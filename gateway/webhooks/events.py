@@ -24,6 +24,7 @@ _NO_VOICE = (
 
 
 def cloud_event(event_type: str, source: str, data: dict[str, Any], at: float) -> dict[str, Any]:
+    """``at``: when the occurrence happened (CloudEvents' ``time``), not when it was seen."""
     return {
         "specversion": "1.0",
         "id": f"evt_{uuid.uuid4().hex}",

@@ -113,6 +113,30 @@ class Outbox:
 
         return _insert([row])
 
+    def row_for(
+        self,
+        webhook: Webhook,
+        event_type: str,
+        subject: str,
+        data: dict[str, Any],
+        at: float,
+        occurred_at: float | None = None,
+    ) -> Writer:
+        """One event for ``webhook`` alone (a CAMARA subscription's own notification).
+
+        ``occurred_at`` is the event's ``time`` when it differs from ``at``, the moment it is
+        queued: a SIM change reported late still says when the SIM changed, while its
+        retries count from when it was queued.
+        """
+        event = cloud_event(
+            event_type, self.source, data, at if occurred_at is None else occurred_at
+        )
+        row = (
+            event["id"], webhook.id, webhook.tenant, subject, event_type,
+            encode_event(event), at, PENDING, 0, at,
+        )  # fmt: skip
+        return _insert([row])
+
     def rows_for(
         self,
         event_type: str,
@@ -146,8 +170,12 @@ class Dispatcher:
         sender: Any,
         clock: Clock,
         config: WebhooksConfig,
+        headers_for: Callable[[Webhook, float], dict[str, str]] = lambda webhook, now: {},
     ) -> None:
         self.writer = writer
+        # Headers an endpoint gets beyond the signed ones (a CAMARA sink's content type
+        # and bearer token), asked at each attempt: a token may expire between retries.
+        self.headers_for = headers_for
         self.subscriptions = subscriptions
         self.sender = sender
         self.clock = clock
@@ -234,6 +262,7 @@ class Dispatcher:
                     event_id,
                     webhook.secrets_at(self.clock.now()),
                     timeout_s=self.config.timeout_s,
+                    extra_headers=self.headers_for(webhook, self.clock.now()),
                 )
             await self._record(row_id, webhook, attempt, created, tries + 1)
         except Exception:  # one row's failure must not stop the dispatcher

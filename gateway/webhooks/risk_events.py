@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..camara.subscription_events import swapped_writers
 from ..signals.ingest import RiskChange
 from ..times import rfc3339
 
@@ -37,27 +38,20 @@ def risk_event_data(change: RiskChange) -> dict[str, Any]:
     return data
 
 
-CAMARA_SWAPPED = "org.camaraproject.sim-swap-subscriptions.v0.swapped"
-
-
 def camara_swapped(gateway: RiskEventParts, change: RiskChange, now: float) -> list[Any]:
-    """The CAMARA SIM swap subscription event, for subscriptions on this very number."""
+    """The CAMARA SIM swap subscription events, for subscriptions on this very number."""
     number = f"+{change.msisdn_key}"
-    writers = []
+    writers: list[Any] = []
     for tenant in gateway.tenants.tenants.values():
-        for hook in gateway.subscriptions.for_event(tenant.name, CAMARA_SWAPPED, number):
-            if hook.phone_number != number:
-                continue
-            data = {
-                "phoneNumber": number,
-                "subscriptionId": hook.id,
-                "latestSimChange": rfc3339(change.at),
-            }
-            writer = gateway.outbox.rows_for(
-                CAMARA_SWAPPED, tenant.name, f"msisdn:{change.msisdn_key}", data, now, number
-            )
-            if writer is not None:
-                writers.append(writer)
+        writers += swapped_writers(
+            gateway.outbox,
+            gateway.subscriptions,
+            gateway.subscription_terms,
+            tenant.name,
+            number,
+            change.at,
+            now,
+        )
     return writers
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
@@ -169,6 +169,7 @@ class WebhookSender:
         secrets: Sequence[str],
         *,
         timeout_s: float = 10.0,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Attempt:
         """POST one signed body to ``url``; the outcome, whatever happened, as an Attempt."""
         started = time.perf_counter()
@@ -180,6 +181,9 @@ class WebhookSender:
             return Attempt(None, time.perf_counter() - started, f"unsafe target: {error}")
         # Wall time, not the gateway's Clock: the receiver checks it against its own clock.
         signed = headers(msg_id, int(time.time()), body, secrets)
+        if extra_headers:
+            # The signature covers id, timestamp and body, never these: they may differ.
+            signed.update(extra_headers)
         pin = _vetted.set(target)
         try:
             async with self._client().post(

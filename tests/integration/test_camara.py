@@ -209,6 +209,9 @@ async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
             for _ in range(9)
         ]
         assert statuses[:8] == [200] * 8 and statuses[8] == 429
+        # The tenant's business quota (CAMARA's QUOTA_EXCEEDED, not the server's limit).
+        status, body = await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth)
+        assert (status, body["code"]) == (429, "QUOTA_EXCEEDED")
         clock.advance(1.1)  # past the token's 1 s lifetime
         status, body = await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth)
         assert (status, body["code"]) == (401, "UNAUTHENTICATED")
