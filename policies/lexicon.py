@@ -139,22 +139,11 @@ class Lexicon:
         """Every term in ``lowered`` (a text from ``lower``), in order of position."""
         found: list[Match] = []
         if self._attached_heads and _PROCLITIC_SCRIPT.search(lowered) is not None:
-            self._find_words_attached(lowered, found)
+            self._find_words(lowered, *self._attached_words(lowered), found)
         else:
             # One pass; most words hold no term and cost two set look-ups.
-            first_words, stem_keys = self._first_words, self._stem_keys
-            covered = -1
-            for m in _WORD.finditer(lowered):
-                word = m.group()
-                if word in first_words:
-                    match = self._at_word(lowered, m.start(), word)
-                elif word[:3] in stem_keys:
-                    match = self._at_stem(m.start(), word)
-                else:
-                    continue
-                if match is not None and match[0] >= covered:
-                    found.append(match)
-                    covered = match[1]
+            matches = _WORD.finditer(lowered)
+            self._find_words(lowered, matches, self._first_words, self._stem_keys, found)
         # Signs, then scripts without spaces.
         extra = False
         terms = self.terms
@@ -167,17 +156,29 @@ class Lexicon:
             found.sort(key=lambda m: m[0])
         return found
 
-    def _find_words_attached(self, lowered: str, found: list[Match]) -> None:
+    def _attached_words(
+        self, lowered: str
+    ) -> tuple[list[re.Match[str]], frozenset[str], frozenset[str]]:
         """The words of a text in Arabic or Hebrew script, where terms may begin after a
-        proclitic ("وكود") and end inside a word ("رمزك")."""
+        proclitic ("وكود") and end inside a word ("رمزك"): the words worth a look widen."""
         matches = list(_WORD.finditer(lowered))
         words = [m.group() for m in matches]
         heads = self._attached_heads
         wanted = self._first_words.intersection(words)
         wanted = wanted.union(w for w in words if w[:2] in heads or w[1:3] in heads)
-        stems = self._stem_keys.intersection([w[:3] for w in words])
+        return matches, wanted, self._stem_keys.intersection([w[:3] for w in words])
+
+    def _find_words(
+        self,
+        lowered: str,
+        matches: Iterable[re.Match[str]],
+        wanted: frozenset[str],
+        stems: frozenset[str],
+        found: list[Match],
+    ) -> None:
         covered = -1
-        for m, word in zip(matches, words, strict=True):
+        for m in matches:
+            word = m.group()
             if word in wanted:
                 match = self._at_word(lowered, m.start(), word)
             elif word[:3] in stems:
