@@ -78,22 +78,26 @@ def add_subscription_routes(
             [subscription_json(h, terms.get(h.id)) for h in hooks if terms.get(h.id).ended is None]
         )
 
-    async def get_subscription(request: web.Request) -> web.Response:
-        caller = authorize(gateway, quota, request, frozenset({READ_SUBSCRIPTIONS_SCOPE}))
+    def named(request: web.Request, scope: str) -> Webhook | web.Response:
+        """The caller's live subscription named in the path, or the answer refusing it."""
+        caller = authorize(gateway, quota, request, frozenset({scope}))
         if isinstance(caller, web.Response):
             return caller
         hook = own(request, caller.tenant.name)
         if hook is None:
             return error_response(404, "no such subscription", "NOT_FOUND")
+        return hook
+
+    async def get_subscription(request: web.Request) -> web.Response:
+        hook = named(request, READ_SUBSCRIPTIONS_SCOPE)
+        if isinstance(hook, web.Response):
+            return hook
         return web.json_response(subscription_json(hook, gateway.subscription_terms.get(hook.id)))
 
     async def delete_subscription(request: web.Request) -> web.Response:
-        caller = authorize(gateway, quota, request, frozenset({DELETE_SUBSCRIPTIONS_SCOPE}))
-        if isinstance(caller, web.Response):
-            return caller
-        hook = own(request, caller.tenant.name)
-        if hook is None:
-            return error_response(404, "no such subscription", "NOT_FOUND")
+        hook = named(request, DELETE_SUBSCRIPTIONS_SCOPE)
+        if isinstance(hook, web.Response):
+            return hook
         # Ended now, told by a last notification; the endpoint goes once that has left.
         now = gateway.clock.now()
         await gateway.durable.call(

@@ -17,15 +17,8 @@ from .openapi_camara import (
 )
 from .openapi_subscriptions import SUBSCRIPTION_SCHEMAS, subscription_paths
 
-_ERROR = {
-    "type": "object",
-    "required": ["status", "code", "message"],
-    "properties": {
-        "status": {"type": "integer"},
-        "code": {"type": "string"},
-        "message": {"type": "string"},
-    },
-}
+# The operator API's errors have the shape CAMARA's do: {status, code, message}.
+_ERROR = SCHEMAS["ErrorInfo"]
 _E164 = {"type": "string", "pattern": r"^\+[1-9][0-9]{4,14}$", "example": "+447400123123"}
 _SIGNAL = {
     "type": "object",
