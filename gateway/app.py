@@ -367,15 +367,20 @@ class Gateway:
         self.signal_store = SignalStore(data_dir / "signals.sqlite")
         self.signal_store.open(asyncio.get_running_loop())
         started = time.perf_counter()
-        states = await self.signal_store.states()
+        total = await self.signal_store.state_count()
         logged = started
-        for done, (key, blob) in enumerate(states, 1):
-            self.risk_index.load_state(key, blob)
+        done = 0
+        load_state = self.risk_index.load_state
+        # Streamed in chunks: the peak stays near the index's own size (issue 15).
+        async for chunk in self.signal_store.states():
+            for key, blob in chunk:
+                load_state(key, blob)
+            done += len(chunk)
+            del chunk
             # Minutes at tens of millions of numbers: say how far it got every few seconds.
-            if not done & 0xFFFF and time.perf_counter() - logged >= _PROGRESS_EVERY_S:
+            if time.perf_counter() - logged >= _PROGRESS_EVERY_S:
                 logged = time.perf_counter()
-                log.info("risk_index_rebuilding", numbers=done, of=len(states))
-        del states
+                log.info("risk_index_rebuilding", numbers=done, of=total)
         # Everything loaded so far lives as long as the process: keep the collector off it,
         # so a full collection does not walk a million states in the middle of the traffic.
         gc.collect()
