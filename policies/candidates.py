@@ -1,7 +1,7 @@
 """Candidate codes in a text, and the numbers that are firmly something else.
 
 A candidate is 4 to 9 digits (any script's digits are read as ASCII first), split as
-"123-456", "123 456" or "12 34 56", wrapped in asterisks, behind a short prefix ("G-"); 4 to
+"123-456", "123 456", "4829-1302" or "12 34 56", wrapped in asterisks, behind a short prefix ("G-"); 4 to
 10 upper-case letters and digits with at least one of each; or, right after a code word and
 a colon or "is", any 4 to 10 letters and digits ("PIN: kXq7Zp"). It stands alone: no ASCII
 letter or digit touches it, and it is not part of a decimal, a date, a time or a longer
@@ -35,6 +35,7 @@ _CANDIDATE = re.compile(
     r"(?:"
     r"(?<=[A-Z])[A-Z]{0,3}-(?:[0-9]{3}[- ][0-9]{3}|[0-9]{4,9})|"  # a prefix: "G-583920"
     r"(?<=[0-9])[0-9]{2}[- ][0-9]{3}(?![- ][0-9])|"  # 123-456
+    r"(?<=[0-9])[0-9]{3}[- ][0-9]{4}(?![- ][0-9])|"  # 4829-1302
     r"(?<=[0-9])[0-9] [0-9]{2} [0-9]{2}(?! [0-9])|"  # 12 34 56
     r"(?<=[0-9])[0-9]{3,8}|"
     r"(?<=[0-9])(?=[A-Z0-9]{0,8}[A-Z])[A-Z0-9]{3,9}|"
@@ -48,6 +49,8 @@ _CANDIDATE = re.compile(
 _SLOT = re.compile(r"\s*(?:[:：=]|为|為|是|は)\s*([A-Za-z0-9]{4,10})(?![0-9A-Za-z])")
 _SLOT_BARE = re.compile(r"\s+([A-Z]{4,10})(?![0-9A-Za-z])")
 _SLOT_MIXED = re.compile(r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])")
+# Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
+_WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 MIXED_TOKEN = re.compile(r"[a-z][0-9]|[0-9][a-z]")
 SLOT_SIGN = re.compile(r"[:：=为為是は]| is | es | ist ")
 _SLOT_AFTER_IS = re.compile(r"\s+(?:is|es|é|ist|est|là)\s+([A-Z]{4,10})(?![0-9A-Za-z])")
@@ -194,11 +197,15 @@ def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int
 
 def candidate_spans(text: str, lowered: str) -> list[tuple[int, int]]:
     """The candidates of ``text`` (ASCII digits) that are not firmly something else."""
-    return [
-        m.span()
-        for m in _CANDIDATE.finditer(text)
-        if not firmly_excluded(text, lowered, m.start(), m.end())
-    ]
+    spans = []
+    for m in _CANDIDATE.finditer(text):
+        start, end = m.span()
+        dash = text.find("-", start + 1, start + 5)
+        if dash > 0 and lowered[start:dash] in _WORD_PREFIXES:
+            start = dash + 1  # "OTP-482913": the word is evidence, the digits are the code
+        if not firmly_excluded(text, lowered, start, end):
+            spans.append((start, end))
+    return spans
 
 
 def split_links(

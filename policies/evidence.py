@@ -26,6 +26,9 @@ _CODE_NEAR = 20
 _NOT_CODE_BEFORE = 30
 _CONTEXT_BEFORE = 12
 _CONTEXT_AFTER = 12
+# How far "is"/":" reaches back to the wording it completes: an Indian bank's "OTP for
+# transaction of USD 12.50 at NETFLIX.COM on card no. ending 5678 is 482913" spans 91.
+_OWNING_SPAN = 120
 
 # Points per piece of evidence; the reasons name the ones that counted.
 WEIGHTS = {
@@ -107,8 +110,8 @@ class MessageEvidence:
                     kind == "context" and gap <= _CONTEXT_BEFORE
                 ):
                     names_before = max(names_before, t_end)
-                elif kind in ("otp", "code") and gap <= 4:
-                    after_word = after_word or not self.text[t_end:start].strip(_SLOT_GAP)
+                elif kind in ("otp", "code") and gap <= 9:
+                    after_word = after_word or _right_after(self.lowered, t_end, start)
                 elif kind == "purpose" and gap <= 6:
                     purpose_right_before = True
             elif t_start >= end:
@@ -184,7 +187,7 @@ class MessageEvidence:
                 break
             if (
                 term.kind in ("otp", "code")
-                and start - t_end <= 90
+                and start - t_end <= _OWNING_SPAN
                 and _SENTENCE_END.search(self.text, t_end, start) is None
             ):
                 owner = term.kind if owner != "otp" else owner
@@ -223,6 +226,12 @@ class MessageEvidence:
         return len(rest) <= 30 and not any(c.isdigit() for c in rest)
 
 
+def _right_after(lowered: str, word_end: int, start: int) -> bool:
+    """Only a colon, a dash or a copula between a code word and the code: "code: 4821",
+    "code is 4821", "código es 4821"."""
+    return _RIGHT_AFTER.fullmatch(lowered, word_end, start) is not None
+
+
 _RANK = {"otp": 0, "code": 1, "purpose": 2}
 _COPULA_BEFORE = re.compile(
     r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*\Z"
@@ -230,7 +239,29 @@ _COPULA_BEFORE = re.compile(
 _COPULA_AFTER = re.compile(
     r"\s*(?:(?:is|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
 )
-# A full stop ends a sentence before a capital or a digit ("руб. картой" goes on).
-_SENTENCE_END = re.compile(r"[.!?]\s+(?=[^\W_a-zа-яё])|[。！？]|\n")
+# A full stop ends a sentence before a capital or a digit ("руб. картой" goes on), but not
+# after an abbreviation that bank alerts put before an amount or a number ("Rs. 5000",
+# "Card No. XX1234", "A/c no. 12").
+_ABBREVIATIONS = (
+    "rs",
+    "no",
+    "nr",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "ltd",
+    "acct",
+    "ref",
+    "txn",
+    "approx",
+    "tel",
+)
+_NOT_AFTER_ABBREVIATION = "".join(rf"(?<!\b(?i:{word}))" for word in _ABBREVIATIONS)
+_SENTENCE_END = re.compile(rf"(?:{_NOT_AFTER_ABBREVIATION}\.|[!?])\s+(?=[^\W_a-zа-яё])|[。！？]|\n")
 _SLOT_GAP = " :：=-–#\u00a0\t\n【】[]()（）「」为為是は"
+_GAP_CHARS = r"[\s:：=\-–#【】\[\]()（）「」]*"
+_RIGHT_AFTER = re.compile(
+    rf"{_GAP_CHARS}(?:(?:is|es|est|ist|là|é|è|adalah|ialah|er|jest|je|är|on)(?![^\W\d_])|[为為是は])?{_GAP_CHARS}"
+)
 _IS = ("is", "es", "é", "est", "ist", "is your", "is the")

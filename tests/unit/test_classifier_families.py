@@ -80,6 +80,8 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("es", "Tu código PayBank: A7K9", ["A7K9"]),
         ("en", "Your PayBank verification code is 482913770", ["482913770"]),
         ("en", "G-481726 is your Google verification code.", ["G-481726"]),
+        ("en", "Acme: Your pairing code is 4829-1302", ["4829-1302"]),
+        ("en", "OTP-482913 for login to PayBank. Do not share.", ["482913"]),
         ("zh", "[Steam] 动态口令为 x7jH98mx", ["x7jH98mx"]),
     ],
     "context_between_wording_and_code": [
@@ -91,9 +93,27 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
             ["662910"],
         ),
         ("ru", "Код для оплаты 1500 руб. картой *4821: 771204", ["771204"]),
+        # An abbreviation's full stop ("Rs.", "No.") does not end the sentence.
+        ("en", "Your OTP for transaction of Rs. 5000 on account XX1234 is 482913", ["482913"]),
+        (
+            "en",
+            "The OTP for your transaction of USD 12.50 with merchant NETFLIX.COM using card no. "
+            "ending 5678 is 482913.",
+            ["482913"],
+        ),
         ("pt", "O código para o pagamento de R$ 300,00 é 302918", ["302918"]),
         ("vi", "Ma xac minh tai khoan PayBank cua ban la 186789", ["186789"]),
         ("th", "รหัสแบบใช้ครั้งเดียวสำหรับบัญชี PayBank: 0932452", ["0932452"]),
+    ],
+    # Wording that names the code through "is" or a colon outweighs other numbers around it.
+    "wording_owns_the_code": [
+        (
+            "en",
+            "Your PayBank verification code is 48291. Support: 0800 1234, 0800 5678, ticket 9012",
+            ["48291"],
+        ),
+        ("de", "Ihr Bestätigungscode ist 4829 (Filiale 1234, 5678, 9012)", ["4829"]),
+        ("es", "Tu código de verificación es 48291. Oficina 1234, 5678 y 9012", ["48291"]),
     ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
