@@ -52,7 +52,12 @@ _SLOT_MIXED = re.compile(r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10
 # Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
 _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 MIXED_TOKEN = re.compile(r"[a-z][0-9]|[0-9][a-z]")
-SLOT_SIGN = re.compile(r"[:：=为為是は]| is | es | ist ")
+# Where ``slot_spans`` could find a code that is no candidate: a token after a colon, or an
+# upper-case word (after "is"); lower-case mixed tokens are ``MIXED_TOKEN``. A text with
+# none of these and no candidate is no OTP, and its words need no look.
+SLOT_POSSIBLE = re.compile(
+    r"[:：=为為是は]\s*[A-Za-z0-9]{4,10}(?![0-9A-Za-z])|\s[A-Z]{4,10}(?![0-9A-Za-z])"
+)
 _SLOT_AFTER_IS = re.compile(r"\s+(?:is|es|é|ist|est|là)\s+([A-Z]{4,10})(?![0-9A-Za-z])")
 _MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6", "*7", "*8", "*9")
 _URL = re.compile(
