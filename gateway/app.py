@@ -470,6 +470,8 @@ class Gateway:
             self.id_map,
             self.audit,
             self.relations,
+            self.subscriptions,
+            self.subscription_terms,
         )
         signals = SignalParts(
             self.signal_ingest,

@@ -3,8 +3,8 @@
 Open holds for the number are cancelled first (the ESME gets its REJECTD receipt, the
 tenant its event, both without the number), then every row naming the number goes:
 signals and the risk state, holds and their history, webhook bodies delivered or still
-queued, tenant relations, the audit rows under its pseudonym; receipts still waiting for
-their ESME keep their message id and lose the number. The write-ahead logs are folded in
+queued, tenant relations, CAMARA subscriptions to it, the audit rows under its pseudonym;
+receipts still waiting for their ESME keep their message id and lose the number. The write-ahead logs are folded in
 and truncated, so no old page keeps it either.
 """
 
@@ -46,9 +46,32 @@ def _forget_in(conn: sqlite3.Connection, table: str, digits: str) -> int:
             pdu = pdu.evolve(source_addr="")
         if str(pdu.params.get("destination_addr", "")).lstrip("+") == digits:
             pdu = pdu.evolve(destination_addr="")
-        conn.execute("UPDATE pending_receipts SET pdu = ? WHERE id = ?", (encode(pdu), row_id))
+        conn.execute(f"UPDATE {table} SET pdu = ? WHERE id = ?", (encode(pdu), row_id))
         changed += 1
     return changed
+
+
+async def _end_subscriptions(gateway: ErasureParts, e164: str) -> int:
+    """CAMARA subscriptions to the number go with everything queued for them, without a
+    ``subscription-ends`` event: it would carry the subscription of a number to forget."""
+    hooks = [h for h in gateway.subscriptions.by_id.values() if h.phone_number == e164]
+    if not hooks:
+        return 0
+    ids = [(hook.id,) for hook in hooks]
+
+    def drop_queued(conn: sqlite3.Connection) -> None:
+        conn.executemany(
+            "DELETE FROM delivery_attempts WHERE outbox_id IN"
+            " (SELECT id FROM outbox WHERE webhook_id = ?)",
+            ids,
+        )
+        conn.executemany("DELETE FROM outbox WHERE webhook_id = ?", ids)
+
+    await gateway.durable.call(drop_queued)
+    for hook in hooks:
+        await gateway.subscriptions.delete(hook)
+        await gateway.subscription_terms.forget(hook.id)
+    return len(hooks)
 
 
 async def erase_subscriber(gateway: ErasureParts, e164: str) -> dict[str, int]:
@@ -98,6 +121,7 @@ async def erase_subscriber(gateway: ErasureParts, e164: str) -> dict[str, int]:
     digits = e164[1:].encode()
 
     removed.update(await gateway.durable.call(durable))
+    removed["camara_subscriptions"] = await _end_subscriptions(gateway, e164)
     removed["audit"] = await gateway.audit.erase(e164)
     gateway.relations.forget(key)
     # The write-ahead logs still hold the pages as they were: fold them in and truncate.

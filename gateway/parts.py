@@ -58,6 +58,8 @@ class ErasureParts:
     id_map: IdMap
     audit: DecisionAudit
     relations: Relations
+    subscriptions: Subscriptions
+    subscription_terms: SubscriptionTerms
 
 
 @dataclass(frozen=True, slots=True)

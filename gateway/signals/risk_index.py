@@ -119,7 +119,8 @@ class RiskIndex:
         # Every tracked number's packed state; ``states`` only to choose how it is sharded.
         self._states = states if states is not None else StateTable()
         self._risky: dict[int, Summary] = {}
-        self._seen_ids: set[str] = set()
+        # Recent event ids and the number each came for (an erasure forgets the number's).
+        self._seen_ids: dict[str, str] = {}
         self._seen_order: deque[str] = deque()
         self._horizon_s = self.config.anomaly_horizon_s
         self._rules = StateRules(self.config)
@@ -191,7 +192,7 @@ class RiskIndex:
         if event_id is not None:
             if event_id in self._seen_ids:
                 return False
-            self._remember(event_id)
+            self._remember(event_id, signal.msisdn)
         key = int(signal.msisdn)
         old = self._states.get(key)
         if type(signal) is LocationUpdate:
@@ -234,7 +235,7 @@ class RiskIndex:
             if event_id is not None:
                 if event_id in seen:
                     continue
-                self._remember(event_id)
+                self._remember(event_id, signal.msisdn)
             batch.append(signal)
             if len(batch) >= chunk:
                 changed += self._apply_sorted(batch)
@@ -303,8 +304,18 @@ class RiskIndex:
             self._risky[key] = summary
 
     def forget(self, key: int) -> bool:
-        """Drop everything about one number (an erasure); True when there was something."""
+        """Drop everything about one number (an erasure); True when there was something.
+
+        Its recent event ids go too: the store forgets them, so a signal delivered again
+        after the erasure is stored again, and the index must take it as the store did.
+        """
         self._risky.pop(key, None)
+        forms = {str(key), f"+{key}"}
+        mine = {event_id for event_id, msisdn in self._seen_ids.items() if msisdn in forms}
+        if mine:
+            for event_id in mine:
+                del self._seen_ids[event_id]
+            self._seen_order = deque(e for e in self._seen_order if e not in mine)
         return self._states.pop(key)
 
     def drop_places_before(self, key: int, cutoff: float) -> bytes | None:
@@ -382,8 +393,8 @@ class RiskIndex:
         header = bytes((flags, n_imsi, n_cfu, n_untrusted, n_alert, n_place + 1))
         return header + old[6:] + PLACE.pack(at, code)
 
-    def _remember(self, event_id: str) -> None:
-        self._seen_ids.add(event_id)
+    def _remember(self, event_id: str, msisdn: str) -> None:
+        self._seen_ids[event_id] = msisdn
         self._seen_order.append(event_id)
         if len(self._seen_order) > self.config.recent_event_ids:
-            self._seen_ids.discard(self._seen_order.popleft())
+            self._seen_ids.pop(self._seen_order.popleft(), None)
