@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .counters import TrafficStats
     from .history import History
     from .holds.book import HoldBook
+    from .peers.pull import PeerPuller
     from .signals.feed_health import FeedHealth
     from .signals.ingest import SignalIngest
     from .signals.risk_index import RiskIndex
@@ -119,6 +120,7 @@ class MetricsParts:
     durable: SqliteWriter
     signal_store: SignalStore
     id_map: IdMap
+    peers: PeerPuller | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,7 @@ class OperatorParts:
     policy: PolicyParts
     webhooks: WebhookParts
     history: History
+    peers: PeerPuller | None = None  # other operators' CAMARA APIs, for /readyz
 
 
 @dataclass(frozen=True, slots=True)
