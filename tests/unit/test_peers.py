@@ -305,3 +305,20 @@ def test_a_failed_lookup_follows_on_lookup_failure() -> None:
     pending = _decide(decider, "+4915112345678")
     final = decider.complete(pending, PullFailure("opb", "circuit_open"), NOW)
     assert isinstance(final.verdict.action, Deliver) and final.verdict.rule == "on_lookup_failure"
+
+
+# -- the simulator ----------------------------------------------------------------------------
+
+
+def test_a_scenario_stubs_a_peers_answers() -> None:
+    from pathlib import Path
+
+    from gateway.simulate import Simulation
+
+    lines = (Path(__file__).parent / "peer_scenario.jsonl").read_text().splitlines()
+    outcomes = list(Simulation(DEFAULT).run(lines))
+    assert [o.decision for o in outcomes] == ["hold", "deliver", "hold", "deliver", "hold"]
+    assert all(not o.mismatches for o in outcomes)
+    assert {"fact": "facts_source", "value": "peer:opb"} in outcomes[0].reasons
+    assert outcomes[2].reasons == [{"fact": "peer_lookup_failed", "value": "opb:timeout"}]
+    assert outcomes[4].rules == ["deliver", "on_lookup_failure"]  # no stub: no_answer
