@@ -14,6 +14,8 @@ from typing import Any
 
 from policies.facts import RiskFacts
 
+from ..signals.risk_index import new_risk_facts
+
 
 class BadAnswer(ValueError):
     """The peer's answer is not what the CAMARA document says it is."""
@@ -28,9 +30,13 @@ class PeerFacts:
 
     def risk(self, now: float) -> RiskFacts:
         changed = self.sim_changed_at
-        return RiskFacts(
-            sim_swap_age_s=None if changed is None else max(0.0, now - changed),
-            cf_unconditional_active=self.cf_unconditional_active,
+        # The index's own constructor: a cached decision costs what a local one does.
+        return new_risk_facts(
+            None if changed is None else max(0.0, now - changed),
+            None,
+            self.cf_unconditional_active,
+            None,
+            (),
         )
 
     def merged(self, other: PeerFacts) -> PeerFacts:

@@ -63,6 +63,7 @@ class PeerLookups:
         )
         # What each peer is asked about: the facts its configured scopes cover.
         self.kinds = {name: peer_kinds_of(peer.scopes) for name, peer in self.peers.items()}
+        self._asked: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
         self.cache = cache if cache is not None else FactCache()
         self.stats = stats if stats is not None else PeerStats()
 
@@ -74,7 +75,10 @@ class PeerLookups:
     ) -> tuple[PeerFacts, frozenset[str]]:
         """The cache's facts for ``kinds`` (those the peer answers), and the kinds it lacks;
         a full answer is a hit."""
-        kinds = kinds & self.kinds[peer]
+        asked = self._asked.get((peer, kinds))
+        if asked is None:
+            asked = self._asked[(peer, kinds)] = kinds & self.kinds[peer]
+        kinds = asked
         facts, missing = self.cache.get(int(destination[1:]), kinds, now)
         if kinds and not missing:
             self.stats.cache_hits[peer] += 1
