@@ -486,6 +486,7 @@ class Gateway:
             self.id_map,
             self.audit,
             self.relations,
+            self.peer_lookups.cache,
         )
         signals = SignalParts(
             self.signal_ingest,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .counters import TrafficStats
     from .history import History
     from .holds.book import HoldBook
+    from .peers.cache import FactCache
     from .peers.pull import PeerPuller
     from .signals.feed_health import FeedHealth
     from .signals.ingest import SignalIngest
@@ -59,6 +60,7 @@ class ErasureParts:
     id_map: IdMap
     audit: DecisionAudit
     relations: Relations
+    peer_cache: FactCache | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,8 @@ def test_the_cache_keeps_positive_and_negative_answers_for_their_own_ttls() -> N
     assert facts.sim_changed_at == NOW - 3600 and missing == {CALL_FORWARDING}
     assert cache.get(1, BOTH, NOW + 601)[1] == BOTH
     assert cache.get(2, {SIM_SWAP}, NOW)[1] == {SIM_SWAP}
+    cache.forget(1)  # an erasure
+    assert cache.get(1, BOTH, NOW)[1] == BOTH
 
 
 def test_the_cache_ages_a_sim_change_at_the_decisions_now() -> None:
