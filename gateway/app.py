@@ -60,6 +60,8 @@ from .parts import (
     TenantParts,
     WebhookParts,
 )
+from .peers.lookup import PeerLookups
+from .peers.pull import PeerPuller
 from .retention import purge_forever
 from .signals.feed_health import FeedHealth
 from .signals.ingest import SignalIngest
@@ -218,8 +220,20 @@ class Gateway:
         )
         self.router = Router(config, await self._upstream_hosts(config), relay.on_upstream_deliver)
         self.policies = PolicyHolder(self._load_policy())
+        # Other operators' numbers: facts pulled from their CAMARA APIs (none configured:
+        # no puller, and the decider never looks).
+        self.peer_lookups = PeerLookups(config.camara_peers)
+        self.peers: PeerPuller | None = None
+        if config.camara_peers and config.policy_enabled:
+            self.peers = PeerPuller(
+                self.peer_lookups,
+                self.clock,
+                audit=self.audit,
+                on_risk=self.signal_ingest.on_risk_change,
+            )
+            self.peers.start()
         self.decider = (
-            Decider(self.policies, self.risk_index, self.feed_health)
+            Decider(self.policies, self.risk_index, self.feed_health, self.peer_lookups)
             if config.policy_enabled
             else None
         )
@@ -247,6 +261,7 @@ class Gateway:
         )
         # Parking hands whole messages back to the pipeline, which parks their parts: the
         # callback finds the pipeline made just below.
+        pipeline: Pipeline
         self.parking = Parking(
             self.durable,
             self.sealer,
@@ -268,6 +283,7 @@ class Gateway:
             audit=self.audit,
             relations=self.relations,
             stats=self.stats,
+            peers=self.peers,
         )
         # The ESME side serves through the pipeline, which needs the relay, which needs the
         # binds: the one handler attached after the fact, as a server's is.
@@ -472,6 +488,7 @@ class Gateway:
             self.relations,
             self.subscriptions,
             self.subscription_terms,
+            self.peer_lookups.cache,
         )
         signals = SignalParts(
             self.signal_ingest,
@@ -493,6 +510,7 @@ class Gateway:
             self.durable,
             self.signal_store,
             self.id_map,
+            self.peers,
         )
         webhooks = WebhookParts(
             self.subscriptions,
@@ -524,6 +542,7 @@ class Gateway:
             ),
             webhooks,
             self.history,
+            self.peers,
         )
         camara = CamaraParts(
             self.api_keys,
@@ -709,6 +728,7 @@ class Gateway:
                 ("signals", old.signals, new.signals),
                 ("holds", old.holds, new.holds),
                 ("webhooks", old.webhooks, new.webhooks),
+                ("camara_peers", old.camara_peers, new.camara_peers),
             )
             if before != after
         ]
@@ -795,6 +815,8 @@ class Gateway:
             self._kept_receipts_task.cancel()
             await self.cluster.stop()
         await self.holds.stop()
+        if self.peers is not None:
+            await self.peers.stop()
         self.parking.stop()
         if self.mqtt_feed is not None:
             await self.mqtt_feed.stop()

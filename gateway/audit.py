@@ -1,4 +1,5 @@
-"""The audit of every non-default decision: when, whose, which rule, why. Never the text.
+"""The audit of every non-default decision (when, whose, which rule, why; never the text),
+and of every pull from a peer operator (when, which peer, whose number, what it answered).
 
 Kept beside the id mapping (synchronous=NORMAL: WAL survives a process crash; the last
 moments before a power cut may be lost, which an audit trail can bear). The destination
@@ -35,6 +36,17 @@ def create_tables(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX IF NOT EXISTS audit_by_time ON decision_audit (at)")
     db.execute("CREATE INDEX IF NOT EXISTS audit_by_subscriber ON decision_audit (subscriber)")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS peer_audit (
+            at REAL NOT NULL,
+            peer TEXT NOT NULL,
+            subscriber TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            latency_ms REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS peer_audit_by_time ON peer_audit (at)")
+    db.execute("CREATE INDEX IF NOT EXISTS peer_audit_by_subscriber ON peer_audit (subscriber)")
 
 
 class DecisionAudit:
@@ -65,19 +77,32 @@ class DecisionAudit:
             ),
         )
 
+    def record_pull(
+        self, at: float, peer: str, destination: str, answer: str, latency_ms: float
+    ) -> None:
+        """One pull from a peer: ``answer`` holds ages and flags or ``failed:<reason>``."""
+        self.writer.write(
+            "INSERT INTO peer_audit VALUES (?, ?, ?, ?, ?)",
+            (at, peer, pseudonym(destination), answer, round(latency_ms, 2)),
+        )
+
     async def erase(self, destination: str) -> int:
         subscriber = pseudonym(destination)
 
         def run(conn: sqlite3.Connection) -> int:
-            return conn.execute(
-                "DELETE FROM decision_audit WHERE subscriber = ?", (subscriber,)
-            ).rowcount
+            return sum(
+                conn.execute(f"DELETE FROM {table} WHERE subscriber = ?", (subscriber,)).rowcount
+                for table in ("decision_audit", "peer_audit")
+            )
 
         return await self.writer.call(run)
 
     async def purge(self, before: float) -> int:
         def run(conn: sqlite3.Connection) -> int:
-            return conn.execute("DELETE FROM decision_audit WHERE at < ?", (before,)).rowcount
+            return sum(
+                conn.execute(f"DELETE FROM {table} WHERE at < ?", (before,)).rowcount
+                for table in ("decision_audit", "peer_audit")
+            )
 
         return await self.writer.call(run)
 
@@ -86,6 +111,15 @@ def rows(conn: sqlite3.Connection, since: float) -> list[dict[str, Any]]:
     cursor = conn.execute(
         "SELECT at, account, tenant, subscriber, decision, rule, reasons, shadow, parts"
         " FROM decision_audit WHERE at >= ? ORDER BY at",
+        (since,),
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def pull_rows(conn: sqlite3.Connection, since: float) -> list[dict[str, Any]]:
+    cursor = conn.execute(
+        "SELECT at, peer, subscriber, answer, latency_ms FROM peer_audit WHERE at >= ? ORDER BY at",
         (since,),
     )
     names = [d[0] for d in cursor.description]

@@ -23,6 +23,7 @@ from .config_tenants import (
     parse_webhooks,
 )
 from .holds.sealing import parse_key
+from .peers.config import PeerConfig, parse_number_ranges, parse_peers
 from .signals.risk_index import RiskConfig
 
 
@@ -193,6 +194,8 @@ class Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     policy_file: Path | None = None  # None: the shipped policies/default.toml
     policy_enabled: bool = True  # False: pure pass-through, no message is classified
+    # Other operators' CAMARA APIs, asked about their numbers at decision time.
+    camara_peers: tuple[PeerConfig, ...] = ()
 
 
 def _host_port(section: Section, key: str, text: str) -> tuple[str, int]:
@@ -217,6 +220,8 @@ _SECTIONS = frozenset(
         "webhooks",
         "camara",
         "cluster",
+        "camara_peers",
+        "number_ranges",
     }
 )
 # Forms other configurations (and earlier versions) use, with the one this file takes.
@@ -292,6 +297,9 @@ def _parse(root: Section, data: dict[str, Any], source: str) -> Config:
         tenants = tuple(TenantConfig(name) for name in names)
     webhooks = parse_webhooks(root.table("webhooks"))
     camara = parse_camara(root.table("camara"))
+    peers = parse_peers(
+        root.tables("camara_peers"), parse_number_ranges(root.table("number_ranges"))
+    )
     section = root.table("cluster")
     cluster = ClusterConfig(
         nodes=tuple(section.get("nodes", list, [])), secret=section.secret("secret")
@@ -374,6 +382,7 @@ def _parse(root: Section, data: dict[str, Any], source: str) -> Config:
         cluster=cluster,
         policy_file=Path(policy_file) if policy_file else None,
         policy_enabled=policy_enabled,
+        camara_peers=peers,
     )
 
 

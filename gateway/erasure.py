@@ -124,6 +124,8 @@ async def erase_subscriber(gateway: ErasureParts, e164: str) -> dict[str, int]:
     removed["camara_subscriptions"] = await _end_subscriptions(gateway, e164)
     removed["audit"] = await gateway.audit.erase(e164)
     gateway.relations.forget(key)
+    if gateway.peer_cache is not None:  # what other operators told of the number
+        gateway.peer_cache.forget(key)
     # The write-ahead logs still hold the pages as they were: fold them in and truncate.
     for writer in (gateway.durable, gateway.signal_store.writer, gateway.id_map.writer):
         await writer.checkpoint()

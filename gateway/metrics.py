@@ -196,6 +196,10 @@ class GatewayCollector(Collector):
         yield queue
         yield commit
 
+        peers = gw.peers
+        if peers is not None:
+            yield from peers.stats.families(peers.breaker_state, sorted(peers.clients))
+
 
 def _counters(
     name: str,

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .counters import TrafficStats
     from .history import History
     from .holds.book import HoldBook
+    from .peers.cache import FactCache
+    from .peers.pull import PeerPuller
     from .signals.feed_health import FeedHealth
     from .signals.ingest import SignalIngest
     from .signals.risk_index import RiskIndex
@@ -60,6 +62,7 @@ class ErasureParts:
     relations: Relations
     subscriptions: Subscriptions
     subscription_terms: SubscriptionTerms
+    peer_cache: FactCache | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ class MetricsParts:
     durable: SqliteWriter
     signal_store: SignalStore
     id_map: IdMap
+    peers: PeerPuller | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,7 @@ class OperatorParts:
     policy: PolicyParts
     webhooks: WebhookParts
     history: History
+    peers: PeerPuller | None = None  # other operators' CAMARA APIs, for /readyz
 
 
 @dataclass(frozen=True, slots=True)

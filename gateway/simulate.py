@@ -19,6 +19,9 @@ from policies.decisions import Deliver, Hold, Reject
 from policies.policy_file import Policy, load_default_policy, load_policy
 from smpp_adapters.constants import ESM_CLASS_UDHI
 
+from .peers.answers import BadAnswer, PeerFacts, latest_sim_change
+from .peers.config import PeerConfig
+from .peers.lookup import PeerLookups, PullFailure
 from .signals.model import SignalRejected, parse_signal
 from .signals.risk_index import RiskIndex
 from .traffic.decider import Decider, PolicyHolder
@@ -68,13 +71,50 @@ class Outcome:
 
 
 class Simulation:
-    """Holds the index, the decider and the reassembly of one replay."""
+    """Holds the index, the decider and the reassembly of one replay.
+
+    Other operators are stubbed: ``{"peer": {"name", "prefixes"}}`` declares one, and
+    ``{"peer_answer": {"peer", "phoneNumber", "latestSimChange"?, "active"?}}`` (or with
+    ``"error": "<reason>"``) is what it answers about a number from then on. A lookup with
+    no stub fails as ``no_answer``; answers are cached as live (default TTLs).
+    """
 
     def __init__(self, policy: Policy) -> None:
         self.index = RiskIndex()
-        self.decider = Decider(PolicyHolder(policy), self.index)
+        self.policies = PolicyHolder(policy)
+        self.decider = Decider(self.policies, self.index)
         self.reassembler = Reassembler()
         self.now = 0.0
+        self.peers: dict[str, PeerConfig] = {}
+        self.lookups = PeerLookups(())
+        self.stubs: dict[tuple[str, str], PeerFacts | PullFailure] = {}
+
+    def _peer(self, number: int, item: Any) -> None:
+        prefixes = item.get("prefixes") if isinstance(item, dict) else None
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not isinstance(prefixes, list) or not prefixes:
+            raise ScenarioError(f"line {number}: peer: needs 'name' and a list of 'prefixes'")
+        self.peers[name] = PeerConfig(name, "", "", "", prefixes=tuple(map(str, prefixes)))
+        # The cache carries over: a peer added later does not forget earlier answers.
+        self.lookups = PeerLookups(self.peers.values(), self.lookups.cache)
+        self.decider = Decider(self.policies, self.index, peers=self.lookups)
+
+    def _peer_answer(self, number: int, item: Any) -> None:
+        if not isinstance(item, dict) or item.get("peer") not in self.peers:
+            raise ScenarioError(f"line {number}: peer_answer: 'peer' must name a declared peer")
+        phone = item.get("phoneNumber")
+        if not isinstance(phone, str) or not phone.startswith("+"):
+            raise ScenarioError(f"line {number}: peer_answer: 'phoneNumber' in E.164")
+        answer: PeerFacts | PullFailure
+        if "error" in item:
+            answer = PullFailure(item["peer"], str(item["error"]))
+        else:
+            try:
+                changed = latest_sim_change({"latestSimChange": item.get("latestSimChange")})
+            except BadAnswer as error:
+                raise ScenarioError(f"line {number}: peer_answer: {error}") from None
+            answer = PeerFacts(changed, bool(item.get("active", False)))
+        self.stubs[(item["peer"], phone)] = answer
 
     def run(self, lines: Iterable[str]) -> Iterator[Outcome]:
         for number, raw in enumerate(lines, start=1):
@@ -93,10 +133,16 @@ class Simulation:
                     self.index.apply(parse_signal(item["signal"], default_region=None))
                 except SignalRejected as error:
                     raise ScenarioError(f"line {number}: signal rejected: {error}") from None
+            elif "peer" in item:
+                self._peer(number, item["peer"])
+            elif "peer_answer" in item:
+                self._peer_answer(number, item["peer_answer"])
             elif "submit" in item:
                 yield from self._submit(number, item)
             else:
-                raise ScenarioError(f"line {number}: expected 'signal' or 'submit'")
+                raise ScenarioError(
+                    f"line {number}: expected 'signal', 'submit', 'peer' or 'peer_answer'"
+                )
         yield from self._advance(float("inf"))
 
     def _advance(self, at: float) -> Iterator[Outcome]:
@@ -182,6 +228,14 @@ class Simulation:
             text=text,
             now=self.now,
         )
+        lookup = decision.lookup
+        if lookup is not None:
+            answer = self.stubs.get((lookup.peer, lookup.msisdn)) or PullFailure(
+                lookup.peer, "no_answer"
+            )
+            if isinstance(answer, PeerFacts):
+                self.lookups.remember(lookup, answer, self.now)
+            decision = self.decider.complete(decision, answer, self.now)
         verdict = decision.verdict
         outcome = Outcome(
             line=number,

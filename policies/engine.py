@@ -19,6 +19,11 @@ from .facts import NO_RISK, MessageFacts, RiskFacts
 from .policy_file import Policy, Rule
 
 OUTAGE_RULE = "on_signal_outage"
+LOOKUP_FAILURE_RULE = "on_lookup_failure"
+# The facts another operator's CAMARA APIs can tell: SIM Swap's latest change, and whether
+# unconditional forwarding is active (Call Forwarding Signal says nothing of since when).
+SIM_SWAP = "sim_swap"
+CALL_FORWARDING = "call_forwarding"
 
 
 class _OtpScore:
@@ -37,20 +42,25 @@ class _OtpScore:
         return score >= threshold
 
 
+def _message_matches(rule: Rule, message: MessageFacts) -> bool:
+    """The rule's conditions on the message itself (not its text, not the risk facts) hold."""
+    if rule.accounts is not None and message.account not in rule.accounts:
+        return False
+    if rule.tenants is not None and message.tenant not in rule.tenants:
+        return False
+    if rule.source_patterns is not None and not rule.source_patterns.match(message.source_addr):
+        return False
+    return (
+        rule.destination_countries is None
+        or message.destination_country in rule.destination_countries
+    )
+
+
 def _matches(
     rule: Rule, message: MessageFacts, risk: RiskFacts, otp: _OtpScore, threshold: float
 ) -> tuple[Reason, ...] | None:
     """The reasons the rule matches, or None when it does not."""
-    if rule.accounts is not None and message.account not in rule.accounts:
-        return None
-    if rule.tenants is not None and message.tenant not in rule.tenants:
-        return None
-    if rule.source_patterns is not None and not rule.source_patterns.match(message.source_addr):
-        return None
-    if (
-        rule.destination_countries is not None
-        and message.destination_country not in rule.destination_countries
-    ):
+    if not _message_matches(rule, message):
         return None
     reasons: list[Reason] = []
     limit = rule.sim_swap_age_lt
@@ -171,6 +181,84 @@ def verdict_without_risk(policy: Policy) -> Verdict | None:
 
 
 _ANY_MESSAGE = MessageFacts("", "", "")
+
+
+def peer_kinds(rule: Rule) -> frozenset[str]:
+    """The facts a peer would have to give for ``rule`` to match; empty when a peer's facts
+    alone can never make it match (it needs a forwarding age or a routing anomaly, facts
+    only the local network knows, or it needs no risk fact at all)."""
+    if (
+        rule.cfu_changed_age_lt is not None
+        or rule.routing_anomaly_age_lt is not None
+        or rule.routing_anomaly_reasons is not None
+    ):
+        return frozenset()
+    kinds = set()
+    if rule.sim_swap_age_lt is not None:
+        kinds.add(SIM_SWAP)
+    if rule.cf_unconditional_active is True:
+        kinds.add(CALL_FORWARDING)
+    return frozenset(kinds)
+
+
+def policy_peer_kinds(policy: Policy) -> frozenset[str]:
+    """Every fact kind some enforced rule of the policy could use from a peer."""
+    kinds: frozenset[str] = frozenset()
+    for rule in policy.rules:
+        if not rule.shadow:
+            kinds |= peer_kinds(rule)
+    return kinds
+
+
+def facts_wanted(
+    policy: Policy,
+    message: MessageFacts,
+    verdict: Verdict,
+    otp_score: Callable[[], float] | None = None,
+) -> frozenset[str]:
+    """The peer facts that could change ``verdict`` (the one without them): those of the
+    enforced rules before the one that decided, whose conditions on the message hold, for
+    an OTP only. Empty: asking the number's operator cannot change the decision."""
+    otp = _OtpScore(message, otp_score)
+    wanted: frozenset[str] = frozenset()
+    for rule in policy.rules:
+        if rule.name == verdict.rule:
+            break
+        if rule.shadow or rule.is_otp is False:
+            continue
+        kinds = peer_kinds(rule) - wanted
+        if not kinds or not _message_matches(rule, message):
+            continue
+        threshold = policy.otp_threshold if rule.otp_min_score is None else rule.otp_min_score
+        if otp.at_least(threshold):
+            wanted |= kinds
+    return wanted
+
+
+def lookup_failed(policy: Policy, verdict: Verdict, reason: Reason) -> Verdict:
+    """The number's operator could not be asked: the policy's ``on_lookup_failure`` decides,
+    unless the rules already decided something stricter without the peer's facts."""
+    action = policy.on_lookup_failure
+    if isinstance(action, Deliver) and not isinstance(verdict.action, Deliver):
+        return Verdict(
+            verdict.action,
+            verdict.rule,
+            verdict.rules,
+            (*verdict.reasons, reason),
+            verdict.notify,
+            verdict.tags,
+            verdict.shadow,
+        )
+    notify = ("otp.held",) if isinstance(action, Hold) else ()
+    return Verdict(
+        action,
+        LOOKUP_FAILURE_RULE,
+        (*verdict.rules, LOOKUP_FAILURE_RULE),
+        (reason,),
+        notify,
+        (),
+        verdict.shadow,
+    )
 
 
 def _outage(policy: Policy, matched: list[str], shadow: list[ShadowMatch]) -> Verdict:

@@ -2,7 +2,8 @@
 
 Format (see policies/default.toml for a commented example):
 
-    [policy]      name, on_signal_outage = "deliver" | "hold", outage_ttl, otp_threshold
+    [policy]      name, on_signal_outage = "deliver" | "hold", outage_ttl, otp_threshold,
+                  on_lookup_failure = "hold" | "deliver", lookup_failure_ttl
     [thresholds]  named durations ("90s", "10m", "24h", "7d", or seconds)
     [[rules]]     name, when = {...}, action = "deliver" | "hold" | "reject",
                   ttl + on_expiry (hold), status (reject), notify = [...], tag, shadow,
@@ -73,6 +74,10 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+# Released on expiry: a peer that cannot answer is no evidence of a swap.
+LOOKUP_FAILURE_HOLD = Hold(600.0, "deliver")
+
+
 class PolicyError(ValueError):
     """The policy file is invalid; the message names the file, the rule and the field."""
 
@@ -114,6 +119,9 @@ class Policy:
     on_signal_outage: Action = DELIVER
     # The classifier's score from which a message counts as an OTP, unless a rule says.
     otp_threshold: float = DEFAULT_THRESHOLD
+    # An OTP whose destination's operator (a CAMARA peer) could not be asked in time. Hold
+    # by default: recall first, a missed swap costs the victim's money (docs/peers.md).
+    on_lookup_failure: Action = LOOKUP_FAILURE_HOLD
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -143,7 +151,16 @@ def parse_policy(text: str, *, source: str) -> Policy:
     header = _table(data.get("policy", {}), f"{source}: [policy]")
     _only(
         header,
-        {"name", "version", "description", "on_signal_outage", "outage_ttl", "otp_threshold"},
+        {
+            "name",
+            "version",
+            "description",
+            "on_signal_outage",
+            "outage_ttl",
+            "otp_threshold",
+            "on_lookup_failure",
+            "lookup_failure_ttl",
+        },
         f"{source}: [policy]",
     )
     thresholds: dict[str, float] = {}
@@ -160,6 +177,22 @@ def parse_policy(text: str, *, source: str) -> Policy:
         )
     else:
         raise PolicyError(f"{where}: expected 'deliver' or 'hold', got {outage!r}")
+    lookup_failure = header.get("on_lookup_failure", "hold")
+    if lookup_failure == "deliver":
+        lookup_action: Action = DELIVER
+    elif lookup_failure == "hold":
+        lookup_action = Hold(
+            _duration(
+                header.get("lookup_failure_ttl", "10m"),
+                f"{source}: [policy]: field 'lookup_failure_ttl'",
+            ),
+            "deliver",
+        )
+    else:
+        raise PolicyError(
+            f"{source}: [policy]: field 'on_lookup_failure': expected 'hold' or 'deliver', "
+            f"got {lookup_failure!r}"
+        )
     otp_threshold = _score(
         header.get("otp_threshold", DEFAULT_THRESHOLD),
         f"{source}: [policy]: field 'otp_threshold'",
@@ -183,6 +216,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
         thresholds,
         outage_action,
         otp_threshold,
+        lookup_action,
     )
 
 

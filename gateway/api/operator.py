@@ -44,15 +44,16 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
             "message-map": gateway.id_map.writer.alive,
         }
         ready = any(upstream.values()) and signals_fresh and all(stores.values())
-        return web.json_response(
-            {
-                "ready": ready,
-                "upstream": upstream,
-                "signals_fresh": signals_fresh,
-                "stores_writable": stores,
-            },
-            status=200 if ready else 503,
-        )
+        details: dict[str, object] = {
+            "ready": ready,
+            "upstream": upstream,
+            "signals_fresh": signals_fresh,
+            "stores_writable": stores,
+        }
+        if gateway.peers is not None:
+            # Details only: a peer down is the policy's on_lookup_failure, not unreadiness.
+            details["peers"] = gateway.peers.health()
+        return web.json_response(details, status=200 if ready else 503)
 
     async def status(request: web.Request) -> web.Response:
         return web.json_response(

@@ -53,6 +53,7 @@ class RiskChange:
     msisdn_key: int
     at: float  # when it occurred
     reason: str | None = None
+    source: str | None = None  # "peer:<name>" when another operator's CAMARA API told it
 
 
 def what_changed(key: int, before: Summary | None, after: Summary | None) -> list[RiskChange]:

@@ -83,6 +83,8 @@ _risk_facts: Callable[
     if tuple(f.name for f in fields(RiskFacts)) == _RISK_FACTS_FIELDS
     else RiskFacts
 )
+# For other makers of facts on the hot path (a peer's cached answer): the same constructor.
+new_risk_facts = _risk_facts
 _routing_anomaly: Callable[[str, float], RoutingAnomaly] = (
     _fast_routing_anomaly
     if tuple(f.name for f in fields(RoutingAnomaly)) == _ANOMALY_FIELDS

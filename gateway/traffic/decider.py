@@ -4,6 +4,10 @@ Read the destination's risk facts from the in-memory index, evaluate the policy,
 classify the text only when a rule that needs ``is_otp`` could still match: a message to a
 number with no recent swap, forwarding or anomaly is never decoded nor classified under the
 default policy. No I/O and no clock of its own: ``now`` is passed in.
+
+A number of another operator (a ``[[camara_peers]]`` prefix) has no local facts: its OTPs
+are decided with the peer's facts from the cache, or the decision comes back with a
+``Lookup`` for the caller to pull and hand to ``complete``.
 """
 
 from __future__ import annotations
@@ -12,11 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from policies.classifier import NOT_OTP, Classification, classify
-from policies.decisions import Verdict
-from policies.engine import evaluate, verdict_without_risk
+from policies.decisions import Reason, Verdict
+from policies.engine import (
+    evaluate,
+    facts_wanted,
+    lookup_failed,
+    policy_peer_kinds,
+    verdict_without_risk,
+)
 from policies.facts import NO_RISK, MessageFacts
 from policies.policy_file import Policy
 
+from ..peers.answers import PeerFacts
+from ..peers.lookup import Lookup, PeerLookups, PullFailure
 from ..signals.countries import country_of_e164
 from ..signals.feed_health import FeedHealth
 from ..signals.risk_index import RiskIndex
@@ -31,6 +43,9 @@ class Decision:
     # None when no rule needed to know whether the message is an OTP.
     classification: Classification | None
     message: MessageFacts
+    # Not None: the verdict is the one without the destination's peer facts, which must be
+    # pulled (and the decision completed) first.
+    lookup: Lookup | None = None
 
 
 class PolicyHolder:
@@ -41,7 +56,7 @@ class PolicyHolder:
     """
 
     def __init__(self, policy: Policy) -> None:
-        self._current = (policy, verdict_without_risk(policy))
+        self.policy = policy
 
     @property
     def policy(self) -> Policy:
@@ -50,6 +65,8 @@ class PolicyHolder:
     @policy.setter
     def policy(self, policy: Policy) -> None:
         self._current = (policy, verdict_without_risk(policy))
+        # The facts any rule could use from a peer (one event loop: read with the policy).
+        self.peer_kinds = policy_peer_kinds(policy)
 
     @property
     def current(self) -> tuple[Policy, Verdict | None]:
@@ -59,11 +76,16 @@ class PolicyHolder:
 
 class Decider:
     def __init__(
-        self, policies: PolicyHolder, index: RiskIndex, health: FeedHealth | None = None
+        self,
+        policies: PolicyHolder,
+        index: RiskIndex,
+        health: FeedHealth | None = None,
+        peers: PeerLookups | None = None,
     ) -> None:
         self.policies = policies
         self.index = index
         self.health = health
+        self.peers = peers if peers is not None and peers.directory else None
 
     def decide(
         self,
@@ -88,7 +110,9 @@ class Decider:
         )
         risk = self.index.facts(destination, now)
         policy, clean = self.policies.current
-        if risk is NO_RISK and clean is not None and not signal_outage:
+        peers = self.peers
+        peer = peers.peer_for(destination) if risk is NO_RISK and peers is not None else None
+        if risk is NO_RISK and clean is not None and not signal_outage and peer is None:
             return Decision(
                 clean, None, MessageFacts(account, source_addr, destination, tenant=tenant)
             )
@@ -107,9 +131,73 @@ class Decider:
             classified.append(classification)
             return classification.score
 
+        kinds = self.policies.peer_kinds if peer is not None else frozenset()
+        if kinds:
+            assert peers is not None and peer is not None
+            known, missing = peers.cached(peer, destination, kinds, now)
+            if not missing:  # every fact a rule could use is in the cache: one evaluation
+                verdict = evaluate(
+                    policy, message, known.risk(now), signal_outage=signal_outage,
+                    otp_score=otp_score,
+                )  # fmt: skip
+                return _decision(_sourced(verdict, peer), classified, message)
         verdict = evaluate(policy, message, risk, signal_outage=signal_outage, otp_score=otp_score)
-        if not classified:
-            return Decision(verdict, None, message)
-        classification = classified[0]
-        message = replace(message, is_otp=classification.is_otp, otp_score=classification.score)
-        return Decision(verdict, classification, message)
+        if kinds:
+            assert peers is not None and peer is not None
+            wanted = facts_wanted(policy, message, verdict, otp_score) & peers.kinds[peer]
+            if wanted:
+                known, missing = peers.cached(peer, destination, wanted, now)
+                if missing:
+                    decision = _decision(verdict, classified, message)
+                    lookup = Lookup(peer, destination, missing, known, verdict)
+                    return replace(decision, lookup=lookup)
+                verdict = evaluate(
+                    policy, message, known.risk(now), signal_outage=signal_outage,
+                    otp_score=otp_score,
+                )  # fmt: skip
+                verdict = _sourced(verdict, peer)
+        return _decision(verdict, classified, message)
+
+    def complete(self, decision: Decision, answer: PeerFacts | PullFailure, now: float) -> Decision:
+        """The final decision once the peer answered (or failed to, in time)."""
+        lookup = decision.lookup
+        assert lookup is not None
+        policy = self.policies.policy
+        if isinstance(answer, PullFailure):
+            reason = Reason("peer_lookup_failed", f"{answer.peer}:{answer.reason}")
+            verdict = lookup_failed(policy, lookup.without, reason)
+        else:
+            risk = answer.merged(lookup.known).risk(now)
+            verdict = _sourced(evaluate(policy, decision.message, risk), lookup.peer)
+        return Decision(verdict, decision.classification, decision.message)
+
+
+def _decision(
+    verdict: Verdict, classified: list[Classification], message: MessageFacts
+) -> Decision:
+    if not classified:
+        return Decision(verdict, None, message)
+    classification = classified[0]
+    message = replace(message, is_otp=classification.is_otp, otp_score=classification.score)
+    return Decision(verdict, classification, message)
+
+
+_SOURCES: dict[str, Reason] = {}
+
+
+def _sourced(verdict: Verdict, peer: str) -> Verdict:
+    """A verdict on a peer's facts names them as the source of its reasons."""
+    if not verdict.reasons:
+        return verdict
+    source = _SOURCES.get(peer)
+    if source is None:
+        source = _SOURCES[peer] = Reason("facts_source", f"peer:{peer}")
+    return Verdict(
+        verdict.action,
+        verdict.rule,
+        verdict.rules,
+        (*verdict.reasons, source),
+        verdict.notify,
+        verdict.tags,
+        verdict.shadow,
+    )

@@ -26,6 +26,7 @@ from ..clock import Clock
 from ..config import AccountConfig
 from ..counters import TrafficStats
 from ..final_receipts import final_receipt, wants_failure_receipt
+from ..peers.lookup import PullFailure
 from .decider import Decider, Decision
 from .id_map import IdMap, MappedMessage
 from .message_ids import MessageIdGenerator
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ..camara.relations import Relations
     from ..holds.book import HoldBook
     from ..holds.store import HoldRecord
+    from ..peers.pull import PeerPuller
     from .esme_binds import EsmeBind
     from .receipt_relay import ReceiptRelay
 
@@ -76,8 +78,11 @@ class Pipeline:
         audit: DecisionAudit | None = None,
         relations: Relations | None = None,
         stats: TrafficStats | None = None,
+        peers: PeerPuller | None = None,
     ) -> None:
         self.decider = decider
+        self.peers = peers  # other operators' CAMARA APIs, for their numbers' facts
+        self._pulls: set[asyncio.Task[None]] = set()
         self.holds = holds
         self.parking = parking  # concatenated parts wait there until whole (with a decider)
         self.accounts = accounts if accounts is not None else {}  # replaced on reload
@@ -91,6 +96,11 @@ class Pipeline:
         self.ids = ids
         self.clock = clock
         self.relay = relay
+
+    @property
+    def pulls_waiting(self) -> int:
+        """Submits waiting for a peer's answer."""
+        return len(self._pulls)
 
     def _tenant_of_account(self, account: str, source_addr: str) -> str | None:
         config = self.accounts.get(account)
@@ -108,7 +118,14 @@ class Pipeline:
         if part is not None and self.parking is not None:
             self.parking.park(bind, pdu, part, self.ids.next())
             return
-        decision, then = self._decide(account, pdu, lambda: text_of(pdu, account), 1)
+        decision = self._decide(account, pdu, lambda: text_of(pdu, account))
+        if decision.lookup is not None:
+            self._after_pull(decision, lambda final: self._act(bind, pdu, final))
+            return
+        self._act(bind, pdu, decision)
+
+    def _act(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
+        then = self._settle(bind.account, decision, 1)
         if then == _FORWARD:
             self._forward(bind, pdu)
         elif then == _HOLD:
@@ -117,24 +134,44 @@ class Pipeline:
             self._respond(bind, pdu, then)
 
     def _decide(
-        self, account: AccountConfig, first: Pdu, text: Callable[[], str | None], parts: int
-    ) -> tuple[Decision, int]:
-        """The one decision of a message, single or reassembled: decided, counted, its
-        recipient remembered for CAMARA, logged and audited when a rule spoke. Returns it
-        with what to do: _FORWARD, _HOLD, or the command status to refuse it with."""
+        self, account: AccountConfig, first: Pdu, text: Callable[[], str | None]
+    ) -> Decision:
+        """The decision of a message, single or reassembled; it may still need a pull."""
         assert self.decider is not None  # no decider: everything is forwarded undecided
         params = first.params
         source = str(params.get("source_addr", ""))
-        now = self.clock.now()
-        decision = self.decider.decide(
+        return self.decider.decide(
             account=account.system_id,
             source_addr=source,
             destination_addr=str(params.get("destination_addr", "")),
             text=text,
-            now=now,
+            now=self.clock.now(),
             tenant=self.tenant_of(account.system_id, source),
             otp_only=account.otp_only,
         )
+
+    def _after_pull(self, decision: Decision, then: Callable[[Decision], None]) -> None:
+        """Ask the destination's operator, then go on with the completed decision. The
+        submit waits (its response with it) while the session's other PDUs go on."""
+        task = asyncio.get_running_loop().create_task(self._pull(decision, then))
+        self._pulls.add(task)
+        task.add_done_callback(self._pulls.discard)
+
+    async def _pull(self, decision: Decision, then: Callable[[Decision], None]) -> None:
+        assert self.decider is not None and decision.lookup is not None
+        lookup = decision.lookup
+        answer = (
+            await self.peers.pull(lookup)
+            if self.peers is not None
+            else PullFailure(lookup.peer, "not_configured")
+        )
+        then(self.decider.complete(decision, answer, self.clock.now()))
+
+    def _settle(self, account: AccountConfig, decision: Decision, parts: int) -> int:
+        """A final decision: counted, its recipient remembered for CAMARA, logged and
+        audited when a rule spoke. Returns what to do: _FORWARD, _HOLD, or the command
+        status to refuse it with."""
+        now = self.clock.now()
         verdict = decision.verdict
         message = decision.message
         self._count_decision(decision)
@@ -145,15 +182,15 @@ class Pipeline:
             self._log_decision(account.system_id, decision, parts)
         action = verdict.action
         if type(action) is Reject:
-            return decision, action.command_status
+            return action.command_status
         if type(action) is Hold and self.holds is not None:
             if self.holds.has_room(account.system_id):
-                return decision, _HOLD
+                return _HOLD
             # A flood must not fill the disk: over the cap the configured fallback applies.
             log.warning("hold_limit_reached", account=account.system_id, rule=verdict.rule)
             if self.holds.limits.over_limit == "reject":
-                return decision, CommandStatus.ESME_RX_R_APPN
-        return decision, _FORWARD
+                return CommandStatus.ESME_RX_R_APPN
+        return _FORWARD
 
     def _hold(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
         assert self.holds is not None and type(decision.verdict.action) is Hold
@@ -201,9 +238,15 @@ class Pipeline:
         account = self.accounts.get(whole.account) or AccountConfig(whole.account, "")
         pdus = [part.pdu for part in whole.parts]
         # After a reassembly timeout the text is what arrived.
-        decision, then = self._decide(
-            account, pdus[0], lambda: text_of_parts(pdus, account), len(pdus)
-        )
+        decision = self._decide(account, pdus[0], lambda: text_of_parts(pdus, account))
+        if decision.lookup is not None:
+            self._after_pull(decision, lambda final: self._act_whole(whole, account, final))
+            return
+        self._act_whole(whole, account, decision)
+
+    def _act_whole(self, whole: WholeMessage, account: AccountConfig, decision: Decision) -> None:
+        assert self.parking is not None
+        then = self._settle(account, decision, len(whole.parts))
         if then == _FORWARD:
             asyncio.get_running_loop().create_task(self._forward_parts(whole))
         elif then == _HOLD:

@@ -35,6 +35,8 @@ def risk_event_data(change: RiskChange) -> dict[str, Any]:
         data.update(service="cfu", active=True, advice=_ADVICE)
     else:
         data["reason"] = change.reason
+    if change.source is not None:
+        data["source"] = change.source
     return data
 
 

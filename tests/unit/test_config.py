@@ -236,3 +236,23 @@ def test_every_mistake_of_a_file_is_named_at_once(monkeypatch: pytest.MonkeyPatc
     assert "smpp.enquire_link_intervall_s: unknown key" in text
     assert "api.port: expected an integer, got '8080'" in text
     assert "logging.level: expected one of" in text
+
+
+def test_the_documented_peers_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commented [[camara_peers]] example of the example file, uncommented, is valid."""
+    import tomllib
+
+    from gateway.config_reader import Section
+    from gateway.peers.config import parse_number_ranges, parse_peers
+
+    text = EXAMPLE.read_text()
+    block = text[text.index("# [number_ranges]") : text.index("\n[logging]")]
+    data = tomllib.loads("\n".join(line[2:] for line in block.splitlines()))
+    monkeypatch.setenv("OTPGATE_PEER_DTAG_SECRET", "s3cret")
+    root = Section("gateway.example.toml", "", data)
+    (peer,) = parse_peers(
+        root.tables("camara_peers"), parse_number_ranges(root.table("number_ranges"))
+    )
+    root.check()
+    assert peer.prefixes[0] == "+4915" and "+49151" in peer.prefixes
+    assert peer.client_secret == "s3cret" and peer.timeout_s == 0.5

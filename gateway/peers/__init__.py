@@ -1,0 +1,1 @@
+"""Facts about other operators' numbers, pulled from their CAMARA APIs at decision time."""
