@@ -43,6 +43,14 @@ Answer = Callable[[web.Request, str, str], Awaitable[web.Response]]
 Route = Callable[[web.Request], Awaitable[web.Response]]
 Guard = Callable[..., Route]
 
+# The index's call forwarding services in Call Forwarding Signal v0.4's words.
+FORWARDING_VALUES = {
+    "cfu": "unconditional",
+    "cfb": "conditional_busy",
+    "cfnrc": "conditional_not_reachable",
+    "cfnry": "conditional_no_answer",
+}
+
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:
     return web.json_response({"error": error, "error_description": description}, status=status)
@@ -174,9 +182,8 @@ def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
         return web.json_response({"active": facts(number).cf_unconditional_active})
 
     async def call_forwardings(request: web.Request, tenant: str, number: str) -> web.Response:
-        # The index follows unconditional forwarding only (the one that steals voice calls).
-        active = facts(number).cf_unconditional_active
-        return web.json_response(["unconditional"] if active else ["inactive"])
+        services = gateway.risk_index.forwarding(number)
+        return web.json_response([FORWARDING_VALUES[s] for s in services] or ["inactive"])
 
     app.router.add_post("/oauth2/token", token)
     sim_swap = "/sim-swap/v2"

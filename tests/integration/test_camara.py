@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from .harness import (
     PASSWORD,
     ShiftedClock,
     account,
+    call,
     gateway_config,
     outbox_settled,
     route,
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.asyncio
 SWAPPED = "+447400123123"
 FORWARDED = "+447400123124"
 QUIET = "+447400123125"
+CONDITIONAL = "+447400123129"  # conditional forwarding only
 STRANGER = "+447400999999"
 
 
@@ -176,6 +179,51 @@ async def test_call_forwarding_signal(tmp_path):
         assert await post(
             port, f"{base}/call-forwardings", {"phoneNumber": FORWARDED}, headers=auth
         ) == (200, ["unconditional"])
+
+
+async def test_call_forwardings_names_conditional_forwarding(tmp_path):
+    """Only conditional forwarding: named in CAMARA's words, no hold, and kept across a restart."""
+    occurred = datetime.fromtimestamp(time.time() - 3600, UTC).isoformat()
+    signals = [
+        {"kind": "call_forwarding", "msisdn": number, "occurred_at": occurred, "service": service,
+         "active": True, "forwarded_to": "+447700900999"}
+        for number, service in ((CONDITIONAL, "cfb"), (CONDITIONAL, "cfnry"), (FORWARDED, "cfnrc"))
+    ]  # fmt: skip
+    base = "/call-forwarding-signal/v0.4"
+    otp = b"Your verification code is 482913. Do not share it."
+    async with running_simulator() as sim:
+        async with running_gateway(config(tmp_path, sim.port)) as gw:
+            auth = {"Authorization": f"Bearer {await setup(gw)}"}
+            port = gw.tenant_api_port
+            status, answer = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signals)
+            assert (status, answer["accepted"]) == (200, 3)
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            before = sim.submitted
+            await esme.submit(destination=CONDITIONAL[1:], text=otp)
+            assert sim.submitted == before + 1  # delivered: the default policy's decision
+            await esme.submit(destination=FORWARDED[1:], text=otp)
+            assert sim.submitted == before + 1  # held: unconditional forwarding, 2 hours old
+            esme.close()
+            assert await post(
+                port, f"{base}/call-forwardings", {"phoneNumber": CONDITIONAL}, headers=auth
+            ) == (200, ["conditional_busy", "conditional_no_answer"])
+            assert await post(
+                port, f"{base}/unconditional-call-forwardings", {"phoneNumber": CONDITIONAL},
+                headers=auth,
+            ) == (200, {"active": False})  # fmt: skip
+            assert await post(
+                port, f"{base}/call-forwardings", {"phoneNumber": FORWARDED}, headers=auth
+            ) == (200, ["unconditional", "conditional_not_reachable"])
+            off = {**signals[0], "active": False, "occurred_at": datetime.now(UTC).isoformat()}
+            del off["forwarded_to"]
+            assert (await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, off))[0] == 200
+        async with running_gateway(config(tmp_path, sim.port)) as gw:
+            status, body = await token(gw, await key_for(gw, "paybank"))
+            auth = {"Authorization": f"Bearer {body['access_token']}"}
+            assert await post(
+                gw.tenant_api_port, f"{base}/call-forwardings", {"phoneNumber": CONDITIONAL},
+                headers=auth,
+            ) == (200, ["conditional_no_answer"])  # fmt: skip
 
 
 async def test_no_oracle_for_numbers_without_a_relation(tmp_path):
