@@ -3,8 +3,9 @@
 Answers come from the same risk index as the message path. Guards, in order: the caller
 (``camara_auth``: token, scope, tenant, quota), a body that names its subject
 (``camara.requests``: 422 MISSING_IDENTIFIER without one, 400 for a malformed one), a number
-the tenant has a relation with (403: the gateway is no look-up oracle for the operator's
-subscribers). Every query is audited with the number pseudonymised.
+of the operator's ranges (``camara.ranges``: 404 IDENTIFIER_NOT_FOUND, 422
+SERVICE_NOT_APPLICABLE), a number the tenant has a relation with (403: the gateway is no
+look-up oracle for the operator's subscribers). Every query is audited with the number pseudonymised.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import web
 
+from ..camara.ranges import NumberRanges
 from ..camara.requests import Refusal, max_age, phone_number
 from ..camara.tokens import (
     CALL_FORWARDINGS_SCOPE,
@@ -62,6 +64,8 @@ def refused(refusal: Refusal) -> web.Response:
 
 def make_guard(gateway: CamaraParts, quota: Quota) -> Guard:
     """Wraps an answer about one number in the checks every such operation shares."""
+    config = gateway.camara_config
+    ranges = NumberRanges(config.own_ranges, config.not_applicable_ranges)
 
     def guarded(scopes: frozenset[str], answer: Answer, *, in_subscription: bool = False) -> Route:
         async def handler(request: web.Request) -> web.Response:
@@ -82,10 +86,12 @@ def make_guard(gateway: CamaraParts, quota: Quota) -> Guard:
             if isinstance(number, Refusal):
                 return refused(number)
             now = gateway.clock.now()
-            related = gateway.relations.related(
+            outside = ranges.refusal(number)
+            if outside is not None:
+                response = refused(outside)
+            elif not gateway.relations.related(
                 tenant.name, int(number[1:]), now, tenant.relation_days * 86400
-            )
-            if not related:
+            ):
                 response = error_response(
                     403, "phoneNumber: no relation with this client", "PERMISSION_DENIED"
                 )

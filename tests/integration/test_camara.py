@@ -226,6 +226,48 @@ async def test_call_forwardings_names_conditional_forwarding(tmp_path):
             ) == (200, ["conditional_no_answer"])  # fmt: skip
 
 
+async def test_numbers_outside_the_own_ranges_or_the_service(tmp_path):
+    """404 for a number the network does not know, 422 where the service does not apply,
+    before the relation check (they tell the number plan only), audited like any query."""
+    ranges = {"own_ranges": ("+447400",), "not_applicable_ranges": ("+4474009",)}
+    unknown, not_served = "+33612345678", "+447400900001"
+    async with running_simulator() as sim:
+        base = config(tmp_path, sim.port, **ranges)
+        roomy = TenantConfig("paybank", camara=True, camara_quota_per_minute=100)
+        async with running_gateway(replace(base, tenants=(roomy, *base.tenants[1:]))) as gw:
+            await _outside_ranges(gw, unknown, not_served)
+
+
+async def _outside_ranges(gw, unknown: str, not_served: str) -> None:
+    auth = {"Authorization": f"Bearer {await setup(gw)}"}
+    port = gw.tenant_api_port
+    paths = ("/sim-swap/v2/check", "/sim-swap/v2/retrieve-date",
+             "/call-forwarding-signal/v0.4/unconditional-call-forwardings",
+             "/call-forwarding-signal/v0.4/call-forwardings")  # fmt: skip
+    for path in paths:
+        status, body = await post(port, path, {"phoneNumber": unknown}, headers=auth)
+        assert (status, body["status"], body["code"]) == (404, 404, "IDENTIFIER_NOT_FOUND")
+        status, body = await post(port, path, {"phoneNumber": not_served}, headers=auth)
+        assert (status, body["code"]) == (422, "SERVICE_NOT_APPLICABLE")
+        status, _ = await post(port, path, {"phoneNumber": QUIET}, headers=auth)
+        assert status == 200
+    subscribe = {"config": {"subscriptionDetail": {"phoneNumber": unknown}}}
+    status, body = await post(
+        port, "/sim-swap-subscriptions/v0.3/subscriptions", subscribe, headers=auth
+    )
+    assert (status, body["code"]) == (404, "IDENTIFIER_NOT_FOUND")
+
+    def audited(conn):
+        return conn.execute(
+            "SELECT count(*) FROM camara_audit WHERE status IN (404, 422)"
+        ).fetchone()[0]
+
+    async def nine_audited() -> bool:
+        return await gw.durable.call(audited) == 9
+
+    assert await until_async(nine_audited)
+
+
 async def test_no_oracle_for_numbers_without_a_relation(tmp_path):
     async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
         auth = {"Authorization": f"Bearer {await setup(gw)}"}

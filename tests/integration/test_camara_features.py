@@ -36,17 +36,21 @@ MAX_AGE_LIMIT_H = 720  # the operator's own limit, so 400.4 has a monitored peri
 MONITORED_DAYS = 30
 NO_BODY = object()
 
+OWN_RANGES = ("+447400",)  # [camara] own_ranges: every number above is in them
+NOT_APPLICABLE_RANGES = ("+4474009",)  # [camara] not_applicable_ranges
+UNKNOWN = "+33612345678"  # outside the own ranges: a number the network does not know
+NOT_SERVED = "+447400900001"  # in a range the service does not apply to
+
 # Scenarios that need what otpgate does not have: said once, by scenario id (prefix).
 NOT_APPLICABLE = {
-    "3-legs": "needs a token that names the number; /oauth2/token issues client credentials",
+    # 404.2 is named "3-legs" but its steps use a token naming no number: it runs.
+    "success_scenario_3-legs": "needs a token that names the number; /oauth2/token issues "
+    "client credentials",
+    "unnecessary_3-legs": "needs a token that names the number (UNNECESSARY_IDENTIFIER)",
     "check_sim_swap_9_": "needs a token that names the number (UNNECESSARY_IDENTIFIER)",
     "retrieve_sim_swap_date_C02.03": "needs a token that names the number",
     "call_forwarding_signal_03_": "needs a token that names the number",
     "call_forwarding_signal_05_": "needs a token that names the number",
-    "call_forwarding_signal_404": "needs a number the network does not know; no own ranges yet",
-    "retrieve_sim_swap_date_C02.02": "needs a number the network does not know; no own ranges",
-    "check_sim_swap_8_": "needs a number the service does not apply to; no own ranges yet",
-    "C02.05_phone_number_not_supported": "needs a number the service does not apply to",
     "call_forwarding_signal_429.2": "needs a server-wide rate limit; only per-client quotas",
     "call_forwarding_signal_501": "applies to a provider without the operation; otpgate has it",
     "retrieve_sim_swap_date_3_": "for operators with unlimited history: otpgate has a "
@@ -143,6 +147,18 @@ async def run_step(world: World, r: Request, text: str) -> None:
     ):
         # Same wording for the inactive (02) and the active (04) scenario: the id decides.
         phone(r, FORWARDED if "_04_" in tag else QUIET)
+    elif m(r'the request body property "\$\.phoneNumber" is set to a valid phone number for which the (unconditional )?call forwarding status could not be retrieved', text) or text == (
+        'the request body property "$.phoneNumber" is compliant with the schema but does not identify a valid phone number'
+    ):  # fmt: skip
+        phone(r, UNKNOWN)
+    elif text in ('the request body property "$.phoneNumber" is set to a phone number for which the service is not available',
+                  "a valid phone number, identified by the token or provided in the request body, for which the service is not applicable"):  # fmt: skip
+        phone(r, NOT_SERVED)
+    elif (
+        text
+        == "that the service is not available for all phone numbers commercialized by the operator"
+    ):
+        check(world.gw.config.camara.not_applicable_ranges == NOT_APPLICABLE_RANGES, "ranges")
     elif text == "the SIM for this phone number has been swapped in the last 240 hours":
         phone(r, SWAPPED)
     elif m(r'the SIM for this phone number has been swapped in the last "\d+"', text):
@@ -310,7 +326,8 @@ async def test_camara_feature_files(tmp_path: Path) -> None:
     clock = ShiftedClock()
     async with running_simulator() as sim:
         base = camara_config(tmp_path, sim.port, max_age_h=MAX_AGE_LIMIT_H,
-                             monitored_days=MONITORED_DAYS)  # fmt: skip
+                             monitored_days=MONITORED_DAYS, own_ranges=OWN_RANGES,
+                             not_applicable_ranges=NOT_APPLICABLE_RANGES)  # fmt: skip
         config = replace(
             base,
             tenants=(

@@ -236,3 +236,38 @@ def test_every_mistake_of_a_file_is_named_at_once(monkeypatch: pytest.MonkeyPatc
     assert "smpp.enquire_link_intervall_s: unknown key" in text
     assert "api.port: expected an integer, got '8080'" in text
     assert "logging.level: expected one of" in text
+
+
+def _with_key() -> dict:
+    return {**_minimal(), "api": {"operator_key_env": "OPERATOR_KEY"}}
+
+
+def test_camara_number_ranges_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPERATOR_KEY", "key")
+    camara = {"own_ranges": ["+4474", "+4475"], "not_applicable_ranges": ["+447499"]}
+    config = parse_config({**_with_key(), "camara": camara}, source="gw.toml")
+    assert config.camara.own_ranges == ("+4474", "+4475")
+    assert config.camara.not_applicable_ranges == ("+447499",)
+    assert parse_config(_with_key(), source="gw.toml").camara.own_ranges == ()
+
+
+@pytest.mark.parametrize(
+    ("camara", "message"),
+    [
+        ({"own_ranges": ["4474"]}, "gw.toml: camara.own_ranges: expected E.164 prefixes"),
+        ({"own_ranges": ["+0744"]}, "gw.toml: camara.own_ranges: expected E.164 prefixes"),
+        ({"own_ranges": [4474]}, "gw.toml: camara.own_ranges: expected E.164 prefixes"),
+        ({"own_ranges": "+4474"}, "gw.toml: camara.own_ranges: expected a list"),
+        ({"not_applicable_ranges": ["+44 74"]}, "gw.toml: camara.not_applicable_ranges: expected"),
+        (
+            {"own_ranges": ["+4474"], "not_applicable_ranges": ["+4475"]},
+            "gw.toml: camara.not_applicable_ranges: '+4475' is outside own_ranges",
+        ),
+    ],
+)
+def test_camara_number_range_errors_name_the_file_and_the_field(
+    camara: dict, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPERATOR_KEY", "key")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config({**_with_key(), "camara": camara}, source="gw.toml")
