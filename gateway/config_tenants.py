@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .config_reader import ConfigError, Section
 
@@ -39,6 +40,9 @@ class CamaraConfig:
     # (none: every number is the network's); inside not_applicable_ranges 422.
     own_ranges: tuple[str, ...] = ()
     not_applicable_ranges: tuple[str, ...] = ()
+    # The server's own limit over every client (429 TOO_MANY_REQUESTS); None: none.
+    server_rate_per_s: float | None = None
+    server_burst: int = 1
 
 
 _E164_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
@@ -63,7 +67,13 @@ def parse_camara(section: Section) -> CamaraConfig:
         token_lifetime_s=section.positive("token_lifetime_s", float, 3600.0),
         own_ranges=_prefixes(section, "own_ranges"),
         not_applicable_ranges=_prefixes(section, "not_applicable_ranges"),
+        server_rate_per_s=section.positive("server_rate_per_s", float, None),
     )
+    # A second's worth by default: a limit in requests per second, with no long burst.
+    default_burst = math.ceil(config.server_rate_per_s or 1)
+    config = replace(config, server_burst=section.positive("server_burst", int, default_burst))
+    if "server_burst" in section.data and config.server_rate_per_s is None:
+        section.problems.append(f"{section._where('server_burst')}: needs server_rate_per_s")
     if config.max_age_h > 2400:
         raise ConfigError(f"{section._where('max_age_h')}: at most 2400 (CAMARA's limit)")
     if config.own_ranges:

@@ -1,7 +1,7 @@
 """CAMARA-compatible endpoints on the tenant listener: SIM Swap v2, Call Forwarding Signal v0.4.
 
 Answers come from the same risk index as the message path. Guards, in order: the caller
-(``camara_auth``: token, scope, tenant, quota), a body that names its subject
+(``camara_auth``: token, scope, tenant, rate limits), a body that names its subject
 (``camara.requests``: 422 MISSING_IDENTIFIER without one, 400 for a malformed one), a number
 of the operator's ranges (``camara.ranges``: 404 IDENTIFIER_NOT_FOUND, 422
 SERVICE_NOT_APPLICABLE), a number the tenant has a relation with (403: the gateway is no
@@ -30,13 +30,14 @@ from ..camara.tokens import (
     UNCONDITIONAL_SCOPE,
 )
 from ..logs import pseudonym
-from .camara_auth import Quota, authorize
+from .camara_auth import authorize, rate_limits
 from .camara_subscriptions import add_subscription_routes
 from .errors import CAMARA_BODY, BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
     from policies.facts import RiskFacts
 
+    from ..camara.rate_limits import RateLimits
     from ..parts import CamaraParts
 
 log = structlog.get_logger("otpgate.camara")
@@ -62,14 +63,14 @@ def refused(refusal: Refusal) -> web.Response:
     return error_response(refusal.status, refusal.message, refusal.code)
 
 
-def make_guard(gateway: CamaraParts, quota: Quota) -> Guard:
+def make_guard(gateway: CamaraParts, limits: RateLimits) -> Guard:
     """Wraps an answer about one number in the checks every such operation shares."""
     config = gateway.camara_config
     ranges = NumberRanges(config.own_ranges, config.not_applicable_ranges)
 
     def guarded(scopes: frozenset[str], answer: Answer, *, in_subscription: bool = False) -> Route:
         async def handler(request: web.Request) -> web.Response:
-            caller = authorize(gateway, quota, request, scopes)
+            caller = authorize(gateway, limits, request, scopes)
             if isinstance(caller, web.Response):
                 return caller
             tenant = caller.tenant
@@ -118,8 +119,8 @@ def make_guard(gateway: CamaraParts, quota: Quota) -> Guard:
 
 
 def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
-    quota = Quota()
-    guarded = make_guard(gateway, quota)
+    limits = rate_limits(gateway)
+    guarded = make_guard(gateway, limits)
 
     async def token(request: web.Request) -> web.Response:
         form: dict[str, Any] = {}
@@ -209,7 +210,7 @@ def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
         f"{forwarding}/call-forwardings",
         guarded(frozenset({CALL_FORWARDINGS_SCOPE}), call_forwardings),
     )
-    add_subscription_routes(app, gateway, quota, guarded)
+    add_subscription_routes(app, gateway, limits, guarded)
 
 
 def create_tables(db: Any) -> None:

@@ -300,8 +300,18 @@ async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
         ]
         assert statuses[:8] == [200] * 8 and statuses[8] == 429
         # The tenant's business quota (CAMARA's QUOTA_EXCEEDED, not the server's limit).
-        status, body = await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth)
-        assert (status, body["code"]) == (429, "QUOTA_EXCEEDED")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/sim-swap/v2/check",
+                json={"phoneNumber": QUIET},
+                headers={**auth, "x-correlator": "quota-1"},
+            ) as r,
+        ):
+            body = await r.json()
+            assert (r.status, body["status"], body["code"]) == (429, 429, "QUOTA_EXCEEDED")
+            # 8 a minute come back at one per 7.5 s.
+            assert r.headers["Retry-After"] in {"7", "8"} and r.headers["x-correlator"] == "quota-1"
         clock.advance(1.1)  # past the token's 1 s lifetime
         status, body = await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth)
         assert (status, body["code"]) == (401, "UNAUTHENTICATED")
@@ -315,6 +325,38 @@ async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
             headers={"Authorization": f"Bearer {narrow['access_token']}"},
         )
         assert (status, body["code"]) == (403, "PERMISSION_DENIED")
+
+
+async def test_server_wide_rate_limit_over_every_client(tmp_path):
+    clock = ShiftedClock()
+    async with running_simulator() as sim:
+        # One request per 100 s: a slow machine cannot refill the bucket during the test.
+        base = config(tmp_path, sim.port, server_rate_per_s=0.01, server_burst=3)
+        tenants = (*base.tenants, TenantConfig("second", camara=True))
+        async with running_gateway(replace(base, tenants=tenants), clock=clock) as gw:
+            auth = {"Authorization": f"Bearer {await setup(gw)}"}
+            status, second = await token(gw, await key_for(gw, "second"))
+            other = {"Authorization": f"Bearer {second['access_token']}"}
+            port, check = gw.tenant_api_port, "/sim-swap/v2/check"
+            for _ in range(3):  # paybank spends the server's burst; its own quota is 8
+                assert (await post(port, check, {"phoneNumber": QUIET}, headers=auth))[0] == 200
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    f"http://127.0.0.1:{port}{check}",
+                    json={"phoneNumber": QUIET},
+                    headers={**other, "x-correlator": "busy-1"},
+                ) as r,
+            ):
+                body = await r.json()
+                assert (r.status, body["status"], body["code"]) == (429, 429, "TOO_MANY_REQUESTS")
+                assert body["message"] and r.headers["x-correlator"] == "busy-1"
+                retry_after = int(r.headers["Retry-After"])
+                assert 90 <= retry_after <= 100
+            clock.advance(retry_after)
+            assert (await post(port, check, {"phoneNumber": QUIET}, headers=auth))[0] == 200
+            status, body = await post(port, check, {"phoneNumber": QUIET}, headers=auth)
+            assert (status, body["code"]) == (429, "TOO_MANY_REQUESTS")
 
 
 async def test_every_query_is_audited_with_a_pseudonym(tmp_path):

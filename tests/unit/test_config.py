@@ -271,3 +271,20 @@ def test_camara_number_range_errors_name_the_file_and_the_field(
     monkeypatch.setenv("OPERATOR_KEY", "key")
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_config({**_with_key(), "camara": camara}, source="gw.toml")
+
+
+def test_camara_server_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPERATOR_KEY", "key")
+    read = parse_config({**_with_key(), "camara": {"server_rate_per_s": 2500}}, source="gw.toml")
+    assert (read.camara.server_rate_per_s, read.camara.server_burst) == (2500.0, 2500)
+    both = {"server_rate_per_s": 0.5, "server_burst": 10}
+    read = parse_config({**_with_key(), "camara": both}, source="gw.toml")
+    assert (read.camara.server_rate_per_s, read.camara.server_burst) == (0.5, 10)
+    assert parse_config(_with_key(), source="gw.toml").camara.server_rate_per_s is None
+    for camara, message in (
+        ({"server_rate_per_s": 0}, "gw.toml: camara.server_rate_per_s: must be greater than 0"),
+        ({"server_burst": 5}, "gw.toml: camara.server_burst: needs server_rate_per_s"),
+        ({"server_rate_per_s": 5, "server_burst": 0}, "gw.toml: camara.server_burst: must be"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            parse_config({**_with_key(), "camara": camara}, source="gw.toml")
