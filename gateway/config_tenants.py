@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+import math
+import re
+from dataclasses import dataclass, field, replace
 
 from .config_reader import ConfigError, Section
 
@@ -34,6 +36,28 @@ class CamaraConfig:
     max_age_h: int = 2400  # the largest maxAge a SIM swap check may ask (CAMARA allows 2400)
     monitored_days: int = 30  # retrieve-date tells changes of these last days only
     token_lifetime_s: float = 3600.0
+    # E.164 prefixes ("+4474"): numbers outside own_ranges answer 404 IDENTIFIER_NOT_FOUND
+    # (none: every number is the network's); inside not_applicable_ranges 422.
+    own_ranges: tuple[str, ...] = ()
+    not_applicable_ranges: tuple[str, ...] = ()
+    # The server's own limit over every client (429 TOO_MANY_REQUESTS); None: none.
+    server_rate_per_s: float | None = None
+    server_burst: int = 1
+
+
+_E164_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
+
+
+def _prefixes(section: Section, key: str) -> tuple[str, ...]:
+    values = section.get(key, list, [])
+    for value in values:
+        if not isinstance(value, str) or not _E164_PREFIX.fullmatch(value):
+            section.problems.append(
+                f'{section._where(key)}: expected E.164 prefixes with their + ("+4474"),'
+                f" got {value!r}"
+            )
+            return ()
+    return tuple(values)
 
 
 def parse_camara(section: Section) -> CamaraConfig:
@@ -41,9 +65,25 @@ def parse_camara(section: Section) -> CamaraConfig:
         max_age_h=section.positive("max_age_h", int, 2400),
         monitored_days=section.positive("monitored_days", int, 30),
         token_lifetime_s=section.positive("token_lifetime_s", float, 3600.0),
+        own_ranges=_prefixes(section, "own_ranges"),
+        not_applicable_ranges=_prefixes(section, "not_applicable_ranges"),
+        server_rate_per_s=section.positive("server_rate_per_s", float, None),
     )
+    # A second's worth by default: a limit in requests per second, with no long burst.
+    default_burst = math.ceil(config.server_rate_per_s or 1)
+    config = replace(config, server_burst=section.positive("server_burst", int, default_burst))
+    if "server_burst" in section.data and config.server_rate_per_s is None:
+        section.problems.append(f"{section._where('server_burst')}: needs server_rate_per_s")
     if config.max_age_h > 2400:
         raise ConfigError(f"{section._where('max_age_h')}: at most 2400 (CAMARA's limit)")
+    if config.own_ranges:
+        for prefix in config.not_applicable_ranges:
+            if not prefix.startswith(config.own_ranges):
+                # Outside the own ranges a number already answers 404: such a line is a typo.
+                section.problems.append(
+                    f"{section._where('not_applicable_ranges')}: {prefix!r} is outside"
+                    " own_ranges, where every number answers 404 already"
+                )
     section.done()
     return config
 

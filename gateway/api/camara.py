@@ -1,10 +1,11 @@
 """CAMARA-compatible endpoints on the tenant listener: SIM Swap v2, Call Forwarding Signal v0.4.
 
 Answers come from the same risk index as the message path. Guards, in order: the caller
-(``camara_auth``: token, scope, tenant, quota), a body that names its subject
+(``camara_auth``: token, scope, tenant, rate limits), a body that names its subject
 (``camara.requests``: 422 MISSING_IDENTIFIER without one, 400 for a malformed one), a number
-the tenant has a relation with (403: the gateway is no look-up oracle for the operator's
-subscribers). Every query is audited with the number pseudonymised.
+of the operator's ranges (``camara.ranges``: 404 IDENTIFIER_NOT_FOUND, 422
+SERVICE_NOT_APPLICABLE), a number the tenant has a relation with (403: the gateway is no
+look-up oracle for the operator's subscribers). Every query is audited with the number pseudonymised.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import web
 
+from ..camara.ranges import NumberRanges
 from ..camara.requests import Refusal, max_age, phone_number
 from ..camara.tokens import (
     CALL_FORWARDINGS_SCOPE,
@@ -28,13 +30,14 @@ from ..camara.tokens import (
     UNCONDITIONAL_SCOPE,
 )
 from ..logs import pseudonym
-from .camara_auth import Quota, authorize
+from .camara_auth import authorize, rate_limits
 from .camara_subscriptions import add_subscription_routes
 from .errors import CAMARA_BODY, BadJson, error_response, parse_json
 
 if TYPE_CHECKING:
     from policies.facts import RiskFacts
 
+    from ..camara.rate_limits import RateLimits
     from ..parts import CamaraParts
 
 log = structlog.get_logger("otpgate.camara")
@@ -42,6 +45,14 @@ log = structlog.get_logger("otpgate.camara")
 Answer = Callable[[web.Request, str, str], Awaitable[web.Response]]
 Route = Callable[[web.Request], Awaitable[web.Response]]
 Guard = Callable[..., Route]
+
+# The index's call forwarding services in Call Forwarding Signal v0.4's words.
+FORWARDING_VALUES = {
+    "cfu": "unconditional",
+    "cfb": "conditional_busy",
+    "cfnrc": "conditional_not_reachable",
+    "cfnry": "conditional_no_answer",
+}
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:
@@ -52,12 +63,14 @@ def refused(refusal: Refusal) -> web.Response:
     return error_response(refusal.status, refusal.message, refusal.code)
 
 
-def make_guard(gateway: CamaraParts, quota: Quota) -> Guard:
+def make_guard(gateway: CamaraParts, limits: RateLimits) -> Guard:
     """Wraps an answer about one number in the checks every such operation shares."""
+    config = gateway.camara_config
+    ranges = NumberRanges(config.own_ranges, config.not_applicable_ranges)
 
     def guarded(scopes: frozenset[str], answer: Answer, *, in_subscription: bool = False) -> Route:
         async def handler(request: web.Request) -> web.Response:
-            caller = authorize(gateway, quota, request, scopes)
+            caller = authorize(gateway, limits, request, scopes)
             if isinstance(caller, web.Response):
                 return caller
             tenant = caller.tenant
@@ -74,10 +87,12 @@ def make_guard(gateway: CamaraParts, quota: Quota) -> Guard:
             if isinstance(number, Refusal):
                 return refused(number)
             now = gateway.clock.now()
-            related = gateway.relations.related(
+            outside = ranges.refusal(number)
+            if outside is not None:
+                response = refused(outside)
+            elif not gateway.relations.related(
                 tenant.name, int(number[1:]), now, tenant.relation_days * 86400
-            )
-            if not related:
+            ):
                 response = error_response(
                     403, "phoneNumber: no relation with this client", "PERMISSION_DENIED"
                 )
@@ -104,8 +119,8 @@ def make_guard(gateway: CamaraParts, quota: Quota) -> Guard:
 
 
 def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
-    quota = Quota()
-    guarded = make_guard(gateway, quota)
+    limits = rate_limits(gateway)
+    guarded = make_guard(gateway, limits)
 
     async def token(request: web.Request) -> web.Response:
         form: dict[str, Any] = {}
@@ -174,9 +189,8 @@ def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
         return web.json_response({"active": facts(number).cf_unconditional_active})
 
     async def call_forwardings(request: web.Request, tenant: str, number: str) -> web.Response:
-        # The index follows unconditional forwarding only (the one that steals voice calls).
-        active = facts(number).cf_unconditional_active
-        return web.json_response(["unconditional"] if active else ["inactive"])
+        services = gateway.risk_index.forwarding(number)
+        return web.json_response([FORWARDING_VALUES[s] for s in services] or ["inactive"])
 
     app.router.add_post("/oauth2/token", token)
     sim_swap = "/sim-swap/v2"
@@ -196,7 +210,7 @@ def add_camara_routes(app: web.Application, gateway: CamaraParts) -> None:
         f"{forwarding}/call-forwardings",
         guarded(frozenset({CALL_FORWARDINGS_SCOPE}), call_forwardings),
     )
-    add_subscription_routes(app, gateway, quota, guarded)
+    add_subscription_routes(app, gateway, limits, guarded)
 
 
 def create_tables(db: Any) -> None:

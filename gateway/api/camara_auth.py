@@ -1,8 +1,9 @@
-"""Who is calling a CAMARA endpoint, and may they: token, scope, tenant, quota.
+"""Who is calling a CAMARA endpoint, and may they: token, scope, tenant, rate limits.
 
 In this order, as Commonalities ask: no valid token is 401 UNAUTHENTICATED; a valid token
 without any of the operation's scopes, or a tenant the operator has not enabled, is
-403 PERMISSION_DENIED; past the tenant's quota, 429.
+403 PERMISSION_DENIED; past the tenant's quota 429 QUOTA_EXCEEDED, past the server's own
+limit 429 TOO_MANY_REQUESTS, both with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -12,29 +13,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from ..camara.rate_limits import RateLimits
 from .errors import error_response
 
 if TYPE_CHECKING:
     from ..camara.tokens import Token
     from ..config_tenants import TenantConfig
     from ..parts import CamaraParts
-
-
-class Quota:
-    """Requests per tenant per minute, a fixed window: simple, and enough to stop a sweep."""
-
-    def __init__(self) -> None:
-        self._windows: dict[str, tuple[int, int]] = {}
-
-    def take(self, tenant: str, limit: int, now: float) -> bool:
-        minute = int(now // 60)
-        window, used = self._windows.get(tenant, (minute, 0))
-        if window != minute:
-            window, used = minute, 0
-        if used >= limit:
-            return False
-        self._windows[tenant] = (window, used + 1)
-        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +29,7 @@ class Caller:
 
 
 def authorize(
-    gateway: CamaraParts, quota: Quota, request: web.Request, scopes: frozenset[str]
+    gateway: CamaraParts, limits: RateLimits, request: web.Request, scopes: frozenset[str]
 ) -> Caller | web.Response:
     """The caller, or the error answer; ``scopes``: any one of them grants the operation."""
     now = gateway.clock.now()
@@ -58,7 +43,14 @@ def authorize(
     tenant = gateway.tenants.tenants.get(token.tenant)
     if tenant is None or not tenant.camara:
         return error_response(403, "the operator has not enabled CAMARA for this client")
-    if not quota.take(tenant.name, tenant.camara_quota_per_minute, now):
-        # The tenant's own business quota, not the server's capacity: QUOTA_EXCEEDED.
-        return error_response(429, "quota exceeded; try again in the next minute", "QUOTA_EXCEEDED")
+    limited = limits.take(tenant.name, tenant.camara_quota_per_minute, now)
+    if limited is not None:
+        response = error_response(429, limited.message, limited.code)
+        response.headers["Retry-After"] = str(limited.retry_after_s)
+        return response
     return Caller(token, tenant)
+
+
+def rate_limits(gateway: CamaraParts) -> RateLimits:
+    config = gateway.camara_config
+    return RateLimits(config.server_rate_per_s, config.server_burst)

@@ -20,10 +20,11 @@ from ..camara.subscription_terms import SWAPPED, Terms
 from ..camara.tokens import DELETE_SUBSCRIPTIONS_SCOPE, READ_SUBSCRIPTIONS_SCOPE, SUBSCRIBE_SCOPE
 from ..times import rfc3339, rfc3339_or_none
 from ..webhooks.ssrf import UnsafeTarget, resolve_and_vet
-from .camara_auth import Quota, authorize
+from .camara_auth import authorize
 from .errors import CAMARA_BODY, error_response
 
 if TYPE_CHECKING:
+    from ..camara.rate_limits import RateLimits
     from ..parts import CamaraParts
     from ..webhooks.subscriptions import Webhook
 
@@ -33,7 +34,7 @@ BASE = "/sim-swap-subscriptions/v0.3/subscriptions"
 def add_subscription_routes(
     app: web.Application,
     gateway: CamaraParts,
-    quota: Quota,
+    limits: RateLimits,
     guarded: Callable[..., Callable[[web.Request], Awaitable[web.Response]]],
 ) -> None:
     async def subscribe(request: web.Request, tenant: str, number: str) -> web.Response:
@@ -69,7 +70,7 @@ def add_subscription_routes(
         return hook
 
     async def list_subscriptions(request: web.Request) -> web.Response:
-        caller = authorize(gateway, quota, request, frozenset({READ_SUBSCRIPTIONS_SCOPE}))
+        caller = authorize(gateway, limits, request, frozenset({READ_SUBSCRIPTIONS_SCOPE}))
         if isinstance(caller, web.Response):
             return caller
         terms = gateway.subscription_terms
@@ -80,7 +81,7 @@ def add_subscription_routes(
 
     def named(request: web.Request, scope: str) -> Webhook | web.Response:
         """The caller's live subscription named in the path, or the answer refusing it."""
-        caller = authorize(gateway, quota, request, frozenset({scope}))
+        caller = authorize(gateway, limits, request, frozenset({scope}))
         if isinstance(caller, web.Response):
             return caller
         hook = own(request, caller.tenant.name)

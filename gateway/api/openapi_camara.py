@@ -133,6 +133,13 @@ CORRELATOR_PARAMETER = {
     "schema": {"$ref": REF + "XCorrelator"},
 }
 _CORRELATOR_HEADER = {HEADER: {"schema": {"$ref": REF + "XCorrelator"}}}
+_RETRY_HEADERS = {
+    **_CORRELATOR_HEADER,
+    "Retry-After": {
+        "description": "Seconds until a request may pass (the client's quota or the server's).",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+}
 
 
 def security(*scopes: str) -> list[dict[str, list[str]]]:
@@ -161,7 +168,7 @@ def errors(*statuses: int, codes: dict[int, tuple[str, ...]] | None = None) -> d
         }
         out[str(status)] = {
             "description": "error",
-            "headers": _CORRELATOR_HEADER,
+            "headers": _RETRY_HEADERS if status == 429 else _CORRELATOR_HEADER,
             "content": {
                 "application/json": {"schema": {"allOf": [{"$ref": REF + "ErrorInfo"}, pinned]}}
             },

@@ -161,7 +161,7 @@ def subscription_paths() -> dict[str, Any]:
                 "callbacks": _notifications(),
                 "responses": {
                     **success(201, subscription),
-                    **errors(400, 401, 403, 422, 429, codes=created_errors),
+                    **errors(400, 401, 403, 404, 422, 429, codes=created_errors),
                 },
             },
             "get": {

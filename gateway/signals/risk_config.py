@@ -58,8 +58,10 @@ class RiskConfig:
             "max_anomaly_times",
         ):
             value = getattr(self, name)
-            # Counts live in one byte each; the call forwarding bound keeps one state more.
-            if not 1 <= value <= (254 if name != "recent_event_ids" else 10**8):
+            # Counts live in one byte each; the call forwarding bound keeps one state more,
+            # and its count leaves the byte's top bit to the conditional forwarding flag.
+            top = {"recent_event_ids": 10**8, "max_cfu_states": 126}.get(name, 254)
+            if not 1 <= value <= top:
                 raise ValueError(f"{name}: out of range: {value!r}")
 
     def untrusted(self, mcc_mnc: str) -> bool:

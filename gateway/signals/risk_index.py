@@ -19,6 +19,7 @@ from typing import Final
 from gateway.signals.model import LocationUpdate, Signal
 from gateway.signals.risk_config import RiskConfig
 from gateway.signals.risk_state import (
+    CONDITIONAL,
     IMSI,
     OPTIONAL_COUNT,
     PLACE,
@@ -183,6 +184,20 @@ class RiskIndex:
             else (now - cfu_changed_at if cfu_changed_at < now else 0.0),
             routing,
         )
+
+    def forwarding(self, msisdn: str) -> tuple[str, ...]:
+        """The forwarding services active for ``msisdn``, "cfu" first (CAMARA's call-forwardings);
+        facts() has only "cfu", the one risk fact."""
+        try:
+            key = int(msisdn)
+        except (TypeError, ValueError):
+            return ()
+        summary = self._risky.get(key)
+        cfu = ("cfu",) if summary is not None and summary[2] else ()
+        blob = self._states.get(key)
+        if blob is None or not blob[2] & CONDITIONAL:
+            return cfu
+        return cfu + self._rules.conditional_active(State.unpack(blob))
 
     def apply(self, signal: Signal) -> bool:
         """Take one validated signal into the index; True when the number's state changed.

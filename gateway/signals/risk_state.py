@@ -13,6 +13,7 @@ from typing import Final
 
 from gateway.signals.countries import are_neighbours
 from gateway.signals.model import (
+    CF_SERVICES,
     SIM_SWAP_REASONS,
     CallForwarding,
     Clearance,
@@ -35,6 +36,8 @@ SIGNALLING_ALERT: Final = "signalling_alert"
 #   times   swap_at, cleared sim_swap/call_forwarding/routing at      f64 each, when the flag says
 #   imsis   (imsi as int, first seen at)                              n x (i64, f64)
 #   cfu     (at, active, forwarded_to as int or 0)                    n x (f64, u8, i64)
+#   cond    seen/active bits, then the newest signal's time of each   u8 + k x f64, when n_cfu
+#           conditional service seen (cfb, cfnrc, cfnry)              has the CONDITIONAL bit
 #   times   untrusted-network location updates, signalling alerts    n x f64 each
 #   places  (at, country as two ASCII bytes)                          n x (f64, 2s)
 # Locations come last so that the common update (one more place) appends to the tail.
@@ -45,6 +48,15 @@ _REASON_SHIFT: Final = 5
 _SWAP_REASONS: Final = (None, *SIM_SWAP_REASONS)
 assert len(_SWAP_REASONS) <= 8
 _OPTIONAL_BITS: Final = (_SWAP, _CLEAR_SS, _CLEAR_CF, _CLEAR_RT)
+# Conditional forwarding: CAMARA's call-forwardings answer names it, no risk fact reads it.
+# Only the newest (time, active) per service is kept, and no target (data minimisation): at
+# most 25 bytes, none for a number without it. The flag is n_cfu's top bit (the cfu bound
+# stays below 128), so states packed before conditional forwarding was kept read the same.
+CONDITIONAL_SERVICES: Final = tuple(s for s in CF_SERVICES if s != "cfu")
+assert len(CONDITIONAL_SERVICES) == 3  # three seen bits, three active bits in one byte
+CONDITIONAL: Final = 0x80
+_CFU_COUNT: Final = 0x7F
+_CFU_SIZE: Final = struct.calcsize("<d?q")
 OPTIONAL_COUNT: Final = tuple(bin(flags & 15).count("1") for flags in range(256))
 PLACE: Final = struct.Struct("<d2s")
 IMSI: Final = struct.Struct("<qd")
@@ -52,11 +64,12 @@ IMSI: Final = struct.Struct("<qd")
 
 @lru_cache(maxsize=4096)
 def state_struct(
-    n_optional: int, n_imsi: int, n_cfu: int, n_times: int, n_place: int
+    n_optional: int, n_imsi: int, n_cfu: int, n_times: int, n_place: int, n_conditional: int = -1
 ) -> struct.Struct:
-    return struct.Struct(
-        "<6B" + "d" * n_optional + "qd" * n_imsi + "d?q" * n_cfu + "d" * n_times + "d2s" * n_place
-    )
+    """``n_conditional``: -1 without the conditional section, else the times it holds."""
+    head = "<6B" + "d" * n_optional + "qd" * n_imsi + "d?q" * n_cfu
+    conditional = "" if n_conditional < 0 else "B" + "d" * n_conditional
+    return struct.Struct(head + conditional + "d" * n_times + "d2s" * n_place)
 
 
 def oldest_place(blob: bytes) -> float | None:
@@ -75,6 +88,7 @@ class State:
         "cleared_cf",
         "cleared_rt",
         "cleared_ss",
+        "conditional",
         "imsis",
         "places",
         "swap_at",
@@ -91,6 +105,8 @@ class State:
         self.cfu_truncated = False
         self.imsis: dict[int, float] = {}
         self.cfu: list[tuple[float, bool, int]] = []
+        # Per CONDITIONAL_SERVICES: the newest signal's (occurred_at, active), or None.
+        self.conditional: list[tuple[float, bool] | None] = [None] * len(CONDITIONAL_SERVICES)
         self.untrusted: list[float] = []
         self.alerts: list[float] = []
         self.places: list[tuple[float, bytes]] = []
@@ -100,7 +116,14 @@ class State:
         st = cls()
         flags, n_imsi, n_cfu, n_untrusted, n_alert, n_place = blob[:6]
         n_optional = OPTIONAL_COUNT[flags]
-        layout = state_struct(n_optional, n_imsi, n_cfu, n_untrusted + n_alert, n_place)
+        n_conditional = -1
+        if n_cfu & CONDITIONAL:
+            n_cfu &= _CFU_COUNT
+            seen = blob[6 + 8 * n_optional + IMSI.size * n_imsi + _CFU_SIZE * n_cfu]
+            n_conditional = bin(seen & 7).count("1")
+        layout = state_struct(
+            n_optional, n_imsi, n_cfu, n_untrusted + n_alert, n_place, n_conditional
+        )
         values = layout.unpack(blob)
         i = 6
         if n_optional:
@@ -124,6 +147,13 @@ class State:
                 zip(values[i:end:3], values[i + 1 : end : 3], values[i + 2 : end : 3], strict=True)
             )
             i = end
+        if n_conditional >= 0:
+            bits = values[i]
+            i += 1
+            for slot in range(len(CONDITIONAL_SERVICES)):
+                if bits >> slot & 1:
+                    st.conditional[slot] = (values[i], bool(bits >> (slot + 3) & 1))
+                    i += 1
         if n_untrusted:
             st.untrusted = list(values[i : i + n_untrusted])
             i += n_untrusted
@@ -148,6 +178,17 @@ class State:
             values += pair
         for point in self.cfu:
             values += point
+        n_conditional = -1
+        if any(self.conditional):
+            bits, times = 0, []
+            for slot, seen in enumerate(self.conditional):
+                if seen is not None:
+                    bits |= 1 << slot | seen[1] << (slot + 3)
+                    times.append(seen[0])
+            values[2] = len(self.cfu) | CONDITIONAL
+            values.append(bits)
+            values += times
+            n_conditional = len(times)
         values += self.untrusted
         values += self.alerts
         for place in self.places:
@@ -158,6 +199,7 @@ class State:
             len(self.cfu),
             len(self.untrusted) + len(self.alerts),
             len(self.places),
+            n_conditional,
         )
         return layout.pack(*values)
 
@@ -208,7 +250,13 @@ class StateRules:
             return changed
         if isinstance(signal, CallForwarding):
             if signal.service != "cfu":
-                return False
+                slot = CONDITIONAL_SERVICES.index(signal.service)
+                seen = st.conditional[slot]
+                # The newest wins; at one instant "active" does: a function of the set of signals.
+                if seen is not None and (at, signal.active) <= seen:
+                    return False
+                st.conditional[slot] = (at, signal.active)
+                return True
             forwarded_to = int(signal.forwarded_to) if signal.forwarded_to else 0
             point = (at, signal.active, forwarded_to)
             if point in st.cfu:
@@ -313,6 +361,15 @@ class StateRules:
         if swap_at is None and not cfu_active and cfu_changed_at is None and not anomalies:
             return None
         return (swap_at, swap_reason, cfu_active, cfu_changed_at, anomalies)
+
+    def conditional_active(self, st: State) -> tuple[str, ...]:
+        """The conditional forwarding services active, as their newest signals and clearance say."""
+        cleared = st.cleared_cf
+        return tuple(
+            service
+            for service, seen in zip(CONDITIONAL_SERVICES, st.conditional, strict=True)
+            if seen is not None and seen[1] and (cleared is None or seen[0] >= cleared)
+        )
 
     def _anomalies(self, st: State) -> tuple[tuple[float, str], ...]:
         if len(st.places) < 2 and not st.untrusted and not st.alerts:

@@ -1,11 +1,13 @@
 """Risk index benchmark: look-up cost, memory per tracked subscriber, rebuild time.
 
     python -m tests.benchmarks.risk_index_bench [--subscribers 1000000] [--lookups 200000]
+        [--conditional 0.3]
 
 Prints figures; asserts nothing about time. The signals are built directly (the rebuild from
 the store hands the index already-validated records); the mix is one home-network location
 update with an IMSI per subscriber, a second one for most, and a few percent of swaps, IMSI
-changes, call forwards, impossible travels, firewall alerts and clearances.
+changes, call forwards, impossible travels, firewall alerts and clearances. ``--conditional``
+adds conditional forwarding (no reply, to voicemail) for that fraction of the subscribers.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def msisdn(i: int) -> str:
     return f"+86138{i:08d}"
 
 
-def signals_for(i: int, rng: random.Random) -> Iterator[Signal]:
+def signals_for(i: int, rng: random.Random, conditional: float = 0.0) -> Iterator[Signal]:
     number = msisdn(i)
     imsi = f"46000{i:010d}"
     at = T0 + rng.random() * 20 * H
@@ -83,12 +85,21 @@ def signals_for(i: int, rng: random.Random) -> Iterator[Signal]:
     elif roll < 0.043:
         yield SimSwap(msisdn=number, occurred_at=later, reason="swap")
         yield Clearance(msisdn=number, occurred_at=later + 60, scope="sim_swap")
+    # Drawn only when asked for: without it the mix is the same signal for signal as before.
+    if conditional and rng.random() < conditional:
+        yield CallForwarding(
+            msisdn=number,
+            occurred_at=at,
+            service="cfnry",
+            active=True,
+            forwarded_to="+8613800138000",
+        )
 
 
-def all_signals(n: int, seed: int = 1) -> Iterator[Signal]:
+def all_signals(n: int, seed: int = 1, conditional: float = 0.0) -> Iterator[Signal]:
     rng = random.Random(seed)
     for i in range(n):
-        yield from signals_for(i, rng)
+        yield from signals_for(i, rng, conditional)
 
 
 def rss_bytes() -> int:
@@ -151,11 +162,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=200_000)
+    parser.add_argument("--conditional", type=float, default=0.0)
     args = parser.parse_args()
     n = args.subscribers
 
     print(f"risk index benchmark: {n:,} subscribers, Python {sys.version.split()[0]}")
-    signals = list(all_signals(n))
+    signals = list(all_signals(n, conditional=args.conditional))
     print(f"  signals: {len(signals):,} ({len(signals) / n:.2f} per subscriber)")
 
     gc.collect()

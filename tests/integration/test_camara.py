@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from .harness import (
     PASSWORD,
     ShiftedClock,
     account,
+    call,
     gateway_config,
     outbox_settled,
     route,
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.asyncio
 SWAPPED = "+447400123123"
 FORWARDED = "+447400123124"
 QUIET = "+447400123125"
+CONDITIONAL = "+447400123129"  # conditional forwarding only
 STRANGER = "+447400999999"
 
 
@@ -178,6 +181,93 @@ async def test_call_forwarding_signal(tmp_path):
         ) == (200, ["unconditional"])
 
 
+async def test_call_forwardings_names_conditional_forwarding(tmp_path):
+    """Only conditional forwarding: named in CAMARA's words, no hold, and kept across a restart."""
+    occurred = datetime.fromtimestamp(time.time() - 3600, UTC).isoformat()
+    signals = [
+        {"kind": "call_forwarding", "msisdn": number, "occurred_at": occurred, "service": service,
+         "active": True, "forwarded_to": "+447700900999"}
+        for number, service in ((CONDITIONAL, "cfb"), (CONDITIONAL, "cfnry"), (FORWARDED, "cfnrc"))
+    ]  # fmt: skip
+    base = "/call-forwarding-signal/v0.4"
+    otp = b"Your verification code is 482913. Do not share it."
+    async with running_simulator() as sim:
+        async with running_gateway(config(tmp_path, sim.port)) as gw:
+            auth = {"Authorization": f"Bearer {await setup(gw)}"}
+            port = gw.tenant_api_port
+            status, answer = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signals)
+            assert (status, answer["accepted"]) == (200, 3)
+            esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+            before = sim.submitted
+            await esme.submit(destination=CONDITIONAL[1:], text=otp)
+            assert sim.submitted == before + 1  # delivered: the default policy's decision
+            await esme.submit(destination=FORWARDED[1:], text=otp)
+            assert sim.submitted == before + 1  # held: unconditional forwarding, 2 hours old
+            esme.close()
+            assert await post(
+                port, f"{base}/call-forwardings", {"phoneNumber": CONDITIONAL}, headers=auth
+            ) == (200, ["conditional_busy", "conditional_no_answer"])
+            assert await post(
+                port, f"{base}/unconditional-call-forwardings", {"phoneNumber": CONDITIONAL},
+                headers=auth,
+            ) == (200, {"active": False})  # fmt: skip
+            assert await post(
+                port, f"{base}/call-forwardings", {"phoneNumber": FORWARDED}, headers=auth
+            ) == (200, ["unconditional", "conditional_not_reachable"])
+            off = {**signals[0], "active": False, "occurred_at": datetime.now(UTC).isoformat()}
+            del off["forwarded_to"]
+            assert (await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, off))[0] == 200
+        async with running_gateway(config(tmp_path, sim.port)) as gw:
+            status, body = await token(gw, await key_for(gw, "paybank"))
+            auth = {"Authorization": f"Bearer {body['access_token']}"}
+            assert await post(
+                gw.tenant_api_port, f"{base}/call-forwardings", {"phoneNumber": CONDITIONAL},
+                headers=auth,
+            ) == (200, ["conditional_no_answer"])  # fmt: skip
+
+
+async def test_numbers_outside_the_own_ranges_or_the_service(tmp_path):
+    """404 for a number the network does not know, 422 where the service does not apply,
+    before the relation check (they tell the number plan only), audited like any query."""
+    ranges = {"own_ranges": ("+447400",), "not_applicable_ranges": ("+4474009",)}
+    unknown, not_served = "+33612345678", "+447400900001"
+    async with running_simulator() as sim:
+        base = config(tmp_path, sim.port, **ranges)
+        roomy = TenantConfig("paybank", camara=True, camara_quota_per_minute=100)
+        async with running_gateway(replace(base, tenants=(roomy, *base.tenants[1:]))) as gw:
+            await _outside_ranges(gw, unknown, not_served)
+
+
+async def _outside_ranges(gw, unknown: str, not_served: str) -> None:
+    auth = {"Authorization": f"Bearer {await setup(gw)}"}
+    port = gw.tenant_api_port
+    paths = ("/sim-swap/v2/check", "/sim-swap/v2/retrieve-date",
+             "/call-forwarding-signal/v0.4/unconditional-call-forwardings",
+             "/call-forwarding-signal/v0.4/call-forwardings")  # fmt: skip
+    for path in paths:
+        status, body = await post(port, path, {"phoneNumber": unknown}, headers=auth)
+        assert (status, body["status"], body["code"]) == (404, 404, "IDENTIFIER_NOT_FOUND")
+        status, body = await post(port, path, {"phoneNumber": not_served}, headers=auth)
+        assert (status, body["code"]) == (422, "SERVICE_NOT_APPLICABLE")
+        status, _ = await post(port, path, {"phoneNumber": QUIET}, headers=auth)
+        assert status == 200
+    subscribe = {"config": {"subscriptionDetail": {"phoneNumber": unknown}}}
+    status, body = await post(
+        port, "/sim-swap-subscriptions/v0.3/subscriptions", subscribe, headers=auth
+    )
+    assert (status, body["code"]) == (404, "IDENTIFIER_NOT_FOUND")
+
+    def audited(conn):
+        return conn.execute(
+            "SELECT count(*) FROM camara_audit WHERE status IN (404, 422)"
+        ).fetchone()[0]
+
+    async def nine_audited() -> bool:
+        return await gw.durable.call(audited) == 9
+
+    assert await until_async(nine_audited)
+
+
 async def test_no_oracle_for_numbers_without_a_relation(tmp_path):
     async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
         auth = {"Authorization": f"Bearer {await setup(gw)}"}
@@ -210,8 +300,18 @@ async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
         ]
         assert statuses[:8] == [200] * 8 and statuses[8] == 429
         # The tenant's business quota (CAMARA's QUOTA_EXCEEDED, not the server's limit).
-        status, body = await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth)
-        assert (status, body["code"]) == (429, "QUOTA_EXCEEDED")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/sim-swap/v2/check",
+                json={"phoneNumber": QUIET},
+                headers={**auth, "x-correlator": "quota-1"},
+            ) as r,
+        ):
+            body = await r.json()
+            assert (r.status, body["status"], body["code"]) == (429, 429, "QUOTA_EXCEEDED")
+            # 8 a minute come back at one per 7.5 s.
+            assert r.headers["Retry-After"] in {"7", "8"} and r.headers["x-correlator"] == "quota-1"
         clock.advance(1.1)  # past the token's 1 s lifetime
         status, body = await post(port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth)
         assert (status, body["code"]) == (401, "UNAUTHENTICATED")
@@ -225,6 +325,38 @@ async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
             headers={"Authorization": f"Bearer {narrow['access_token']}"},
         )
         assert (status, body["code"]) == (403, "PERMISSION_DENIED")
+
+
+async def test_server_wide_rate_limit_over_every_client(tmp_path):
+    clock = ShiftedClock()
+    async with running_simulator() as sim:
+        # One request per 100 s: a slow machine cannot refill the bucket during the test.
+        base = config(tmp_path, sim.port, server_rate_per_s=0.01, server_burst=3)
+        tenants = (*base.tenants, TenantConfig("second", camara=True))
+        async with running_gateway(replace(base, tenants=tenants), clock=clock) as gw:
+            auth = {"Authorization": f"Bearer {await setup(gw)}"}
+            status, second = await token(gw, await key_for(gw, "second"))
+            other = {"Authorization": f"Bearer {second['access_token']}"}
+            port, check = gw.tenant_api_port, "/sim-swap/v2/check"
+            for _ in range(3):  # paybank spends the server's burst; its own quota is 8
+                assert (await post(port, check, {"phoneNumber": QUIET}, headers=auth))[0] == 200
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    f"http://127.0.0.1:{port}{check}",
+                    json={"phoneNumber": QUIET},
+                    headers={**other, "x-correlator": "busy-1"},
+                ) as r,
+            ):
+                body = await r.json()
+                assert (r.status, body["status"], body["code"]) == (429, 429, "TOO_MANY_REQUESTS")
+                assert body["message"] and r.headers["x-correlator"] == "busy-1"
+                retry_after = int(r.headers["Retry-After"])
+                assert 90 <= retry_after <= 100
+            clock.advance(retry_after)
+            assert (await post(port, check, {"phoneNumber": QUIET}, headers=auth))[0] == 200
+            status, body = await post(port, check, {"phoneNumber": QUIET}, headers=auth)
+            assert (status, body["code"]) == (429, "TOO_MANY_REQUESTS")
 
 
 async def test_every_query_is_audited_with_a_pseudonym(tmp_path):

@@ -36,18 +36,25 @@ MAX_AGE_LIMIT_H = 720  # the operator's own limit, so 400.4 has a monitored peri
 MONITORED_DAYS = 30
 NO_BODY = object()
 
+OWN_RANGES = ("+447400",)  # [camara] own_ranges: every number above is in them
+NOT_APPLICABLE_RANGES = ("+4474009",)  # [camara] not_applicable_ranges
+UNKNOWN = "+33612345678"  # outside the own ranges: a number the network does not know
+NOT_SERVED = "+447400900001"  # in a range the service does not apply to
+# [camara] server_rate_per_s and server_burst: room for every other scenario's requests; the
+# 429.2 scenarios spend it, so they run last; one request per 50 s comes back meanwhile.
+SERVER_RATE_PER_S, SERVER_BURST = 0.02, 300
+LAST = "_429.2_"
+
 # Scenarios that need what otpgate does not have: said once, by scenario id (prefix).
 NOT_APPLICABLE = {
-    "3-legs": "needs a token that names the number; /oauth2/token issues client credentials",
+    # 404.2 is named "3-legs" but its steps use a token naming no number: it runs.
+    "success_scenario_3-legs": "needs a token that names the number; /oauth2/token issues "
+    "client credentials",
+    "unnecessary_3-legs": "needs a token that names the number (UNNECESSARY_IDENTIFIER)",
     "check_sim_swap_9_": "needs a token that names the number (UNNECESSARY_IDENTIFIER)",
     "retrieve_sim_swap_date_C02.03": "needs a token that names the number",
     "call_forwarding_signal_03_": "needs a token that names the number",
     "call_forwarding_signal_05_": "needs a token that names the number",
-    "call_forwarding_signal_404": "needs a number the network does not know; no own ranges yet",
-    "retrieve_sim_swap_date_C02.02": "needs a number the network does not know; no own ranges",
-    "check_sim_swap_8_": "needs a number the service does not apply to; no own ranges yet",
-    "C02.05_phone_number_not_supported": "needs a number the service does not apply to",
-    "call_forwarding_signal_429.2": "needs a server-wide rate limit; only per-client quotas",
     "call_forwarding_signal_501": "applies to a provider without the operation; otpgate has it",
     "retrieve_sim_swap_date_3_": "for operators with unlimited history: otpgate has a "
     "monitored period and knows no activation dates",
@@ -85,6 +92,16 @@ class World:
         self.gw, self.clock, self.tokens = gw, clock, tokens
         self.openapi: dict[str, Any] = {}
         self.expire = False  # the next request goes out after its token's lifetime
+
+    async def spend_server_limit(self, r: Request) -> None:
+        """Another client's requests until the server answers TOO_MANY_REQUESTS."""
+        other = {**r.headers, "Authorization": f"Bearer {self.tokens['other']}"}
+        for _ in range(SERVER_BURST + 10):
+            spent = replace(r, headers=other, body={"phoneNumber": QUIET})
+            await self.send(spent)
+            if spent.status == 429 and spent.answer["code"] == "TOO_MANY_REQUESTS":
+                return
+        raise StepFailed(f"no TOO_MANY_REQUESTS after {SERVER_BURST + 10} requests")
 
     async def send(self, r: Request) -> None:
         url = f"http://127.0.0.1:{self.gw.tenant_api_port}{r.path}"
@@ -143,6 +160,18 @@ async def run_step(world: World, r: Request, text: str) -> None:
     ):
         # Same wording for the inactive (02) and the active (04) scenario: the id decides.
         phone(r, FORWARDED if "_04_" in tag else QUIET)
+    elif m(r'the request body property "\$\.phoneNumber" is set to a valid phone number for which the (unconditional )?call forwarding status could not be retrieved', text) or text == (
+        'the request body property "$.phoneNumber" is compliant with the schema but does not identify a valid phone number'
+    ):  # fmt: skip
+        phone(r, UNKNOWN)
+    elif text in ('the request body property "$.phoneNumber" is set to a phone number for which the service is not available',
+                  "a valid phone number, identified by the token or provided in the request body, for which the service is not applicable"):  # fmt: skip
+        phone(r, NOT_SERVED)
+    elif (
+        text
+        == "that the service is not available for all phone numbers commercialized by the operator"
+    ):
+        check(world.gw.config.camara.not_applicable_ranges == NOT_APPLICABLE_RANGES, "ranges")
     elif text == "the SIM for this phone number has been swapped in the last 240 hours":
         phone(r, SWAPPED)
     elif m(r'the SIM for this phone number has been swapped in the last "\d+"', text):
@@ -212,7 +241,9 @@ async def run_step(world: World, r: Request, text: str) -> None:
     elif text == "the number of endpoints calls is equal to the business limit":
         r.headers["Authorization"] = f"Bearer {world.tokens['tight']}"
         await world.send(replace(r, headers=dict(r.headers)))  # spends the quota of 1
-    elif text == "a new endpoint invocation is done":
+    elif text == "the number of endpoints calls from any API Consumer is equal to the server limit":
+        await world.spend_server_limit(r)
+    elif text in ("a new endpoint invocation is done", "the endpoint is invoked"):
         pass  # the request the When step sends
     elif m(r'the request "\w+" is sent|the HTTP "POST" request is sent', text):
         await world.send(r)
@@ -292,7 +323,7 @@ async def gateway_world(gw: Any, clock: ShiftedClock) -> World:
     esme.close()
     tokens = {}
     for name, tenant, scope in (("all", "paybank", None), ("sim-swap", "paybank", "sim-swap"),
-                                ("tight", "tight", None)):  # fmt: skip
+                                ("tight", "tight", None), ("other", "other", None)):  # fmt: skip
         status, body = await token(gw, await key_for(gw, tenant), scope)
         assert status == 200, body
         tokens[name] = body["access_token"]
@@ -310,18 +341,25 @@ async def test_camara_feature_files(tmp_path: Path) -> None:
     clock = ShiftedClock()
     async with running_simulator() as sim:
         base = camara_config(tmp_path, sim.port, max_age_h=MAX_AGE_LIMIT_H,
-                             monitored_days=MONITORED_DAYS)  # fmt: skip
+                             monitored_days=MONITORED_DAYS, own_ranges=OWN_RANGES,
+                             not_applicable_ranges=NOT_APPLICABLE_RANGES,
+                             server_rate_per_s=SERVER_RATE_PER_S,
+                             server_burst=SERVER_BURST)  # fmt: skip
         config = replace(
             base,
             tenants=(
                 TenantConfig("paybank", camara=True, camara_quota_per_minute=10_000),
                 TenantConfig("tight", camara=True, camara_quota_per_minute=1),
+                TenantConfig("other", camara=True, camara_quota_per_minute=10_000),
                 *base.tenants[1:],
             ),
         )
         async with running_gateway(config, clock=clock) as gw:
             world = await gateway_world(gw, clock)
-            results = [(s, *await run(world, s)) for s in scenarios]
+            outcomes: dict[int, tuple[str, str]] = {}
+            for i in sorted(range(len(scenarios)), key=lambda i: LAST in scenarios[i].tag):
+                outcomes[i] = await run(world, scenarios[i])
+            results = [(s, *outcomes[i]) for i, s in enumerate(scenarios)]
     lines = []
     for s, outcome, reason in results:
         row = f" [{','.join(s.example.values())}]" if s.example else ""

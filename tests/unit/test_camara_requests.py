@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from gateway.camara.correlator import PATTERN
+from gateway.camara.ranges import NumberRanges
 from gateway.camara.requests import Refusal, max_age, phone_number
 
 NUMBER = "+447400123123"
@@ -90,3 +91,24 @@ def test_max_age(value: Any, limit: int, expected: Any) -> None:
 )
 def test_x_correlator_pattern(value: str, ok: bool) -> None:
     assert bool(PATTERN.fullmatch(value)) is ok
+
+
+@pytest.mark.parametrize(
+    ("own", "not_applicable", "number", "expected"),
+    [
+        ((), (), "+33612345678", None),  # no ranges: every number is the network's
+        (("+4474",), (), "+447400123123", None),
+        (("+4474",), (), "+33612345678", (404, "IDENTIFIER_NOT_FOUND")),
+        (("+4474",), (), "+4475", (404, "IDENTIFIER_NOT_FOUND")),
+        (("+4474", "+4475"), (), "+447512345678", None),
+        (("+4474",), ("+447499",), "+447499000001", (422, "SERVICE_NOT_APPLICABLE")),
+        (("+4474",), ("+447499",), "+447498000001", None),
+        (("+4474",), ("+447499",), "+33612345678", (404, "IDENTIFIER_NOT_FOUND")),
+        ((), ("+447499",), "+447499000001", (422, "SERVICE_NOT_APPLICABLE")),
+    ],
+)
+def test_number_ranges(
+    own: tuple[str, ...], not_applicable: tuple[str, ...], number: str, expected: Any
+) -> None:
+    refusal = NumberRanges(own, not_applicable).refusal(number)
+    assert (refusal if refusal is None else (refusal.status, refusal.code)) == expected

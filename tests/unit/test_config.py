@@ -256,3 +256,55 @@ def test_the_documented_peers_load(monkeypatch: pytest.MonkeyPatch) -> None:
     root.check()
     assert peer.prefixes[0] == "+4915" and "+49151" in peer.prefixes
     assert peer.client_secret == "s3cret" and peer.timeout_s == 0.5
+
+
+def _with_key() -> dict:
+    return {**_minimal(), "api": {"operator_key_env": "OPERATOR_KEY"}}
+
+
+def test_camara_number_ranges_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPERATOR_KEY", "key")
+    camara = {"own_ranges": ["+4474", "+4475"], "not_applicable_ranges": ["+447499"]}
+    config = parse_config({**_with_key(), "camara": camara}, source="gw.toml")
+    assert config.camara.own_ranges == ("+4474", "+4475")
+    assert config.camara.not_applicable_ranges == ("+447499",)
+    assert parse_config(_with_key(), source="gw.toml").camara.own_ranges == ()
+
+
+@pytest.mark.parametrize(
+    ("camara", "message"),
+    [
+        ({"own_ranges": ["4474"]}, "gw.toml: camara.own_ranges: expected E.164 prefixes"),
+        ({"own_ranges": ["+0744"]}, "gw.toml: camara.own_ranges: expected E.164 prefixes"),
+        ({"own_ranges": [4474]}, "gw.toml: camara.own_ranges: expected E.164 prefixes"),
+        ({"own_ranges": "+4474"}, "gw.toml: camara.own_ranges: expected a list"),
+        ({"not_applicable_ranges": ["+44 74"]}, "gw.toml: camara.not_applicable_ranges: expected"),
+        (
+            {"own_ranges": ["+4474"], "not_applicable_ranges": ["+4475"]},
+            "gw.toml: camara.not_applicable_ranges: '+4475' is outside own_ranges",
+        ),
+    ],
+)
+def test_camara_number_range_errors_name_the_file_and_the_field(
+    camara: dict, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPERATOR_KEY", "key")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config({**_with_key(), "camara": camara}, source="gw.toml")
+
+
+def test_camara_server_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPERATOR_KEY", "key")
+    read = parse_config({**_with_key(), "camara": {"server_rate_per_s": 2500}}, source="gw.toml")
+    assert (read.camara.server_rate_per_s, read.camara.server_burst) == (2500.0, 2500)
+    both = {"server_rate_per_s": 0.5, "server_burst": 10}
+    read = parse_config({**_with_key(), "camara": both}, source="gw.toml")
+    assert (read.camara.server_rate_per_s, read.camara.server_burst) == (0.5, 10)
+    assert parse_config(_with_key(), source="gw.toml").camara.server_rate_per_s is None
+    for camara, message in (
+        ({"server_rate_per_s": 0}, "gw.toml: camara.server_rate_per_s: must be greater than 0"),
+        ({"server_burst": 5}, "gw.toml: camara.server_burst: needs server_rate_per_s"),
+        ({"server_rate_per_s": 5, "server_burst": 0}, "gw.toml: camara.server_burst: must be"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            parse_config({**_with_key(), "camara": camara}, source="gw.toml")

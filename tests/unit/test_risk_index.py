@@ -314,10 +314,50 @@ def test_late_deactivation_between_two_activations_makes_the_second_a_change() -
 
 
 @pytest.mark.parametrize("service", ["cfb", "cfnry", "cfnrc"])
-def test_conditional_forwarding_is_not_tracked(service: str) -> None:
+def test_conditional_forwarding_is_kept_but_is_no_risk_fact(service: str) -> None:
+    # CAMARA's call-forwardings names it; the default policy reads only unconditional.
     idx = RiskIndex(RiskConfig())
-    assert idx.apply(cfu(0, True, service=service)) is False
-    assert facts(idx, H) is NO_RISK
+    assert idx.apply(cfu(0, True, service=service)) is True
+    assert facts(idx, H) is NO_RISK and idx.risky_count == 0
+    assert idx.forwarding(A) == (service,)
+    assert idx.apply(cfu(H, False, None, service=service)) is True
+    assert idx.forwarding(A) == ()
+
+
+def test_forwarding_lists_unconditional_first_then_each_conditional_service() -> None:
+    idx = index(cfu(0, True, service="cfnry"), cfu(M, True, service="cfb"), cfu(2 * M, True))
+    assert idx.forwarding(A) == ("cfu", "cfb", "cfnry")
+    assert facts(idx, H).cf_unconditional_active
+    assert idx.forwarding(B) == () and idx.forwarding("not a number") == ()
+
+
+def test_conditional_forwarding_keeps_the_newest_signal_per_service() -> None:
+    idx = index(cfu(2 * H, False, None, service="cfb"))
+    assert idx.apply(cfu(H, True, service="cfb")) is False  # late and older: nothing changes
+    assert idx.forwarding(A) == ()
+    # At one instant "active" wins, whatever the order: the state is a function of the set.
+    tie = index(cfu(3 * H, False, None, service="cfnrc"), cfu(3 * H, True, service="cfnrc"))
+    again = index(cfu(3 * H, True, service="cfnrc"), cfu(3 * H, False, None, service="cfnrc"))
+    assert tie == again and tie.forwarding(A) == ("cfnrc",)
+
+
+def test_conditional_forwarding_costs_one_byte_and_one_time_per_service() -> None:
+    plain = index(loc(0, "234-15", imsi=IMSI_1), cfu(M, True))
+    state = plain.state_of(int(A))
+    assert state is not None
+    for n, service in enumerate(("cfb", "cfnry", "cfnrc"), start=1):
+        plain.apply(cfu(2 * M, True, service=service))
+        plain.apply(cfu(3 * M, False, None, service=service))  # replaces, does not add
+        grown = plain.state_of(int(A))
+        assert grown is not None and len(grown) == len(state) + 1 + 8 * n
+
+
+def test_a_location_after_conditional_forwarding_takes_the_fast_path_to_the_same_bytes() -> None:
+    signals = [loc(0, "234-15", imsi=IMSI_1), cfu(M, True, service="cfb"), cfu(2 * M, True)]
+    fast = index(*signals, loc(H, "234-15", imsi=IMSI_1))
+    general = RiskIndex(RiskConfig())
+    general.apply_all([*signals, loc(H, "234-15", imsi=IMSI_1)][::-1])
+    assert fast == general and fast.forwarding(A) == ("cfu", "cfb")
 
 
 # -- routing anomalies ------------------------------------------------------------------
@@ -470,9 +510,13 @@ def test_clearance_of_each_scope_hides_only_its_own_signals() -> None:
     assert (ss.sim_swap_age_s, ss.sim_swap_reason) == (None, None)
     assert ss.cf_unconditional_active and ss.routing_anomalies == base.routing_anomalies
 
-    cf = facts(index(*_risky(), clear(50 * M, "call_forwarding")), now)
+    cf_index = index(*_risky(), cfu(25 * M, True, service="cfb"), clear(50 * M, "call_forwarding"))
+    cf = facts(cf_index, now)
     assert (cf.cf_unconditional_active, cf.cfu_changed_age_s) == (False, None)
     assert cf.sim_swap_age_s == base.sim_swap_age_s
+    assert cf_index.forwarding(A) == ()  # conditional forwarding is of the scope too
+    cf_index.apply(cfu(55 * M, True, service="cfnry"))
+    assert cf_index.forwarding(A) == ("cfnry",)
 
     rt = facts(index(*_risky(), clear(50 * M, "routing")), now)
     assert rt.routing_anomalies == ()
@@ -558,6 +602,7 @@ def test_rebuild_in_shuffled_order_equals_the_original() -> None:
 
 def _assert_same_facts(a: RiskIndex, b: RiskIndex, numbers: set[str]) -> None:
     for number in numbers:
+        assert a.forwarding(number) == b.forwarding(number)
         for now in (0.0, H, 6 * H, D, 3 * D):
             assert a.facts(number, T0 + now) == b.facts(number, T0 + now)
 
@@ -586,7 +631,8 @@ def _one_signal(rng: random.Random, number: str, i: int) -> Signal:
     if roll < 0.8:
         active = rng.random() < 0.6
         to = rng.choice(("+447700900123", "+525599999999")) if active else None
-        return cfu(at, active, to, msisdn=number, **eid)
+        service = rng.choice(("cfu", "cfu", "cfb", "cfnry", "cfnrc"))
+        return cfu(at, active, to, msisdn=number, service=service, **eid)
     if roll < 0.9:
         return alert(at, msisdn=number, **eid)
     return clear(
@@ -678,6 +724,8 @@ def test_forget_then_signals_again_and_a_reload_in_any_order() -> None:
         ({"roaming_partners": frozenset({"208-1"})}, "roaming_partners"),
         ({"home_networks": frozenset({"abc"})}, "home_networks"),
         ({"max_locations": 0}, "max_locations"),
+        # The cfu count shares its byte with the conditional forwarding flag.
+        ({"max_cfu_states": 127}, "max_cfu_states"),
     ],
 )
 def test_bad_config_is_refused_with_the_key(kwargs: dict[str, Any], message: str) -> None:
