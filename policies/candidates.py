@@ -47,18 +47,22 @@ _CANDIDATE = re.compile(
 )
 # A code right after a code word and a colon may take any case: "code: kXq7Zp".
 _SLOT = re.compile(r"\s*(?:[:：=]|为|為|是|は)\s*([A-Za-z0-9]{4,10})(?![0-9A-Za-z])")
-_SLOT_BARE = re.compile(r"\s+([A-Z]{4,10})(?![0-9A-Za-z])")
+# After "is": upper-case letters ("code is KXQZ"), or letters of any case with a digit
+# ("Your new password is Ab12cd").
+_UPPER_OR_MIXED = r"[A-Z]{4,10}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{4,10}"
+_SLOT_BARE = re.compile(rf"\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 _SLOT_MIXED = re.compile(r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])")
 # Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
 _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 MIXED_TOKEN = re.compile(r"[a-z][0-9]|[0-9][a-z]")
-# Where ``slot_spans`` could find a code that is no candidate: a token after a colon, or an
-# upper-case word (after "is"); lower-case mixed tokens are ``MIXED_TOKEN``. A text with
-# none of these and no candidate is no OTP, and its words need no look.
+# Where ``slot_spans`` could find a code that is no candidate: a token after a colon, or a
+# word of upper-case letters or of letters and digits (after "is"); lower-case mixed tokens
+# are ``MIXED_TOKEN``. A text with none of these and no candidate is no OTP, and its words
+# need no look.
 SLOT_POSSIBLE = re.compile(
-    r"[:：=为為是は]\s*[A-Za-z0-9]{4,10}(?![0-9A-Za-z])|\s[A-Z]{4,10}(?![0-9A-Za-z])"
+    rf"[:：=为為是は]\s*[A-Za-z0-9]{{4,10}}(?![0-9A-Za-z])|\s(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
 )
-_SLOT_AFTER_IS = re.compile(r"\s+(?:is|es|é|ist|est|là)\s+([A-Z]{4,10})(?![0-9A-Za-z])")
+_SLOT_AFTER_IS = re.compile(rf"\s+(?:is|es|é|ist|est|là)\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 _MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6", "*7", "*8", "*9")
 _URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE

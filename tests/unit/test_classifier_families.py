@@ -83,6 +83,11 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("en", "Acme: Your pairing code is 4829-1302", ["4829-1302"]),
         ("en", "OTP-482913 for login to PayBank. Do not share.", ["482913"]),
         ("zh", "[Steam] 动态口令为 x7jH98mx", ["x7jH98mx"]),
+        # Letters of any case with digits, after "is": a temporary password.
+        ("en", "Your new password is Ab12cd", ["Ab12cd"]),
+        ("es", "Tu nueva contraseña es Xy7kP2", ["Xy7kP2"]),
+        ("de", "Ihr neues Passwort ist Qw3rTz", ["Qw3rTz"]),
+        ("fr", "Votre mot de passe temporaire est Tq4mZ8", ["Tq4mZ8"]),
     ],
     "context_between_wording_and_code": [
         ("en", "OTP for txn of INR 4,500.00 at AMAZON on card XX1234 is 482913", ["482913"]),
