@@ -51,16 +51,23 @@ _SLOT = re.compile(r"\s*(?:[:：=]|为|為|是|は)\s*([A-Za-z0-9]{4,10})(?![0-9
 # ("Your new password is Ab12cd").
 _UPPER_OR_MIXED = r"[A-Z]{4,10}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{4,10}"
 _SLOT_BARE = re.compile(rf"\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
+# Digits glued to the next sentence by a template that forgot the space, right after a code
+# word: "Your code is 482913Valid for 5 minutes". A unit glued on ("100USD") is no word.
+_SLOT_GLUED = re.compile(
+    r"(?:\s+(?:is|es|é|ist|est|là)(?![A-Za-z]))?(?:\s*[:：=]\s*|\s+)"
+    r"([0-9]{4,8})(?=[A-Z][a-z]|[a-z]{3})"
+)
 _SLOT_MIXED = re.compile(r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])")
 # Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
 _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 MIXED_TOKEN = re.compile(r"[a-z][0-9]|[0-9][a-z]")
-# Where ``slot_spans`` could find a code that is no candidate: a token after a colon, or a
-# word of upper-case letters or of letters and digits (after "is"); lower-case mixed tokens
-# are ``MIXED_TOKEN``. A text with none of these and no candidate is no OTP, and its words
+# Where ``slot_spans`` could find a code that is no candidate: a token after a colon, a
+# word of upper-case letters or of letters and digits (after "is"), digits glued to a word;
+# lower-case mixed tokens are ``MIXED_TOKEN``. A text with none of these and no candidate is no OTP, and its words
 # need no look.
 SLOT_POSSIBLE = re.compile(
     rf"[:：=为為是は]\s*[A-Za-z0-9]{{4,10}}(?![0-9A-Za-z])|\s(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
+    r"|(?<![0-9])[0-9]{4,8}(?:[A-Z][a-z]|[a-z]{3})"
 )
 _SLOT_AFTER_IS = re.compile(rf"\s+(?:is|es|é|ist|est|là)\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 _MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6", "*7", "*8", "*9")
@@ -188,6 +195,11 @@ def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int
     for _, end, term in terms:
         if term.kind not in ("otp", "code"):
             continue
+        glued = _SLOT_GLUED.match(text, end)  # "code is 482913Please do not share"
+        if glued is not None:
+            if glued.start(1) not in taken:
+                slots.append(glued.span(1))
+            continue
         m = _SLOT.match(text, end) or _SLOT_AFTER_IS.match(text, end)
         if m is None and text[end - 3 : end].lower() in (" is", " es", "ist", "est"):
             m = _SLOT_BARE.match(text, end)
@@ -248,4 +260,10 @@ def ends_with_app_hash(text: str) -> bool:
     """The 11-character SMS Retriever app hash ends the text, after a space or alone."""
     stripped = text.strip()
     # Only the last 12 characters can match: searching the whole text costs tens of µs.
-    return _HASH.search(stripped, max(0, len(stripped) - 12)) is not None
+    found = _HASH.search(stripped, max(0, len(stripped) - 12))
+    if found is None:
+        return False
+    # A hash is base64: a word ("weitergeben", "Application") is one only by a chance of
+    # about 1 in 20,000.
+    tail = found.group(1)[1:]
+    return not (tail.isalpha() and (tail.islower() or tail.isupper()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from policies.candidates import ends_with_app_hash
 from policies.classifier import classify
 
 _DIGITS = str.maketrans({chr(0x06F0 + i): str(i) for i in range(10)})
@@ -120,6 +121,13 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("de", "Ihr Bestätigungscode ist 4829 (Filiale 1234, 5678, 9012)", ["4829"]),
         ("es", "Tu código de verificación es 48291. Oficina 1234, 5678 y 9012", ["48291"]),
     ],
+    # A template that forgot the space after the code.
+    "code_glued_to_the_next_sentence": [
+        ("en", "Your verification code is 123456Please do not share it", ["123456"]),
+        ("en", "Your code is:482913Valid for 5 minutes", ["482913"]),
+        ("es", "Tu código es 482913No lo compartas", ["482913"]),
+        ("de", "Ihr Code ist 482913Bitte nicht weitergeben", ["482913"]),
+    ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
         ("th", "[PayBank] รหสยืนยนของคุณคือ 771204 ใช้ได้ภายใน 5 นาที", ["771204"]),
@@ -203,3 +211,19 @@ def test_a_rule_threshold_moves_the_decision() -> None:
     assert classify(text, threshold=0.0).is_otp
     assert not classify(text, threshold=1.0).is_otp
     assert 0.0 < default.score < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "is_hash"),
+    [
+        ("<#> Your PayBank code is 482913\nFA+9qCX9VSu", True),
+        ("Your code is 318204 kR2dW8xPq1z", True),
+        ("Your code is 318204 4sgLq1p5sV6", True),
+        ("Ihr Code ist 482913. Bitte nicht weitergeben", False),
+        ("Your code is 318204, see the application", False),
+        ("Your code is 318204. Visit Information", False),
+        ("Your code is 318204. APPLICATION", False),
+    ],
+)
+def test_an_app_hash_is_base64_not_a_word(text: str, is_hash: bool) -> None:
+    assert ends_with_app_hash(text) is is_hash
