@@ -44,6 +44,8 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("en", "Your PayBank passcode: 302918", ["302918"]),
         ("en", "Activation code for your PayBank card: 771930", ["771930"]),
         ("en", "Enter 482913 into the PayBank app to continue.", ["482913"]),
+        ("en", "Your PayBank checkcode is 4419", ["4419"]),
+        ("en", "[PayBank] Your identifying code is 4419, valid in 10 minutes.", ["4419"]),
         ("de", "Ihre mTAN für die Überweisung an ACME: 482913", ["482913"]),
         ("de", "PayBank TAN: 661204", ["661204"]),
         ("ru", "Пароль для входа в PayBank: 552910. Никому не сообщайте.", ["552910"]),
