@@ -824,6 +824,7 @@ class Gateway:
             self._purge_task.cancel()
         if self._history_task is not None:
             self._history_task.cancel()
+        self.audit.flush()
         self.id_map.close()
         self.signal_store.close()
         self.durable.close()

@@ -4,10 +4,16 @@ and of every pull from a peer operator (when, which peer, whose number, what it 
 Kept beside the id mapping (synchronous=NORMAL: WAL survives a process crash; the last
 moments before a power cut may be lost, which an audit trail can bear). The destination
 is stored as the keyed pseudonym the logs use, so the operator can still search by number.
+
+Rows wait up to ``FLUSH_DELAY_S`` on the event loop and go to the writer thread together:
+a row of its own per held message made a commit, and a thread wake-up, per decision
+(1,000 a second beside the traffic at 1,000 holds/s). A process killed in those 10 ms
+loses their audit rows, never the holds themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from typing import Any
@@ -49,9 +55,17 @@ def create_tables(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS peer_audit_by_subscriber ON peer_audit (subscriber)")
 
 
+FLUSH_DELAY_S = 0.01
+_DECISION = "INSERT INTO decision_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PULL = "INSERT INTO peer_audit VALUES (?, ?, ?, ?, ?)"
+
+
 class DecisionAudit:
     def __init__(self, writer: SqliteWriter) -> None:
         self.writer = writer
+        self._decisions: list[tuple[Any, ...]] = []
+        self._pulls: list[tuple[Any, ...]] = []
+        self._flush_timer: asyncio.TimerHandle | None = None
 
     def record(
         self,
@@ -62,8 +76,7 @@ class DecisionAudit:
         verdict: Verdict,
         parts: int = 1,
     ) -> None:
-        self.writer.write(
-            "INSERT INTO decision_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._decisions.append(
             (
                 at,
                 account,
@@ -74,19 +87,36 @@ class DecisionAudit:
                 json.dumps([r.to_json() for r in verdict.reasons]),
                 json.dumps([s.rule for s in verdict.shadow]),
                 parts,
-            ),
+            )
         )
+        self._flush_soon()
 
     def record_pull(
         self, at: float, peer: str, destination: str, answer: str, latency_ms: float
     ) -> None:
         """One pull from a peer: ``answer`` holds ages and flags or ``failed:<reason>``."""
-        self.writer.write(
-            "INSERT INTO peer_audit VALUES (?, ?, ?, ?, ?)",
-            (at, peer, pseudonym(destination), answer, round(latency_ms, 2)),
-        )
+        self._pulls.append((at, peer, pseudonym(destination), answer, round(latency_ms, 2)))
+        self._flush_soon()
+
+    def flush(self) -> None:
+        """Hand the waiting rows to the writer thread now (before a read, an erasure, a stop)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if self._decisions:
+            rows, self._decisions = self._decisions, []
+            self.writer.write_many(_DECISION, rows)
+        if self._pulls:
+            rows, self._pulls = self._pulls, []
+            self.writer.write_many(_PULL, rows)
+
+    def _flush_soon(self) -> None:
+        if self._flush_timer is None:
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(FLUSH_DELAY_S, self.flush)
 
     async def erase(self, destination: str) -> int:
+        self.flush()
         subscriber = pseudonym(destination)
 
         def run(conn: sqlite3.Connection) -> int:
@@ -98,6 +128,8 @@ class DecisionAudit:
         return await self.writer.call(run)
 
     async def purge(self, before: float) -> int:
+        self.flush()
+
         def run(conn: sqlite3.Connection) -> int:
             return sum(
                 conn.execute(f"DELETE FROM {table} WHERE at < ?", (before,)).rowcount
