@@ -183,7 +183,7 @@ async function showTenants() {
       row.dataset.tenant = tenant.name;
       cell(row, tenant.name);
       cell(row, tenant.accounts.join(", "));
-      cell(row, tenant.camara ? "yes" : "no");
+      cell(row, tenant.camara ? (tenant.camara_all_subscribers ? "yes, all subscribers" : "yes") : "no");
       cell(row, tenant.active_keys);
       cell(row, `${tenant.webhooks} (${tenant.webhooks_disabled} disabled)`);
       cell(row, "").appendChild(button("Endpoints", "endpoints", () => showEndpoints(tenant.name)));

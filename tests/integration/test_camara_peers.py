@@ -46,7 +46,6 @@ CLEAN = "+4915100000002"
 FORWARDED = "+4915100000003"
 ALSO_CLEAN = "+4915100000004"
 ON_NET = "+447400123123"
-PEER_NUMBERS = (SWAPPED, CLEAN, FORWARDED, ALSO_CLEAN)
 
 
 @dataclass
@@ -109,15 +108,17 @@ def peers_from(section: Section) -> Any:
 async def start_peer_operator(
     stack: Any, tmp_path: Path, token_lifetime_s: float
 ) -> tuple[Gateway, str]:
-    """The other operator: its signals over HTTP, a relation with its numbers (its own
-    traffic to them), and a CAMARA client key for the home operator."""
+    """The other operator: its signals over HTTP, and a CAMARA client key for the home
+    operator, a tenant that may ask about any of its subscribers (no traffic to them)."""
     smsc = await stack.enter_async_context(running_simulator())
-    config = gateway_config(
-        tmp_path / "peer", (route("main", smsc.port),), (account("bank", tenant="opa"),)
-    )
+    config = gateway_config(tmp_path / "peer", (route("main", smsc.port),))
     config = replace(
         config,
-        tenants=(TenantConfig("opa", camara=True, camara_quota_per_minute=100_000),),
+        tenants=(
+            TenantConfig(
+                "opa", camara=True, camara_quota_per_minute=100_000, camara_all_subscribers=True
+            ),
+        ),
         camara=CamaraConfig(token_lifetime_s=token_lifetime_s),
     )
     peer = Gateway(config)
@@ -137,11 +138,6 @@ async def start_peer_operator(
     ]
     status, _ = await call(peer.api_port, "POST", "/v1/signals", OPERATOR_KEY, signals)
     assert status in (200, 202)
-    # The peer answers only about numbers its client has a relation with.
-    esme = await AsyncEsme.bind(peer.smpp_port, "bank", PASSWORD)
-    for number in PEER_NUMBERS:
-        await esme.submit(destination=number[1:], text=NOT_OTP)
-    esme.close()
     status, body = await call(peer.api_port, "POST", "/v1/tenants/opa/keys", OPERATOR_KEY)
     assert status in (200, 201)
     return peer, body["key"]
