@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from jsonschema import Draft202012Validator
 
+from gateway.api.openapi import operator_document
 from gateway.app import Gateway
 from gateway.audit import pull_rows, rows
 from gateway.config_reader import Section
@@ -275,6 +277,17 @@ async def test_the_peer_down_means_on_lookup_failure(tmp_path: Path) -> None:
         metrics = await _metrics(ops.home)
         assert 'otpgate_peer_breaker_state{peer="opb",state="open"} 1.0' in metrics
         assert 'otpgate_peer_failures_total{peer="opb",reason="unreachable"} 2.0' in metrics
+        # The console's panel reads the same, with failures by reason; numbers never appear.
+        status, listed = await call(ops.home.api_port, "GET", "/v1/peers", OPERATOR_KEY)
+        [peer] = listed["peers"]
+        assert status == 200 and (peer["name"], peer["breaker"]) == ("opb", "open")
+        assert peer["failures"] == {"circuit_open": 1, "unreachable": 2}
+        assert (peer["calls_ok"], peer["calls_failed"], peer["latency_mean_ms"]) == (0, 3, None)
+        assert not any(n[1:] in json.dumps(listed) for n in (CLEAN, ALSO_CLEAN, SWAPPED))
+        document = operator_document()
+        answer = document["paths"]["/v1/peers"]["get"]["responses"]["200"]
+        schema = answer["content"]["application/json"]["schema"]
+        assert list(Draft202012Validator(schema).iter_errors(listed)) == []
 
 
 async def test_on_lookup_failure_deliver_delivers_and_says_why(tmp_path: Path) -> None:
