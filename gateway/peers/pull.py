@@ -46,7 +46,7 @@ class PeerPuller:
         self.clock = clock
         self.audit = audit
         self.on_risk = on_risk
-        self.clients = {name: PeerClient(c, self.stats) for name, c in lookups.peers.items()}
+        self.clients = {name: PeerClient(c, self.stats, clock) for name, c in lookups.peers.items()}
         self.breakers = {
             name: Breaker(c.breaker_failures, c.breaker_open_s) for name, c in lookups.peers.items()
         }

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from gateway.api.openapi import operator_document
 from gateway.app import Gateway
 from gateway.audit import pull_rows, rows
+from gateway.clock import Clock
 from gateway.config_reader import Section
 from gateway.config_tenants import CamaraConfig, TenantConfig
 from gateway.peers.config import parse_number_ranges, parse_peers
@@ -28,6 +29,7 @@ from .esme import AsyncEsme
 from .harness import (
     OPERATOR_KEY,
     PASSWORD,
+    ShiftedClock,
     account,
     call,
     gateway_config,
@@ -108,7 +110,7 @@ def peers_from(section: Section) -> Any:
 
 
 async def start_peer_operator(
-    stack: Any, tmp_path: Path, token_lifetime_s: float
+    stack: Any, tmp_path: Path, token_lifetime_s: float, clock: Clock | None = None
 ) -> tuple[Gateway, str]:
     """The other operator: its signals over HTTP, and a CAMARA client key for the home
     operator, a tenant that may ask about any of its subscribers (no traffic to them)."""
@@ -123,7 +125,7 @@ async def start_peer_operator(
         ),
         camara=CamaraConfig(token_lifetime_s=token_lifetime_s),
     )
-    peer = Gateway(config)
+    peer = Gateway(config, clock=clock)
     await peer.start()
     await peer.wait_upstream()
     stack.push_async_callback(stop_once, peer)
@@ -152,12 +154,13 @@ async def operators(
     token_lifetime_s: float = 3600.0,
     policy: str | None = None,
     extra_peers: tuple[Any, ...] = (),
+    clock: Clock | None = None,
     **peer_options: Any,
 ) -> AsyncIterator[Operators]:
     from contextlib import AsyncExitStack
 
     async with AsyncExitStack() as stack:
-        peer, key = await start_peer_operator(stack, tmp_path, token_lifetime_s)
+        peer, key = await start_peer_operator(stack, tmp_path, token_lifetime_s, clock)
         smsc = await stack.enter_async_context(running_simulator())
         config = gateway_config(
             tmp_path / "home", (route("main", smsc.port),), (account("bank", tenant="paybank"),)
@@ -168,7 +171,7 @@ async def operators(
             policy_file = tmp_path / "policy.toml"
             policy_file.write_text(policy)
         config = replace(config, camara_peers=peers + extra_peers, policy_file=policy_file)
-        home = await stack.enter_async_context(running_gateway(config))
+        home = await stack.enter_async_context(running_gateway(config, clock=clock))
         esme = await AsyncEsme.bind(home.smpp_port, "bank", PASSWORD)
         stack.callback(esme.close)
         assert home.peers is not None
@@ -317,24 +320,37 @@ action = "deliver"
 
 
 async def test_the_token_is_refreshed_before_it_expires(tmp_path: Path) -> None:
-    async with operators(tmp_path, token_lifetime_s=2.0) as ops:
+    """Tokens of two minutes, on a clock both operators share and the test moves: past the
+    refresh point (90 s) and before the end (120 s), a new token is fetched in the
+    background; the old one never lapses in use and no pull fails or waits for a token."""
+    clock = ShiftedClock()
+    async with operators(tmp_path, token_lifetime_s=120.0, clock=clock) as ops:
         assert ops.home.peers is not None
         client = ops.home.peers.clients["opb"]
+        fetches = ops.stats.token_fetches
+        assert fetches[("opb", "ok")] == 1
         lapsed = []
 
-        def third_token() -> bool:
+        def fetched(count: int) -> bool:
             if client.token_valid_s <= 0:
-                lapsed.append(True)
-            return ops.stats.token_fetches[("opb", "ok")] >= 3
+                lapsed.append(clock.now())
+            return fetches[("opb", "ok")] == count
 
-        # Two lifetimes of 2 s: each token replaced while it was still valid.
-        assert await until(third_token, timeout_s=15)
+        for count, number in ((2, SWAPPED), (3, CLEAN)):
+            clock.advance(95)  # past this token's refresh point, not its end
+            old_expires_at = clock.now() + client.token_valid_s
+            assert client.token_valid_s > 0
+            assert await until(lambda count=count: fetched(count))
+            assert clock.now() < old_expires_at  # replaced while it was still valid
+            assert client.token_valid_s > 110
+            assert await submit(ops, number) == 0
         assert lapsed == []
-        assert await submit(ops, SWAPPED) == 0
         assert len(await held_for(ops, SWAPPED)) == 1
-        assert ops.stats.failures == {}
-        assert ops.peer_queries("/oauth2/token") == 0  # the token endpoint is not counted
+        assert await until(lambda: ops.home_smsc.submitted == 1)  # CLEAN delivered
+        assert ops.stats.failures == {} and ops.stats.calls[("opb", "ok")] == 2
+        # The peer took each token: no 401 among its answers.
         assert all(status == 200 for (_, status) in ops.peer.stats.camara)
+        assert ops.peer_queries("/retrieve-date") == 2
 
 
 @asynccontextmanager
