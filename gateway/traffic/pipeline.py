@@ -153,6 +153,9 @@ class Pipeline:
     def _after_pull(self, decision: Decision, then: Callable[[Decision], None]) -> None:
         """Ask the destination's operator, then go on with the completed decision. The
         submit waits (its response with it) while the session's other PDUs go on."""
+        # The sender is related to the number from the moment it asks: a SIM change the
+        # answer reveals is told to it as ``risk.sim_swap``, as a signal's would be.
+        self._remember_recipient(decision, self.clock.now())
         task = asyncio.get_running_loop().create_task(self._pull(decision, then))
         self._pulls.add(task)
         task.add_done_callback(self._pulls.discard)
@@ -173,11 +176,8 @@ class Pipeline:
         status to refuse it with."""
         now = self.clock.now()
         verdict = decision.verdict
-        message = decision.message
         self._count_decision(decision)
-        digits = message.destination_addr[1:]
-        if self.relations is not None and message.tenant is not None and digits.isdigit():
-            self.relations.sent(message.tenant, int(digits), now)
+        self._remember_recipient(decision, now)
         if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
             self._log_decision(account.system_id, decision, parts)
         action = verdict.action
@@ -191,6 +191,13 @@ class Pipeline:
             if self.holds.limits.over_limit == "reject":
                 return CommandStatus.ESME_RX_R_APPN
         return _FORWARD
+
+    def _remember_recipient(self, decision: Decision, now: float) -> None:
+        """The tenant sent to the number: it may ask CAMARA about it, and hears of its risk."""
+        message = decision.message
+        digits = message.destination_addr[1:]
+        if self.relations is not None and message.tenant is not None and digits.isdigit():
+            self.relations.sent(message.tenant, int(digits), now)
 
     def _hold(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
         assert self.holds is not None and type(decision.verdict.action) is Hold

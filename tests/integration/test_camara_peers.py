@@ -4,6 +4,7 @@ CAMARA API (its own tenant, OAuth2 client credentials, signals posted to it over
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from gateway.app import Gateway
 from gateway.audit import pull_rows, rows
 from gateway.clock import Clock
 from gateway.config_reader import Section
-from gateway.config_tenants import CamaraConfig, TenantConfig
+from gateway.config_tenants import CamaraConfig, TenantConfig, WebhooksConfig
 from gateway.peers.config import parse_number_ranges, parse_peers
 from smpp_adapters.simulator import SmscSimulator
 
@@ -155,6 +156,7 @@ async def operators(
     policy: str | None = None,
     extra_peers: tuple[Any, ...] = (),
     clock: Clock | None = None,
+    webhooks: WebhooksConfig | None = None,
     **peer_options: Any,
 ) -> AsyncIterator[Operators]:
     from contextlib import AsyncExitStack
@@ -171,6 +173,8 @@ async def operators(
             policy_file = tmp_path / "policy.toml"
             policy_file.write_text(policy)
         config = replace(config, camara_peers=peers + extra_peers, policy_file=policy_file)
+        if webhooks is not None:  # the home operator's tenant, told of risk by webhook
+            config = replace(config, tenants=(TenantConfig("paybank"),), webhooks=webhooks)
         home = await stack.enter_async_context(running_gateway(config, clock=clock))
         esme = await AsyncEsme.bind(home.smpp_port, "bank", PASSWORD)
         stack.callback(esme.close)
@@ -291,6 +295,56 @@ async def test_the_peer_down_means_on_lookup_failure(tmp_path: Path) -> None:
         answer = document["paths"]["/v1/peers"]["get"]["responses"]["200"]
         schema = answer["content"]["application/json"]["schema"]
         assert list(Draft202012Validator(schema).iter_errors(listed)) == []
+
+
+async def test_a_swap_learned_from_the_peer_is_a_signed_risk_webhook_without_the_code(
+    tmp_path: Path,
+) -> None:
+    """The sender of an OTP to the peer's swapped number hears ``risk.sim_swap`` (and of its
+    forwarded number ``risk.call_forwarding``) with the peer named as the source, signed as
+    every webhook, once per change, and without the code."""
+    from standardwebhooks.webhooks import Webhook as Verifier
+
+    from .harness import outbox_settled
+    from .test_webhooks import Receiver, subscribe, tenant_key
+
+    receiver = Receiver()
+    await receiver.start()
+    local = WebhooksConfig(
+        allow_http_hosts=frozenset({"127.0.0.1"}),
+        allow_networks=(ipaddress.ip_network("127.0.0.1/32"),),
+    )
+    try:
+        async with operators(tmp_path, webhooks=local) as ops:
+            key = await tenant_key(ops.home, "paybank")
+            kinds = ["risk.sim_swap", "risk.call_forwarding"]
+            hook = await subscribe(ops.home, key, receiver.url, kinds)
+            assert await submit(ops, SWAPPED) == 0  # the first OTP to the number
+            assert len(await held_for(ops, SWAPPED)) == 1
+            assert await until(lambda: receiver.requests)
+            headers, body = receiver.requests[0]
+            event = Verifier(hook["secret"]).verify(body, headers)
+            assert event["type"] == "risk.sim_swap"
+            data = event["data"]
+            assert (data["msisdn"], data["source"]) == (SWAPPED, "peer:opb")
+            changed = datetime.fromisoformat(data["occurred_at"]).timestamp()
+            assert abs(ops.home.clock.now() - changed - 7200) < 60  # the peer's 2 h ago
+            assert b"482913" not in body and b"verification" not in body
+
+            # Forwarding from the peer's answer; a second OTP to the swapped number is
+            # answered by the cache and tells nothing new.
+            assert await submit(ops, FORWARDED) == 0
+            assert await submit(ops, SWAPPED) == 0
+            assert await until(lambda: len(receiver.requests) == 2)
+            headers, body = receiver.requests[1]
+            event = Verifier(hook["secret"]).verify(body, headers)
+            assert event["type"] == "risk.call_forwarding"
+            assert (event["data"]["msisdn"], event["data"]["source"]) == (FORWARDED, "peer:opb")
+            assert event["data"]["active"] is True and b"482913" not in body
+            assert await until_async(lambda: outbox_settled(ops.home))
+            assert len(receiver.requests) == 2 and ops.stats.cache_hits["opb"] == 1
+    finally:
+        await receiver.stop()
 
 
 async def test_on_lookup_failure_deliver_delivers_and_says_why(tmp_path: Path) -> None:
