@@ -19,6 +19,10 @@ class TenantConfig:
     camara: bool = False  # may use the CAMARA-compatible endpoints
     camara_quota_per_minute: int = 60
     relation_days: float = 30.0  # a number sent to this recently may be asked about
+    # May ask about any of the operator's subscribers, relation or not: for another operator
+    # (or an aggregator under contract) whose OTPs to this network it decides on. A privacy
+    # decision of the operator's; each query is still audited and within the quota.
+    camara_all_subscribers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +126,18 @@ def parse_tenants(sections: list[Section], account_ids: set[str]) -> tuple[Tenan
                 if other != name:
                     raise ConfigError(f"{where}: sender {sender!r} already belongs to {other!r}")
             senders[account] = tuple(ids)
-        tenants.append(
-            TenantConfig(
-                name=name,
-                senders=senders,
-                camara=section.get("camara", bool, False),
-                camara_quota_per_minute=section.positive("camara_quota_per_minute", int, 60),
-                relation_days=section.positive("relation_days", float, 30.0),
-            )
+        tenant = TenantConfig(
+            name=name,
+            senders=senders,
+            camara=section.get("camara", bool, False),
+            camara_quota_per_minute=section.positive("camara_quota_per_minute", int, 60),
+            relation_days=section.positive("relation_days", float, 30.0),
+            camara_all_subscribers=section.get("camara_all_subscribers", bool, False),
         )
+        if tenant.camara_all_subscribers and not tenant.camara:
+            # Without camara the key would grant nothing: a forgotten line, said at start.
+            raise ConfigError(f"{section._where('camara_all_subscribers')}: needs camara = true")
+        tenants.append(tenant)
         section.done()
     return tuple(tenants)
 

@@ -5,7 +5,9 @@ Answers come from the same risk index as the message path. Guards, in order: the
 (``camara.requests``: 422 MISSING_IDENTIFIER without one, 400 for a malformed one), a number
 of the operator's ranges (``camara.ranges``: 404 IDENTIFIER_NOT_FOUND, 422
 SERVICE_NOT_APPLICABLE), a number the tenant has a relation with (403: the gateway is no
-look-up oracle for the operator's subscribers). Every query is audited with the number pseudonymised.
+look-up oracle for the operator's subscribers) unless the operator lets the tenant ask about
+all of them (``camara_all_subscribers``: another operator, a contracted aggregator). Every
+query is audited with the number pseudonymised.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def make_guard(gateway: CamaraParts, limits: RateLimits) -> Guard:
             outside = ranges.refusal(number)
             if outside is not None:
                 response = refused(outside)
-            elif not gateway.relations.related(
+            elif not tenant.camara_all_subscribers and not gateway.relations.related(
                 tenant.name, int(number[1:]), now, tenant.relation_days * 86400
             ):
                 response = error_response(

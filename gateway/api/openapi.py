@@ -84,6 +84,33 @@ _STATUS = {
         },
     },
 }
+_COUNT = {"type": "integer", "minimum": 0}
+_PEERS = {
+    "type": "object",
+    "required": ["peers"],
+    "properties": {
+        "peers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "breaker", "token_valid_s", "calls_ok", "calls_failed"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "breaker": {"enum": ["closed", "open", "half_open"]},
+                    "token_valid_s": {"type": "number"},
+                    "token_fetches_ok": _COUNT,
+                    "token_fetches_failed": _COUNT,
+                    "last_error": {"type": ["string", "null"]},
+                    "calls_ok": _COUNT,
+                    "calls_failed": _COUNT,
+                    "failures": {"type": "object", "additionalProperties": _COUNT},
+                    "cache_hits": _COUNT,
+                    "latency_mean_ms": {"type": ["number", "null"]},
+                },
+            },
+        }
+    },
+}
 _SIGNAL_OUTCOME = {
     "type": "object",
     "required": ["status"],
@@ -282,6 +309,13 @@ def operator_document() -> dict[str, Any]:
         },
         "/v1/status": {
             "get": {"summary": "Binds, upstreams, open holds", "responses": _answers(200, _STATUS)}
+        },
+        "/v1/peers": {
+            "get": {
+                "summary": "Other operators' CAMARA APIs asked for their numbers' facts: each "
+                "peer's breaker, token, calls, failures by reason, cache hits, mean latency",
+                "responses": _answers(200, _PEERS),
+            }
         },
         "/v1/history": {
             "get": {
@@ -630,6 +664,7 @@ _OPERATION_IDS = {
     ("get", "/readyz"): "getReadiness",
     ("get", "/metrics"): "getMetrics",
     ("get", "/v1/status"): "getStatus",
+    ("get", "/v1/peers"): "getPeers",
     ("get", "/v1/history"): "getHistory",
     ("get", "/v1/policy"): "getPolicy",
     ("post", "/v1/policy/explain"): "explainDecision",

@@ -76,6 +76,13 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
             }
         )
 
+    async def peers(request: web.Request) -> web.Response:
+        # The console's peers panel; none configured (or no policy to ask for): empty.
+        health = gateway.peers.health() if gateway.peers is not None else {}
+        return web.json_response(
+            {"peers": [{"name": name, **state} for name, state in sorted(health.items())]}
+        )
+
     async def reload_policy(request: web.Request) -> web.Response:
         try:
             policy = gateway.reload_policy()
@@ -114,6 +121,7 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
     app.router.add_post("/v1/config/reload", reload_config)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/status", status)
+    app.router.add_get("/v1/peers", peers)
     add_signal_routes(app, gateway.signals)
     add_hold_routes(app, gateway.holds, lambda request: None, "/v1")
     add_console_routes(app)

@@ -58,6 +58,7 @@ def add_tenant_admin_routes(app: web.Application, gateway: OperatorParts) -> Non
                 {
                     "name": name,
                     "camara": config.camara,
+                    "camara_all_subscribers": config.camara_all_subscribers,
                     "accounts": sorted(accounts.get(name, [])),
                     "senders": {a: list(s) for a, s in config.senders.items()},
                     "active_keys": sum(

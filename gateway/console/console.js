@@ -52,9 +52,10 @@ function fill(tbody, rows) {
 // -- pages -------------------------------------------------------------------------------
 
 async function showOverview() {
-  const [status, health] = await Promise.all([
+  const [status, health, peers] = await Promise.all([
     api("GET", "/v1/status"),
     api("GET", "/v1/signals/health"),
+    api("GET", "/v1/peers"),
   ]);
   document.getElementById("node").textContent = status.data.node ?? "–";
   const open = status.data.holds_open ?? {};
@@ -81,7 +82,30 @@ async function showOverview() {
       return row;
     }),
   );
+  showPeers(peers.data.peers ?? []);
   document.getElementById("refreshed").textContent = `Last: ${new Date().toISOString()}`;
+}
+
+// Other operators' CAMARA APIs: shown only when the gateway has some.
+function showPeers(peers) {
+  document.getElementById("peers-panel").hidden = peers.length === 0;
+  fill(
+    document.getElementById("peer-rows"),
+    peers.map((peer) => {
+      const row = document.createElement("tr");
+      row.dataset.peer = peer.name;
+      cell(row, peer.name);
+      cell(row, peer.breaker).className = `breaker ${peer.breaker}`;
+      cell(row, peer.token_valid_s > 0 ? `valid ${Math.round(peer.token_valid_s)} s` : "none");
+      cell(row, `${peer.calls_ok} ok, ${peer.calls_failed} failed`);
+      const reasons = Object.entries(peer.failures ?? {}).map(([reason, n]) => `${reason} ${n}`);
+      cell(row, reasons.length ? reasons.join(", ") : "0");
+      cell(row, peer.cache_hits);
+      cell(row, peer.latency_mean_ms === null ? null : `${peer.latency_mean_ms} ms`);
+      cell(row, peer.last_error);
+      return row;
+    }),
+  );
 }
 
 async function showHolds() {
@@ -183,7 +207,7 @@ async function showTenants() {
       row.dataset.tenant = tenant.name;
       cell(row, tenant.name);
       cell(row, tenant.accounts.join(", "));
-      cell(row, tenant.camara ? "yes" : "no");
+      cell(row, tenant.camara ? (tenant.camara_all_subscribers ? "yes, all subscribers" : "yes") : "no");
       cell(row, tenant.active_keys);
       cell(row, `${tenant.webhooks} (${tenant.webhooks_disabled} disabled)`);
       cell(row, "").appendChild(button("Endpoints", "endpoints", () => showEndpoints(tenant.name)));

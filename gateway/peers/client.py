@@ -20,6 +20,7 @@ import structlog
 
 from policies.engine import CALL_FORWARDING, SIM_SWAP
 
+from ..clock import Clock
 from .answers import BadAnswer, PeerFacts, latest_sim_change, unconditional_active
 from .config import PeerConfig
 from .stats import PeerStats
@@ -32,6 +33,9 @@ _REFRESH_SHARE = 0.25
 _REFRESH_MARGIN_S = 60.0
 _RETRY_MIN_S = 0.5
 _RETRY_MAX_S = 30.0
+# The refresher re-reads the clock at least this often instead of trusting one long sleep:
+# the wall clock steps (NTP, a suspended VM) and, in tests and ``simulate``, is moved.
+_RECHECK_S = 1.0
 
 
 class PeerError(Exception):
@@ -50,12 +54,14 @@ def refresh_after_s(expires_in_s: float) -> float:
 
 
 class PeerClient:
-    def __init__(self, config: PeerConfig, stats: PeerStats) -> None:
+    def __init__(self, config: PeerConfig, stats: PeerStats, clock: Clock) -> None:
         self.config = config
         self.stats = stats
+        self.clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._token: str | None = None
-        self._expires_at = 0.0  # loop time
+        self._expires_at = 0.0  # the gateway's clock, as every other deadline
+        self._refresh_at = 0.0
         self._fetching: asyncio.Future[str] | None = None
         self._refresher: asyncio.Task[None] | None = None
         self.last_error: str | None = None
@@ -68,7 +74,7 @@ class PeerClient:
         """Seconds the current token has left (0 without one)."""
         if self._token is None:
             return 0.0
-        return max(0.0, self._expires_at - asyncio.get_running_loop().time())
+        return max(0.0, self._expires_at - self.clock.now())
 
     def start(self) -> None:
         # No total timeout here: the caller's budget bounds each pull.
@@ -130,8 +136,7 @@ class PeerClient:
             raise PeerError("bad_answer") from error
 
     async def _bearer(self) -> str:
-        loop = asyncio.get_running_loop()
-        if self._token is not None and loop.time() < self._expires_at:
+        if self._token is not None and self.clock.now() < self._expires_at:
             return self._token
         return await asyncio.shield(self._fetch_once())
 
@@ -144,8 +149,7 @@ class PeerClient:
     async def _fetch(self) -> str:
         assert self._session is not None
         config = self.config
-        loop = asyncio.get_running_loop()
-        asked_at = loop.time()
+        asked_at = self.clock.now()
         try:
             async with self._session.post(
                 config.token_url,
@@ -180,7 +184,6 @@ class PeerClient:
 
     async def _keep_fresh(self) -> None:
         """Fetch a token now, then again before each one expires; retry with a growing pause."""
-        loop = asyncio.get_running_loop()
         pause = _RETRY_MIN_S
         while True:
             try:
@@ -194,4 +197,6 @@ class PeerClient:
                 await asyncio.sleep(pause)
                 continue
             pause = _RETRY_MIN_S
-            await asyncio.sleep(max(0.0, self._refresh_at - loop.time()))
+            # A token dropped on a 401 is fetched again at once, not at its refresh point.
+            while (left := self._refresh_at - self.clock.now()) > 0 and self._token is not None:
+                await asyncio.sleep(min(left, _RECHECK_S))

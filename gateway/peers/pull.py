@@ -46,7 +46,7 @@ class PeerPuller:
         self.clock = clock
         self.audit = audit
         self.on_risk = on_risk
-        self.clients = {name: PeerClient(c, self.stats) for name, c in lookups.peers.items()}
+        self.clients = {name: PeerClient(c, self.stats, clock) for name, c in lookups.peers.items()}
         self.breakers = {
             name: Breaker(c.breaker_failures, c.breaker_open_s) for name, c in lookups.peers.items()
         }
@@ -70,18 +70,27 @@ class PeerPuller:
         return self.breakers[peer].state(asyncio.get_running_loop().time())
 
     def health(self) -> dict[str, dict[str, object]]:
-        """Each peer's state for /readyz and the console: breaker, token, last error."""
-        return {
-            name: {
+        """Each peer's state for /readyz, /v1/peers and the console: breaker, token, calls,
+        failures by reason, cache hits, mean latency. Counts and names only: never a number
+        or a token."""
+        stats = self.stats
+        report: dict[str, dict[str, object]] = {}
+        for name, client in self.clients.items():
+            latency = stats.latency[name]
+            answered = sum(latency.counts)
+            report[name] = {
                 "breaker": self.breaker_state(name),
                 "token_valid_s": round(client.token_valid_s, 1),
+                "token_fetches_ok": stats.token_fetches[(name, "ok")],
+                "token_fetches_failed": stats.token_fetches[(name, "failed")],
                 "last_error": client.last_error,
-                "calls_ok": self.stats.calls[(name, "ok")],
-                "calls_failed": self.stats.calls[(name, "failed")],
-                "cache_hits": self.stats.cache_hits[name],
+                "calls_ok": stats.calls[(name, "ok")],
+                "calls_failed": stats.calls[(name, "failed")],
+                "failures": {r: n for (p, r), n in sorted(stats.failures.items()) if p == name},
+                "cache_hits": stats.cache_hits[name],
+                "latency_mean_ms": round(latency.total / answered * 1000, 1) if answered else None,
             }
-            for name, client in self.clients.items()
-        }
+        return report
 
     async def pull(self, lookup: Lookup) -> PeerFacts | PullFailure:
         """The peer's facts for the lookup, or why there are none; never raises."""

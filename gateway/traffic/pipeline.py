@@ -26,12 +26,12 @@ from ..clock import Clock
 from ..config import AccountConfig
 from ..counters import TrafficStats
 from ..final_receipts import final_receipt, wants_failure_receipt
-from ..peers.lookup import PullFailure
 from .decider import Decider, Decision
 from .id_map import IdMap, MappedMessage
 from .message_ids import MessageIdGenerator
 from .message_text import part_of, text_of, text_of_parts
 from .parking import Parking, WholeMessage
+from .peer_waits import PeerWaits
 from .router import Router
 from .upstream import UpstreamPool
 
@@ -81,8 +81,7 @@ class Pipeline:
         peers: PeerPuller | None = None,
     ) -> None:
         self.decider = decider
-        self.peers = peers  # other operators' CAMARA APIs, for their numbers' facts
-        self._pulls: set[asyncio.Task[None]] = set()
+        self.peer_waits = PeerWaits(decider, peers, clock)  # other operators' numbers' facts
         self.holds = holds
         self.parking = parking  # concatenated parts wait there until whole (with a decider)
         self.accounts = accounts if accounts is not None else {}  # replaced on reload
@@ -100,7 +99,7 @@ class Pipeline:
     @property
     def pulls_waiting(self) -> int:
         """Submits waiting for a peer's answer."""
-        return len(self._pulls)
+        return self.peer_waits.waiting
 
     def _tenant_of_account(self, account: str, source_addr: str) -> str | None:
         config = self.accounts.get(account)
@@ -153,19 +152,10 @@ class Pipeline:
     def _after_pull(self, decision: Decision, then: Callable[[Decision], None]) -> None:
         """Ask the destination's operator, then go on with the completed decision. The
         submit waits (its response with it) while the session's other PDUs go on."""
-        task = asyncio.get_running_loop().create_task(self._pull(decision, then))
-        self._pulls.add(task)
-        task.add_done_callback(self._pulls.discard)
-
-    async def _pull(self, decision: Decision, then: Callable[[Decision], None]) -> None:
-        assert self.decider is not None and decision.lookup is not None
-        lookup = decision.lookup
-        answer = (
-            await self.peers.pull(lookup)
-            if self.peers is not None
-            else PullFailure(lookup.peer, "not_configured")
-        )
-        then(self.decider.complete(decision, answer, self.clock.now()))
+        # The sender is related to the number from the moment it asks: a SIM change the
+        # answer reveals is told to it as ``risk.sim_swap``, as a signal's would be.
+        self._remember_recipient(decision, self.clock.now())
+        self.peer_waits.start(decision, then)
 
     def _settle(self, account: AccountConfig, decision: Decision, parts: int) -> int:
         """A final decision: counted, its recipient remembered for CAMARA, logged and
@@ -173,11 +163,8 @@ class Pipeline:
         status to refuse it with."""
         now = self.clock.now()
         verdict = decision.verdict
-        message = decision.message
         self._count_decision(decision)
-        digits = message.destination_addr[1:]
-        if self.relations is not None and message.tenant is not None and digits.isdigit():
-            self.relations.sent(message.tenant, int(digits), now)
+        self._remember_recipient(decision, now)
         if verdict.rule is not None and (verdict.reasons or verdict.shadow or verdict.notify):
             self._log_decision(account.system_id, decision, parts)
         action = verdict.action
@@ -191,6 +178,13 @@ class Pipeline:
             if self.holds.limits.over_limit == "reject":
                 return CommandStatus.ESME_RX_R_APPN
         return _FORWARD
+
+    def _remember_recipient(self, decision: Decision, now: float) -> None:
+        """The tenant sent to the number: it may ask CAMARA about it, and hears of its risk."""
+        message = decision.message
+        digits = message.destination_addr[1:]
+        if self.relations is not None and message.tenant is not None and digits.isdigit():
+            self.relations.sent(message.tenant, int(digits), now)
 
     def _hold(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
         assert self.holds is not None and type(decision.verdict.action) is Hold

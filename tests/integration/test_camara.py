@@ -279,6 +279,65 @@ async def test_no_oracle_for_numbers_without_a_relation(tmp_path):
         assert "swapped" not in body
 
 
+async def test_a_partner_asks_about_any_subscriber_others_keep_the_relation_rule(tmp_path):
+    """camara_all_subscribers: another operator may ask about a number it never sent to; a
+    tenant without it is refused the same number; the partner's queries are audited, and
+    its quota holds, all the same."""
+    async with running_simulator() as sim:
+        base = config(tmp_path, sim.port)
+        partner = TenantConfig(
+            "opb", camara=True, camara_quota_per_minute=3, camara_all_subscribers=True
+        )
+        async with running_gateway(replace(base, tenants=(*base.tenants, partner))) as gw:
+            access = await setup(gw)  # paybank: a relation with SWAPPED, FORWARDED, QUIET only
+            signal(gw, STRANGER, 1, kind="sim_swap")
+            port = gw.tenant_api_port
+            status, body = await post(
+                port,
+                "/sim-swap/v2/check",
+                {"phoneNumber": STRANGER},
+                headers={"Authorization": f"Bearer {access}"},
+            )
+            assert (status, body["code"]) == (403, "PERMISSION_DENIED")
+
+            _, issued = await token(gw, await key_for(gw, "opb"))
+            auth = {"Authorization": f"Bearer {issued['access_token']}"}
+            status, body = await post(
+                port, "/sim-swap/v2/check", {"phoneNumber": STRANGER}, headers=auth
+            )
+            assert (status, body) == (200, {"swapped": True})
+            status, body = await post(
+                port, "/sim-swap/v2/retrieve-date", {"phoneNumber": QUIET}, headers=auth
+            )
+            assert status == 200 and body["latestSimChange"] is None
+            status, body = await post(
+                port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth
+            )
+            assert status == 200
+            status, body = await post(
+                port, "/sim-swap/v2/check", {"phoneNumber": QUIET}, headers=auth
+            )
+            assert (status, body["code"]) == (429, "QUOTA_EXCEEDED")
+
+            def partner_rows(conn):
+                return conn.execute(
+                    "SELECT number, status FROM camara_audit WHERE tenant = 'opb'"
+                ).fetchall()
+
+            async def three_audited() -> bool:
+                return len(await gw.durable.call(partner_rows)) == 3
+
+            # The refusal past the quota comes before the body is read: not a query.
+            assert await until_async(three_audited)
+            rows = await gw.durable.call(partner_rows)
+            assert [status for _, status in rows] == [200, 200, 200]
+            assert all(number.startswith("msisdn:") for number, _ in rows)
+            # The operator sees who may ask about every subscriber.
+            _, listing = await call(gw.api_port, "GET", "/v1/tenants", OPERATOR_KEY)
+            flags = {t["name"]: t["camara_all_subscribers"] for t in listing["tenants"]}
+            assert flags == {"paybank": False, "closed": False, "opb": True}
+
+
 async def test_tenant_not_allowed_expired_token_scope_and_quota(tmp_path):
     clock = ShiftedClock()
     async with (

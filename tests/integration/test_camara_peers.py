@@ -4,6 +4,7 @@ CAMARA API (its own tenant, OAuth2 client credentials, signals posted to it over
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,11 +15,14 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from jsonschema import Draft202012Validator
 
+from gateway.api.openapi import operator_document
 from gateway.app import Gateway
 from gateway.audit import pull_rows, rows
+from gateway.clock import Clock
 from gateway.config_reader import Section
-from gateway.config_tenants import CamaraConfig, TenantConfig
+from gateway.config_tenants import CamaraConfig, TenantConfig, WebhooksConfig
 from gateway.peers.config import parse_number_ranges, parse_peers
 from smpp_adapters.simulator import SmscSimulator
 
@@ -26,6 +30,7 @@ from .esme import AsyncEsme
 from .harness import (
     OPERATOR_KEY,
     PASSWORD,
+    ShiftedClock,
     account,
     call,
     gateway_config,
@@ -46,7 +51,6 @@ CLEAN = "+4915100000002"
 FORWARDED = "+4915100000003"
 ALSO_CLEAN = "+4915100000004"
 ON_NET = "+447400123123"
-PEER_NUMBERS = (SWAPPED, CLEAN, FORWARDED, ALSO_CLEAN)
 
 
 @dataclass
@@ -107,20 +111,22 @@ def peers_from(section: Section) -> Any:
 
 
 async def start_peer_operator(
-    stack: Any, tmp_path: Path, token_lifetime_s: float
+    stack: Any, tmp_path: Path, token_lifetime_s: float, clock: Clock | None = None
 ) -> tuple[Gateway, str]:
-    """The other operator: its signals over HTTP, a relation with its numbers (its own
-    traffic to them), and a CAMARA client key for the home operator."""
+    """The other operator: its signals over HTTP, and a CAMARA client key for the home
+    operator, a tenant that may ask about any of its subscribers (no traffic to them)."""
     smsc = await stack.enter_async_context(running_simulator())
-    config = gateway_config(
-        tmp_path / "peer", (route("main", smsc.port),), (account("bank", tenant="opa"),)
-    )
+    config = gateway_config(tmp_path / "peer", (route("main", smsc.port),))
     config = replace(
         config,
-        tenants=(TenantConfig("opa", camara=True, camara_quota_per_minute=100_000),),
+        tenants=(
+            TenantConfig(
+                "opa", camara=True, camara_quota_per_minute=100_000, camara_all_subscribers=True
+            ),
+        ),
         camara=CamaraConfig(token_lifetime_s=token_lifetime_s),
     )
-    peer = Gateway(config)
+    peer = Gateway(config, clock=clock)
     await peer.start()
     await peer.wait_upstream()
     stack.push_async_callback(stop_once, peer)
@@ -137,11 +143,6 @@ async def start_peer_operator(
     ]
     status, _ = await call(peer.api_port, "POST", "/v1/signals", OPERATOR_KEY, signals)
     assert status in (200, 202)
-    # The peer answers only about numbers its client has a relation with.
-    esme = await AsyncEsme.bind(peer.smpp_port, "bank", PASSWORD)
-    for number in PEER_NUMBERS:
-        await esme.submit(destination=number[1:], text=NOT_OTP)
-    esme.close()
     status, body = await call(peer.api_port, "POST", "/v1/tenants/opa/keys", OPERATOR_KEY)
     assert status in (200, 201)
     return peer, body["key"]
@@ -154,12 +155,14 @@ async def operators(
     token_lifetime_s: float = 3600.0,
     policy: str | None = None,
     extra_peers: tuple[Any, ...] = (),
+    clock: Clock | None = None,
+    webhooks: WebhooksConfig | None = None,
     **peer_options: Any,
 ) -> AsyncIterator[Operators]:
     from contextlib import AsyncExitStack
 
     async with AsyncExitStack() as stack:
-        peer, key = await start_peer_operator(stack, tmp_path, token_lifetime_s)
+        peer, key = await start_peer_operator(stack, tmp_path, token_lifetime_s, clock)
         smsc = await stack.enter_async_context(running_simulator())
         config = gateway_config(
             tmp_path / "home", (route("main", smsc.port),), (account("bank", tenant="paybank"),)
@@ -170,7 +173,9 @@ async def operators(
             policy_file = tmp_path / "policy.toml"
             policy_file.write_text(policy)
         config = replace(config, camara_peers=peers + extra_peers, policy_file=policy_file)
-        home = await stack.enter_async_context(running_gateway(config))
+        if webhooks is not None:  # the home operator's tenant, told of risk by webhook
+            config = replace(config, tenants=(TenantConfig("paybank"),), webhooks=webhooks)
+        home = await stack.enter_async_context(running_gateway(config, clock=clock))
         esme = await AsyncEsme.bind(home.smpp_port, "bank", PASSWORD)
         stack.callback(esme.close)
         assert home.peers is not None
@@ -279,6 +284,67 @@ async def test_the_peer_down_means_on_lookup_failure(tmp_path: Path) -> None:
         metrics = await _metrics(ops.home)
         assert 'otpgate_peer_breaker_state{peer="opb",state="open"} 1.0' in metrics
         assert 'otpgate_peer_failures_total{peer="opb",reason="unreachable"} 2.0' in metrics
+        # The console's panel reads the same, with failures by reason; numbers never appear.
+        status, listed = await call(ops.home.api_port, "GET", "/v1/peers", OPERATOR_KEY)
+        [peer] = listed["peers"]
+        assert status == 200 and (peer["name"], peer["breaker"]) == ("opb", "open")
+        assert peer["failures"] == {"circuit_open": 1, "unreachable": 2}
+        assert (peer["calls_ok"], peer["calls_failed"], peer["latency_mean_ms"]) == (0, 3, None)
+        assert not any(n[1:] in json.dumps(listed) for n in (CLEAN, ALSO_CLEAN, SWAPPED))
+        document = operator_document()
+        answer = document["paths"]["/v1/peers"]["get"]["responses"]["200"]
+        schema = answer["content"]["application/json"]["schema"]
+        assert list(Draft202012Validator(schema).iter_errors(listed)) == []
+
+
+async def test_a_swap_learned_from_the_peer_is_a_signed_risk_webhook_without_the_code(
+    tmp_path: Path,
+) -> None:
+    """The sender of an OTP to the peer's swapped number hears ``risk.sim_swap`` (and of its
+    forwarded number ``risk.call_forwarding``) with the peer named as the source, signed as
+    every webhook, once per change, and without the code."""
+    from standardwebhooks.webhooks import Webhook as Verifier
+
+    from .harness import outbox_settled
+    from .test_webhooks import Receiver, subscribe, tenant_key
+
+    receiver = Receiver()
+    await receiver.start()
+    local = WebhooksConfig(
+        allow_http_hosts=frozenset({"127.0.0.1"}),
+        allow_networks=(ipaddress.ip_network("127.0.0.1/32"),),
+    )
+    try:
+        async with operators(tmp_path, webhooks=local) as ops:
+            key = await tenant_key(ops.home, "paybank")
+            kinds = ["risk.sim_swap", "risk.call_forwarding"]
+            hook = await subscribe(ops.home, key, receiver.url, kinds)
+            assert await submit(ops, SWAPPED) == 0  # the first OTP to the number
+            assert len(await held_for(ops, SWAPPED)) == 1
+            assert await until(lambda: receiver.requests)
+            headers, body = receiver.requests[0]
+            event = Verifier(hook["secret"]).verify(body, headers)
+            assert event["type"] == "risk.sim_swap"
+            data = event["data"]
+            assert (data["msisdn"], data["source"]) == (SWAPPED, "peer:opb")
+            changed = datetime.fromisoformat(data["occurred_at"]).timestamp()
+            assert abs(ops.home.clock.now() - changed - 7200) < 60  # the peer's 2 h ago
+            assert b"482913" not in body and b"verification" not in body
+
+            # Forwarding from the peer's answer; a second OTP to the swapped number is
+            # answered by the cache and tells nothing new.
+            assert await submit(ops, FORWARDED) == 0
+            assert await submit(ops, SWAPPED) == 0
+            assert await until(lambda: len(receiver.requests) == 2)
+            headers, body = receiver.requests[1]
+            event = Verifier(hook["secret"]).verify(body, headers)
+            assert event["type"] == "risk.call_forwarding"
+            assert (event["data"]["msisdn"], event["data"]["source"]) == (FORWARDED, "peer:opb")
+            assert event["data"]["active"] is True and b"482913" not in body
+            assert await until_async(lambda: outbox_settled(ops.home))
+            assert len(receiver.requests) == 2 and ops.stats.cache_hits["opb"] == 1
+    finally:
+        await receiver.stop()
 
 
 async def test_on_lookup_failure_deliver_delivers_and_says_why(tmp_path: Path) -> None:
@@ -308,24 +374,37 @@ action = "deliver"
 
 
 async def test_the_token_is_refreshed_before_it_expires(tmp_path: Path) -> None:
-    async with operators(tmp_path, token_lifetime_s=2.0) as ops:
+    """Tokens of two minutes, on a clock both operators share and the test moves: past the
+    refresh point (90 s) and before the end (120 s), a new token is fetched in the
+    background; the old one never lapses in use and no pull fails or waits for a token."""
+    clock = ShiftedClock()
+    async with operators(tmp_path, token_lifetime_s=120.0, clock=clock) as ops:
         assert ops.home.peers is not None
         client = ops.home.peers.clients["opb"]
+        fetches = ops.stats.token_fetches
+        assert fetches[("opb", "ok")] == 1
         lapsed = []
 
-        def third_token() -> bool:
+        def fetched(count: int) -> bool:
             if client.token_valid_s <= 0:
-                lapsed.append(True)
-            return ops.stats.token_fetches[("opb", "ok")] >= 3
+                lapsed.append(clock.now())
+            return fetches[("opb", "ok")] == count
 
-        # Two lifetimes of 2 s: each token replaced while it was still valid.
-        assert await until(third_token, timeout_s=15)
+        for count, number in ((2, SWAPPED), (3, CLEAN)):
+            clock.advance(95)  # past this token's refresh point, not its end
+            old_expires_at = clock.now() + client.token_valid_s
+            assert client.token_valid_s > 0
+            assert await until(lambda count=count: fetched(count))
+            assert clock.now() < old_expires_at  # replaced while it was still valid
+            assert client.token_valid_s > 110
+            assert await submit(ops, number) == 0
         assert lapsed == []
-        assert await submit(ops, SWAPPED) == 0
         assert len(await held_for(ops, SWAPPED)) == 1
-        assert ops.stats.failures == {}
-        assert ops.peer_queries("/oauth2/token") == 0  # the token endpoint is not counted
+        assert await until(lambda: ops.home_smsc.submitted == 1)  # CLEAN delivered
+        assert ops.stats.failures == {} and ops.stats.calls[("opb", "ok")] == 2
+        # The peer took each token: no 401 among its answers.
         assert all(status == 200 for (_, status) in ops.peer.stats.camara)
+        assert ops.peer_queries("/retrieve-date") == 2
 
 
 @asynccontextmanager

@@ -308,3 +308,20 @@ def test_camara_server_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         with pytest.raises(ConfigError, match=re.escape(message)):
             parse_config({**_with_key(), "camara": camara}, source="gw.toml")
+
+
+def test_a_tenant_may_ask_about_all_subscribers_only_with_camara(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another operator asking about this network's subscribers: said in the file, checked here.
+    monkeypatch.setenv("OPERATOR_KEY", "key")
+    minimal = {**_minimal(), "api": {"operator_key_env": "OPERATOR_KEY"}}
+    partner = {"name": "opb", "camara": True, "camara_all_subscribers": True}
+    config = parse_config({**minimal, "tenants": [partner, {"name": "bank"}]}, source="gw.toml")
+    assert [t.camara_all_subscribers for t in config.tenants] == [True, False]
+    without = {"name": "opb", "camara_all_subscribers": True}
+    with pytest.raises(ConfigError, match=r"tenants\[0\]\.camara_all_subscribers: needs camara"):
+        parse_config({**minimal, "tenants": [without]}, source="gw.toml")
+    wrong = {"name": "opb", "camara": True, "camara_all_subscribers": "yes"}
+    with pytest.raises(ConfigError, match=r"camara_all_subscribers: expected a boolean"):
+        parse_config({**minimal, "tenants": [wrong]}, source="gw.toml")
