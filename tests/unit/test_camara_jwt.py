@@ -318,3 +318,25 @@ def test_http_jwks_only_on_loopback() -> None:
     for url in ("http://127.0.0.1:8443/jwks", "http://[::1]/jwks", "http://localhost/jwks"):
         config = parse_config(_with_jwt(jwks_url=url), source="gw.toml").camara.jwt
         assert config is not None and config.jwks_url == url
+
+
+def test_the_documented_example_loads_with_the_defaults_it_states() -> None:
+    """The commented [camara.jwt] of deploy/gateway.example.toml, uncommented, is valid, and
+    every value it shows is the default: the example and the code say the same."""
+    import tomllib
+    from pathlib import Path
+
+    from gateway.config_camara_jwt import parse_camara_jwt
+    from gateway.config_reader import Section
+
+    text = (Path(__file__).parents[2] / "deploy" / "gateway.example.toml").read_text()
+    block = text[text.index("# [camara.jwt]") : text.index("\n\n", text.index("# [camara.jwt]"))]
+    data = tomllib.loads("\n".join(line[2:] for line in block.splitlines()))
+    section = Section("gateway.example.toml", "camara.jwt", data["camara"]["jwt"])
+    config = parse_camara_jwt(section)
+    section.check()
+    assert config is not None
+    defaults = CamaraJwtConfig(
+        config.issuer, config.audience, config.jwks_url, clients=config.clients
+    )
+    assert config == defaults and config.clients == {"a1b2c3": "paybank"}
