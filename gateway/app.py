@@ -30,6 +30,8 @@ from .api.operator import build_operator_app
 from .api.tenant import build_tenant_app
 from .audit import DecisionAudit
 from .camara import relations, subscription_terms
+from .camara.jwks_fetch import JwksRefresher
+from .camara.jwt_tokens import JwtVerifier
 from .camara.relations import Relations
 from .camara.subscription_events import expire_and_sweep
 from .camara.subscription_terms import SubscriptionTerms
@@ -469,6 +471,11 @@ class Gateway:
         self.pseudonym_key = hmac.new(pepper.encode(), b"pseudonym", hashlib.sha256).digest()
         set_pseudonym_key(self.pseudonym_key)
         self.camara_tokens = TokenIssuer(self.config.camara.token_lifetime_s)
+        # JWTs of the operator's authorization server, beside the tokens issued here.
+        self.camara_jwt: JwksRefresher | None = None
+        if self.config.camara.jwt is not None:
+            self.camara_jwt = JwksRefresher(JwtVerifier(self.config.camara.jwt), self.clock)
+            await self.camara_jwt.start()
         self.relations = Relations(self.durable, [t.name for t in self.config.tenants])
         await self.relations.load()
         self._relations_task = asyncio.get_running_loop().create_task(self._flush_relations())
@@ -543,6 +550,7 @@ class Gateway:
             webhooks,
             self.history,
             self.peers,
+            self.camara_jwt,
         )
         camara = CamaraParts(
             self.api_keys,
@@ -559,6 +567,7 @@ class Gateway:
             self.subscription_terms,
             self.outbox,
             self.dispatcher,
+            self.camara_jwt,
         )
         tenant = TenantParts(self.api_keys, self.camara_paths, camara, holds, webhooks)
         return operator, tenant
@@ -729,6 +738,7 @@ class Gateway:
                 ("holds", old.holds, new.holds),
                 ("webhooks", old.webhooks, new.webhooks),
                 ("camara_peers", old.camara_peers, new.camara_peers),
+                ("camara.jwt", old.camara.jwt, new.camara.jwt),
             )
             if before != after
         ]
@@ -809,6 +819,8 @@ class Gateway:
         self._relations_task.cancel()
         self.relations.flush()
         await self.webhook_sender.close()
+        if self.camara_jwt is not None:
+            await self.camara_jwt.stop()
         for simulator in self.simulators.values():
             await simulator.stop()
         if self.cluster is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import phonenumbers
 
+from .config_camara_jwt import check_clients
 from .config_reader import ConfigError, Section
 from .config_tenants import (
     CamaraConfig,
@@ -297,6 +298,9 @@ def _parse(root: Section, data: dict[str, Any], source: str) -> Config:
         tenants = tuple(TenantConfig(name) for name in names)
     webhooks = parse_webhooks(root.table("webhooks"))
     camara = parse_camara(root.table("camara"))
+    if camara.jwt is not None:
+        where = f"{source}: camara.jwt"
+        root.problems.extend(check_clients(where, camara.jwt, {t.name for t in tenants}))
     peers = parse_peers(
         root.tables("camara_peers"), parse_number_ranges(root.table("number_ranges"))
     )

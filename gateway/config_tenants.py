@@ -7,6 +7,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
+from .config_camara_jwt import CamaraJwtConfig, parse_camara_jwt
 from .config_reader import ConfigError, Section
 
 
@@ -47,6 +48,8 @@ class CamaraConfig:
     # The server's own limit over every client (429 TOO_MANY_REQUESTS); None: none.
     server_rate_per_s: float | None = None
     server_burst: int = 1
+    # [camara.jwt]: JWT access tokens of the operator's authorization server (3-legged).
+    jwt: CamaraJwtConfig | None = None
 
 
 _E164_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
@@ -72,6 +75,7 @@ def parse_camara(section: Section) -> CamaraConfig:
         own_ranges=_prefixes(section, "own_ranges"),
         not_applicable_ranges=_prefixes(section, "not_applicable_ranges"),
         server_rate_per_s=section.positive("server_rate_per_s", float, None),
+        jwt=parse_camara_jwt(section.table("jwt")),
     )
     # A second's worth by default: a limit in requests per second, with no long burst.
     default_burst = math.ceil(config.server_rate_per_s or 1)

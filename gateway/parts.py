@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from policies.policy_file import Policy
 
     from .audit import DecisionAudit
+    from .camara.jwks_fetch import JwksRefresher
     from .camara.relations import Relations
     from .camara.subscription_terms import SubscriptionTerms
     from .camara.tokens import TokenIssuer
@@ -108,6 +109,7 @@ class CamaraParts:
     subscription_terms: SubscriptionTerms
     outbox: Outbox
     dispatcher: Dispatcher
+    camara_jwt: JwksRefresher | None = None  # [camara.jwt]: the authorization server's tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ class OperatorParts:
     webhooks: WebhookParts
     history: History
     peers: PeerPuller | None = None  # other operators' CAMARA APIs, for /readyz
+    camara_jwt: JwksRefresher | None = None  # the authorization server's keys, for /readyz
 
 
 @dataclass(frozen=True, slots=True)

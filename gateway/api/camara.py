@@ -72,7 +72,7 @@ def make_guard(gateway: CamaraParts, limits: RateLimits) -> Guard:
 
     def guarded(scopes: frozenset[str], answer: Answer, *, in_subscription: bool = False) -> Route:
         async def handler(request: web.Request) -> web.Response:
-            caller = authorize(gateway, limits, request, scopes)
+            caller = await authorize(gateway, limits, request, scopes)
             if isinstance(caller, web.Response):
                 return caller
             tenant = caller.tenant
@@ -85,7 +85,9 @@ def make_guard(gateway: CamaraParts, limits: RateLimits) -> Guard:
                 body = parse_json(raw)
             except BadJson as error:
                 return error_response(400, str(error), "INVALID_ARGUMENT")
-            number = phone_number(body, in_subscription=in_subscription)
+            number = phone_number(
+                body, in_subscription=in_subscription, token_number=caller.token.phone_number
+            )
             if isinstance(number, Refusal):
                 return refused(number)
             now = gateway.clock.now()

@@ -20,7 +20,7 @@ from ..camara.subscription_terms import SWAPPED, Terms
 from ..camara.tokens import DELETE_SUBSCRIPTIONS_SCOPE, READ_SUBSCRIPTIONS_SCOPE, SUBSCRIBE_SCOPE
 from ..times import rfc3339, rfc3339_or_none
 from ..webhooks.ssrf import UnsafeTarget, resolve_and_vet
-from .camara_auth import authorize
+from .camara_auth import Caller, authorize
 from .errors import CAMARA_BODY, error_response
 
 if TYPE_CHECKING:
@@ -60,43 +60,51 @@ def add_subscription_routes(
         await gateway.subscription_terms.save(terms)
         return web.json_response(subscription_json(hook, terms), status=201)
 
-    def own(request: web.Request, tenant: str) -> Webhook | None:
-        """The caller's live subscription named in the path; None answers 404."""
+    def own(request: web.Request, caller: Caller) -> Webhook | None:
+        """The caller's live subscription named in the path; None answers 404. A token that
+        names a number sees only that number's subscriptions, as it could create only those."""
         hook = gateway.subscriptions.by_id.get(request.match_info["subscriptionId"])
-        if hook is None or hook.tenant != tenant or hook.phone_number is None:
+        if hook is None or hook.tenant != caller.tenant.name or hook.phone_number is None:
+            return None
+        if caller.token.phone_number not in (None, hook.phone_number):
             return None
         if gateway.subscription_terms.get(hook.id).ended is not None:
             return None
         return hook
 
     async def list_subscriptions(request: web.Request) -> web.Response:
-        caller = authorize(gateway, limits, request, frozenset({READ_SUBSCRIPTIONS_SCOPE}))
+        caller = await authorize(gateway, limits, request, frozenset({READ_SUBSCRIPTIONS_SCOPE}))
         if isinstance(caller, web.Response):
             return caller
         terms = gateway.subscription_terms
         hooks = gateway.subscriptions.of_tenant(caller.tenant.name, camara=True)
+        number = caller.token.phone_number
         return web.json_response(
-            [subscription_json(h, terms.get(h.id)) for h in hooks if terms.get(h.id).ended is None]
+            [
+                subscription_json(h, terms.get(h.id))
+                for h in hooks
+                if terms.get(h.id).ended is None and number in (None, h.phone_number)
+            ]
         )
 
-    def named(request: web.Request, scope: str) -> Webhook | web.Response:
+    async def named(request: web.Request, scope: str) -> Webhook | web.Response:
         """The caller's live subscription named in the path, or the answer refusing it."""
-        caller = authorize(gateway, limits, request, frozenset({scope}))
+        caller = await authorize(gateway, limits, request, frozenset({scope}))
         if isinstance(caller, web.Response):
             return caller
-        hook = own(request, caller.tenant.name)
+        hook = own(request, caller)
         if hook is None:
             return error_response(404, "no such subscription", "NOT_FOUND")
         return hook
 
     async def get_subscription(request: web.Request) -> web.Response:
-        hook = named(request, READ_SUBSCRIPTIONS_SCOPE)
+        hook = await named(request, READ_SUBSCRIPTIONS_SCOPE)
         if isinstance(hook, web.Response):
             return hook
         return web.json_response(subscription_json(hook, gateway.subscription_terms.get(hook.id)))
 
     async def delete_subscription(request: web.Request) -> web.Response:
-        hook = named(request, DELETE_SUBSCRIPTIONS_SCOPE)
+        hook = await named(request, DELETE_SUBSCRIPTIONS_SCOPE)
         if isinstance(hook, web.Response):
             return hook
         # Ended now, told by a last notification; the endpoint goes once that has left.

@@ -53,6 +53,9 @@ def build_operator_app(gateway: OperatorParts) -> web.Application:
         if gateway.peers is not None:
             # Details only: a peer down is the policy's on_lookup_failure, not unreadiness.
             details["peers"] = gateway.peers.health()
+        if gateway.camara_jwt is not None:
+            # Details only too: without the keys JWTs answer 401, client credentials still work.
+            details["camara_jwt"] = gateway.camara_jwt.verifier.health(gateway.clock.now())
         return web.json_response(details, status=200 if ready else 503)
 
     async def status(request: web.Request) -> web.Response:

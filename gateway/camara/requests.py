@@ -22,12 +22,16 @@ class Refusal:
     message: str
 
 
-def phone_number(body: Any, *, in_subscription: bool = False) -> str | Refusal:
-    """The subject of a request made with a token that names no number (2-legged).
+def phone_number(
+    body: Any, *, in_subscription: bool = False, token_number: str | None = None
+) -> str | Refusal:
+    """The subject of a request: the number the token names, else the body's.
 
-    Such a token cannot tell whom the request is about, so an absent ``phoneNumber`` is
-    ``422 MISSING_IDENTIFIER`` (Commonalities' identifier rules); one that is present but
-    malformed is ``400 INVALID_ARGUMENT``.
+    A token that names no number (2-legged) cannot tell whom the request is about, so an
+    absent ``phoneNumber`` is ``422 MISSING_IDENTIFIER``; one that names a number
+    (3-legged) makes any ``phoneNumber`` ``422 UNNECESSARY_IDENTIFIER``, the same number
+    included (Commonalities 0.5 and 0.6, and the APIs' own feature files). A malformed one
+    is ``400 INVALID_ARGUMENT`` either way: the schema is checked first.
     """
     if not isinstance(body, dict):
         return Refusal(400, "INVALID_ARGUMENT", "body: a JSON object")
@@ -44,12 +48,18 @@ def phone_number(body: Any, *, in_subscription: bool = False) -> str | Refusal:
     else:
         where = "phoneNumber"
     if "phoneNumber" not in body:
+        if token_number is not None:
+            return token_number
         return Refusal(
             422, "MISSING_IDENTIFIER", f"{where}: required when the token names no phone number"
         )
     number = body["phoneNumber"]
     if not isinstance(number, str) or not E164.fullmatch(number):
         return Refusal(400, "INVALID_ARGUMENT", f"{where}: E.164 with a leading +")
+    if token_number is not None:
+        return Refusal(
+            422, "UNNECESSARY_IDENTIFIER", f"{where}: not allowed, the token names the phone number"
+        )
     return number
 
 

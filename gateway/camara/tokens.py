@@ -1,4 +1,4 @@
-"""OAuth2 client credentials for the CAMARA endpoints, as CAMARA clients expect.
+"""OAuth2 client credentials for the CAMARA endpoints, as CAMARA clients expect; the scopes.
 
 The client id is a tenant API key's visible id, the client secret the key itself; tokens
 are opaque, short-lived and held in memory only (a restart asks clients for a new one,
@@ -41,6 +41,9 @@ class Token:
     tenant: str
     scopes: frozenset[str]
     expires_at: float
+    # The subscriber a 3-legged token was issued for (a JWT of the operator's authorization
+    # server); client credentials name none.
+    phone_number: str | None = None
 
 
 class TokenIssuer:
