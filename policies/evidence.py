@@ -240,22 +240,11 @@ _COPULA_AFTER = re.compile(
     r"\s*(?:(?:is|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
 )
 # A full stop ends a sentence before a capital or a digit ("руб. картой" goes on), but not
-# after an abbreviation that bank alerts put before an amount or a number ("Rs. 5000",
-# "Card No. XX1234", "A/c no. 12").
+# after an abbreviation that bank alerts put before an amount, a number or a date ("Rs. 5000",
+# "Card No. XX1234", "A/c no. 12", the Polish "z dn. 01.12.2026").
 _ABBREVIATIONS = (
-    "rs",
-    "no",
-    "nr",
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "ltd",
-    "acct",
-    "ref",
-    "txn",
-    "approx",
-    "tel",
+    *("rs", "no", "nr", "mr", "mrs", "ms", "dr", "ltd", "acct", "ref", "txn", "approx", "tel"),
+    *("dn", "godz", "tys", "ul", "sr", "sra", "núm", "num", "aprox", "ca", "env", "n", "sig"),
 )
 _NOT_AFTER_ABBREVIATION = "".join(rf"(?<!\b(?i:{word}))" for word in _ABBREVIATIONS)
 _SENTENCE_END = re.compile(rf"(?:{_NOT_AFTER_ABBREVIATION}\.|[!?])\s+(?=[^\W_a-zа-яё])|[。！？]|\n")

@@ -101,7 +101,8 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
             ["662910"],
         ),
         ("ru", "Код для оплаты 1500 руб. картой *4821: 771204", ["771204"]),
-        # An abbreviation's full stop ("Rs.", "No.") does not end the sentence.
+        # An abbreviation's full stop ("Rs.", "No.", "dn.") does not end the sentence.
+        ("pl", "Hasło do operacji nr 2 z dn. 01.12.2026: 12345678", ["12345678"]),
         ("en", "Your OTP for transaction of Rs. 5000 on account XX1234 is 482913", ["482913"]),
         (
             "en",
