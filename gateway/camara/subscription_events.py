@@ -1,9 +1,10 @@
 """The notifications of a CAMARA SIM swap subscription: ``swapped``, and ``subscription-ends``.
 
 ``swapped`` says when the SIM changed (the signal's ``occurred_at``), not when the gateway
-heard of it. A subscription ends when deleted, when its expiry passes, or with the event
-that spends its ``subscriptionMaxEvents``; its last notification is ``subscription-ends``
-with the reason, queued behind any ``swapped`` still pending for the same number.
+heard of it. A subscription ends when deleted, when its expiry passes, when the sink's
+access token lapses, or with the event that spends its ``subscriptionMaxEvents``; its last
+notification is ``subscription-ends`` with the reason, queued behind any ``swapped`` still
+pending for the same number.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ if TYPE_CHECKING:
 DELETED = "SUBSCRIPTION_DELETED"
 EXPIRED = "SUBSCRIPTION_EXPIRED"
 MAX_EVENTS_REACHED = "MAX_EVENTS_REACHED"
+TOKEN_EXPIRED = "ACCESS_TOKEN_EXPIRED"
 _DESCRIPTIONS = {
     DELETED: "The subscription was deleted by the API consumer.",
     EXPIRED: "The subscription expire time was reached.",
     MAX_EVENTS_REACHED: "The maximum number of events of the subscription was reached.",
+    TOKEN_EXPIRED: "The access token of the sink credential expired.",
 }
 
 
@@ -99,6 +102,12 @@ async def expire_and_sweep(
         hook = subscriptions.by_id.get(expired.webhook_id)
         if hook is not None:
             await writer.call(end_writer(outbox, terms, hook, EXPIRED, now))
+    # A sink that took a bearer token can no longer be told anything it would trust: the
+    # subscription ends, its last notification sent without the lapsed token.
+    for lapsed in terms.token_lapsed(now):
+        hook = subscriptions.by_id.get(lapsed.webhook_id)
+        if hook is not None:
+            await writer.call(end_writer(outbox, terms, hook, TOKEN_EXPIRED, now))
     ended = terms.ended_ids()
     if not ended:
         return

@@ -104,6 +104,16 @@ class SubscriptionTerms:
     def due_to_expire(self, now: float) -> list[Terms]:
         return [t for t in self.by_id.values() if t.ended is None and not t.live(now)]
 
+    def token_lapsed(self, now: float) -> list[Terms]:
+        """Live subscriptions whose sink's access token has expired."""
+        return [
+            t
+            for t in self.by_id.values()
+            if t.ended is None
+            and t.sink_token_expires_at is not None
+            and now >= t.sink_token_expires_at
+        ]
+
     def ended_ids(self) -> list[str]:
         return [t.webhook_id for t in self.by_id.values() if t.ended is not None]
 
