@@ -7,13 +7,12 @@ import functools
 import gc
 import hashlib
 import hmac
-import sqlite3
 import ssl
 import time
 from collections.abc import Awaitable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 import structlog
@@ -33,11 +32,11 @@ from .camara import relations, subscription_terms
 from .camara.jwks_fetch import JwksRefresher
 from .camara.jwt_tokens import JwtVerifier
 from .camara.relations import Relations
-from .camara.subscription_events import expire_and_sweep
 from .camara.subscription_terms import SubscriptionTerms
 from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
-from .cluster import ClusterBus, NodeUnavailable
+from .cluster import ClusterBus
+from .cluster_duties import ClusterDuties, offer_receipt
 from .config import Config, load_config
 from .config_reader import ConfigError
 from .counters import TrafficStats
@@ -45,9 +44,10 @@ from .erasure import erase_subscriber
 from .file_limit import connection_cap, raise_file_limit
 from .history import History
 from .holds import store as hold_store
-from .holds.book import Forwarding, HoldBook, HoldConflict, HoldLimits, HoldNotFound
-from .holds.sealing import Sealer, new_key, parse_key
-from .holds.store import HoldQuery, HoldStore
+from .holds.book import Forwarding, HoldBook, HoldLimits
+from .holds.sealing import Sealer, parse_key
+from .holds.store import HoldStore
+from .local_secrets import hold_keys, local_secret
 from .logs import LoopErrors, set_pseudonym_key
 from .parts import (
     CamaraParts,
@@ -70,7 +70,7 @@ from .signals.ingest import SignalIngest
 from .signals.mqtt_feed import MqttFeed
 from .signals.risk_index import RiskIndex
 from .signals.store import SignalStore
-from .store import SqliteWriter, StoreError
+from .store import SqliteWriter
 from .tenants import keys as api_keys
 from .tenants.directory import TenantDirectory
 from .tenants.keys import ApiKeys
@@ -83,6 +83,7 @@ from .traffic.parking import Parking
 from .traffic.pipeline import Pipeline
 from .traffic.receipt_relay import ReceiptRelay
 from .traffic.router import Router
+from .upkeep import upkeep_forever
 from .webhooks import outbox, subscriptions
 from .webhooks.outbox import Dispatcher, Outbox
 from .webhooks.risk_events import risk_event_writer
@@ -195,7 +196,7 @@ class Gateway:
         self.id_map.open(loop)
         self.audit = DecisionAudit(self.id_map.writer)
         self.stats = TrafficStats()  # what the message path, receipts and CAMARA count
-        self.sealer = Sealer([parse_key(k) for k in self._hold_keys(data_dir)])
+        self.sealer = Sealer([parse_key(k) for k in hold_keys(self.config.holds.keys, data_dir)])
 
     async def _start_traffic(self) -> None:
         """The SMPP path: binds, receipt relay, routes, decider, holds, pipeline, parking; the
@@ -350,13 +351,20 @@ class Gateway:
         self.cluster: ClusterBus | None = None
         cluster = config.cluster
         if cluster.nodes and config.signals.mqtt is not None and cluster.secret:
+            duties = ClusterDuties(
+                self.relay,
+                self.holds,
+                self.durable,
+                self.clock,
+                pending_receipts_keep_s=config.retention.pending_receipts_h * 3600,
+            )
             self.cluster = ClusterBus(
                 config.signals.mqtt,
                 config.node_id,
                 cluster.nodes,
                 cluster.secret.encode(),
-                self._cluster_command,
-                self._remember_command,
+                duties.carry_out,
+                duties.remember_command,
             )
         operator, tenant = self._api_parts()
         self._api_runner = web.AppRunner(build_operator_app(operator), access_log=None)
@@ -373,9 +381,9 @@ class Gateway:
         self.tenant_api_port = int(self._tenant_runner.addresses[0][1])
         if self.cluster is not None:
             self.cluster.start()
-            self.relay.elsewhere = self._receipt_elsewhere
+            self.relay.elsewhere = functools.partial(offer_receipt, self.cluster)
             self._kept_receipts_task = loop.create_task(
-                self._offer_kept_receipts(), name="kept-receipts"
+                duties.offer_kept_receipts(), name="kept-receipts"
             )
 
     async def _start_signals(self, data_dir: Path) -> None:
@@ -447,7 +455,7 @@ class Gateway:
         """Tenant keys, webhook endpoints, the outbox and its dispatcher."""
         from .webhooks.sender import WebhookSender
 
-        pepper = self.config.api.key_pepper or self._local_secret(data_dir / "key.pepper")
+        pepper = self.config.api.key_pepper or local_secret(data_dir / "key.pepper")
         self.api_keys = ApiKeys(self.durable, pepper.encode())
         await self.api_keys.load()
         self.subscriptions = Subscriptions(self.durable, self.sealer)
@@ -478,7 +486,17 @@ class Gateway:
             await self.camara_jwt.start()
         self.relations = Relations(self.durable, [t.name for t in self.config.tenants])
         await self.relations.load()
-        self._relations_task = asyncio.get_running_loop().create_task(self._flush_relations())
+        self._relations_task = asyncio.get_running_loop().create_task(
+            upkeep_forever(
+                self.relations,
+                self.outbox,
+                self.subscriptions,
+                self.subscription_terms,
+                self.durable,
+                self.clock,
+                lambda: self.feed_health,
+            )
+        )
         self.dispatcher.start()
 
     def _api_parts(self) -> tuple[OperatorParts, TenantParts]:
@@ -571,136 +589,6 @@ class Gateway:
         )
         tenant = TenantParts(self.api_keys, self.camara_paths, camara, holds, webhooks)
         return operator, tenant
-
-    async def _receipt_elsewhere(self, route: str, upstream_id: str, data: bytes) -> str:
-        """Offer a receipt nobody here expects to the other nodes: "relayed" once one relayed
-        it, "unreachable" when one that may own it did not answer, else "not_found"."""
-        assert self.cluster is not None
-        args = {"route": route, "upstream_id": upstream_id, "pdu": data.hex()}
-        answer = "not_found"
-        for peer in self.cluster.peers:
-            try:
-                status, _ = await self.cluster.ask(peer, "receipt", args)
-            except NodeUnavailable:
-                answer = "unreachable"
-                continue
-            if status == 200:
-                return "relayed"
-        return answer
-
-    async def _remember_command(self, command_id: str, expires: float) -> bool:
-        """Record a cluster command's id on disk before it runs; False when it ran before."""
-
-        def record(conn: sqlite3.Connection) -> bool:
-            conn.execute("DELETE FROM cluster_commands WHERE expires_at < ?", (time.time() - 600,))
-            try:
-                conn.execute("INSERT INTO cluster_commands VALUES (?, ?)", (command_id, expires))
-            except sqlite3.IntegrityError:
-                return False
-            return True
-
-        return await self.durable.call(record)
-
-    async def _offer_kept_receipts(self) -> None:
-        """In a cluster: receipts kept for a node that was down go to it once it is back."""
-        keep_s = self.config.retention.pending_receipts_h * 3600
-        while True:
-            await asyncio.sleep(5.0)
-            try:
-                await self.relay.offer_kept(self.clock.now() - keep_s)
-            except StoreError as error:
-                log.error("kept_receipts_not_offered", error=str(error))
-
-    async def _cluster_command(self, op: str, args: dict[str, Any]) -> tuple[int, Any]:
-        """Another node asks about a hold of this node (or for this node's listing), or
-        offers a receipt for one of this node's messages."""
-        from .api.holds import hold_json
-
-        if op == "receipt":
-            relayed = await self.relay.relay_for_peer(
-                str(args.get("route")),
-                str(args.get("upstream_id")),
-                bytes.fromhex(str(args.get("pdu"))),
-            )
-            return (200 if relayed else 404), None
-        tenant = args.get("tenant")
-        if op == "list":
-            query = HoldQuery(
-                state=args.get("state"),
-                account=args.get("account"),
-                tenant=tenant,
-                destination=args.get("destination"),
-                since=args.get("since"),
-                until=args.get("until"),
-                limit=int(args.get("limit", 100)),
-            )
-            return 200, [hold_json(r, "/v1/holds") for r in await self.holds.store.find(query)]
-        hold_id = str(args.get("id", ""))
-        record = await self.holds.store.get(hold_id, with_history=True)
-        if record is None or (tenant is not None and record.tenant != tenant):
-            return 404, None
-        if op == "get":
-            return 200, hold_json(record, "/v1/holds")
-        if op not in ("release", "cancel"):
-            return 400, {"status": 400, "code": "INVALID_ARGUMENT", "message": f"op {op!r}"}
-        act = self.holds.release if op == "release" else self.holds.cancel
-        try:
-            done = await act(hold_id, str(args.get("actor", "operator")), str(args.get("why", "")))
-        except HoldNotFound:
-            return 404, None
-        except HoldConflict as conflict:
-            state = conflict.record.state
-            return 409, {
-                "status": 409,
-                "code": "CONFLICT",
-                "message": f"hold is {state}",
-                "state": state,
-            }
-        return 200, hold_json(done, "/v1/holds")
-
-    async def _flush_relations(self) -> None:
-        """Every 5 s: the tenant relations to disk; every 30 s: long-lived objects frozen;
-        every minute: feed health to the log."""
-        ticks = 0
-        while True:
-            await asyncio.sleep(5.0)
-            self.relations.flush()
-            try:
-                await expire_and_sweep(
-                    self.outbox,
-                    self.subscriptions,
-                    self.subscription_terms,
-                    self.durable,
-                    self.clock.now(),
-                )
-            except Exception:  # the store failing now must not stop the flushes
-                log.exception("camara_subscription_sweep_failed")
-            ticks += 1
-            if ticks % 6 == 0:
-                # Open holds and new subscribers live long: collect what is garbage now,
-                # then move the survivors out of the collector's sight, so that full
-                # collections stay as cheap as at start instead of walking every hold.
-                gc.collect()
-                gc.freeze()
-            if ticks % 12 == 0:
-                health = self.feed_health.to_json(self.clock.now())
-                level = log.warning if health["outage"] else log.info
-                level("signal_feed_health", **health)
-
-    @staticmethod
-    def _local_secret(path: Path) -> str:
-        """A secret kept in the data directory, made on first start (trial set-ups)."""
-        if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(new_key())
-            log.warning("local_secret_generated", path=str(path))
-        return path.read_text().strip()
-
-    def _hold_keys(self, data_dir: Path) -> tuple[str, ...]:
-        """The configured key ring, or a key kept in the data directory (a trial set-up)."""
-        if self.config.holds.keys:
-            return self.config.holds.keys
-        return (self._local_secret(data_dir / "hold.key"),)
 
     def _load_policy(self) -> Policy:
         path = self.config.policy_file
