@@ -10,15 +10,13 @@ import hmac
 import ssl
 import time
 from collections.abc import Awaitable
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import sqlite_utils
 import structlog
 from aiohttp import web
 
-from policies.policy_file import Policy, load_default_policy, load_policy
+from policies.policy_file import Policy
 from smpp_adapters.server import Admission, start_server
 from smpp_adapters.session import SessionConfig
 from smpp_adapters.transport import OutputLimits
@@ -37,8 +35,8 @@ from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
 from .cluster import ClusterBus
 from .cluster_duties import ClusterDuties, offer_receipt
-from .config import Config, load_config
-from .config_reader import ConfigError
+from .config import Config
+from .config_reload import apply_reload, policy_of, read_reload, reload_policy
 from .counters import TrafficStats
 from .erasure import erase_subscriber
 from .file_limit import connection_cap, raise_file_limit
@@ -83,14 +81,12 @@ from .traffic.parking import Parking
 from .traffic.pipeline import Pipeline
 from .traffic.receipt_relay import ReceiptRelay
 from .traffic.router import Router
+from .traffic.simulated_upstreams import SimulatedUpstreams
 from .upkeep import upkeep_forever
 from .webhooks import outbox, subscriptions
 from .webhooks.outbox import Dispatcher, Outbox
 from .webhooks.risk_events import risk_event_writer
 from .webhooks.subscriptions import Subscriptions
-
-if TYPE_CHECKING:
-    from smpp_adapters.simulator import SmscSimulator
 
 log = structlog.get_logger("otpgate")
 _PROGRESS_EVERY_S = 5.0
@@ -127,7 +123,7 @@ class Gateway:
         self.smpp_port: int | None = None
         self.smpp_tls_port: int | None = None
         self.api_port: int | None = None
-        self.simulators: dict[str, SmscSimulator] = {}
+        self.upstreams = SimulatedUpstreams()
         self._purge_task: asyncio.Task[None] | None = None
         self._history_task: asyncio.Task[None] | None = None
         self._servers: list[asyncio.Server] = []
@@ -221,8 +217,9 @@ class Gateway:
             mo_account=smpp.mo_account,
             stats=self.stats,
         )
-        self.router = Router(config, await self._upstream_hosts(config), relay.on_upstream_deliver)
-        self.policies = PolicyHolder(self._load_policy())
+        hosts_of = await self.upstreams.hosts_of(config, config.simulator)
+        self.router = Router(config, hosts_of, relay.on_upstream_deliver)
+        self.policies = PolicyHolder(policy_of(config))
         # Other operators' numbers: facts pulled from their CAMARA APIs (none configured:
         # no puller, and the decider never looks).
         self.peer_lookups = PeerLookups(config.camara_peers)
@@ -590,18 +587,9 @@ class Gateway:
         tenant = TenantParts(self.api_keys, self.camara_paths, camara, holds, webhooks)
         return operator, tenant
 
-    def _load_policy(self) -> Policy:
-        path = self.config.policy_file
-        return load_policy(path) if path is not None else load_default_policy()
-
     def reload_policy(self) -> Policy:
         """Swap in the policy file again; an invalid file raises PolicyError and the old one stays."""
-        policy = self._load_policy()
-        self.policies.policy = policy
-        log.info(
-            "policy_reloaded", policy=policy.name, source=policy.source, rules=len(policy.rules)
-        )
-        return policy
+        return reload_policy(self.config, self.policies)
 
     async def reload_config(self) -> dict[str, object]:
         """Accounts, tenants, routes and policy from the file again, without dropping binds.
@@ -610,75 +598,19 @@ class Gateway:
         ConfigError or PolicyError and the running configuration stays. Settings that need
         a restart (node, data directory, listeners) are reported, not applied.
         """
-        path = Path(self.config.source)
-        if not path.is_file():
-            raise ConfigError(f"{self.config.source}: not a file; nothing to reload")
-        new = load_config(path)
-        policy = load_policy(new.policy_file) if new.policy_file else load_default_policy()
-        old = self.config
-        restart_needed = [
-            name
-            for name, before, after in (
-                ("node", (old.node_id, old.data_dir), (new.node_id, new.data_dir)),
-                ("smpp.listen", (old.smpp.host, old.smpp.port), (new.smpp.host, new.smpp.port)),
-                ("api", old.api, new.api),
-                ("signals", old.signals, new.signals),
-                ("holds", old.holds, new.holds),
-                ("webhooks", old.webhooks, new.webhooks),
-                ("camara_peers", old.camara_peers, new.camara_peers),
-                ("camara.jwt", old.camara.jwt, new.camara.jwt),
-            )
-            if before != after
-        ]
-        hosts_of = await self._upstream_hosts(new)
-        self.config = replace(new, node_id=old.node_id, data_dir=old.data_dir)
-        await self.router.reconfigure(new, hosts_of)
-        removed = set(self.binds.accounts.accounts) - {a.system_id for a in new.smpp.accounts}
-        self.binds.accounts = AccountBook(new.smpp.accounts)
-        self.pipeline.accounts = self.binds.accounts.accounts
-        unbound = sum(self.binds.drop_account(account) for account in removed)
-        self.tenants.update(new.tenants, new.smpp.accounts)
-        self.relations.add_tenants([t.name for t in new.tenants])
-        self.policies.policy = policy
-        summary = {
-            "accounts": len(new.smpp.accounts),
-            "removed_accounts": sorted(removed),
-            "binds_closed": unbound,
-            "routes": [r.name for r in new.smpp.routes],
-            "tenants": [t.name for t in new.tenants],
-            "policy": policy.name,
-            "restart_needed": restart_needed,
-        }
-        log.info("config_reloaded", **summary)
-        return summary
-
-    async def _upstream_hosts(self, config: Config) -> dict[str, tuple[tuple[str, int], ...]]:
-        """Each route's hosts; a simulator route gets its embedded SMSC (started once)."""
-        hosts_of: dict[str, tuple[tuple[str, int], ...]] = {}
-        for route in config.smpp.routes:
-            if route.simulator:
-                simulator = self.simulators.get(route.name)
-                port = simulator.port if simulator is not None else None
-                if port is None:
-                    port = await self._start_simulator(route.name)
-                hosts_of[route.name] = (("127.0.0.1", port),)
-            else:
-                hosts_of[route.name] = route.hosts
-        return hosts_of
-
-    async def _start_simulator(self, route: str) -> int:
-        from smpp_adapters.simulator import SimulatorConfig, SmscSimulator
-
-        simulator = SmscSimulator(
-            SimulatorConfig(
-                host="127.0.0.1",
-                port=self.config.simulator.port,
-                receipt_delay_s=self.config.simulator.receipt_delay_s,
-            )
+        reload = read_reload(self.config)
+        hosts_of = await self.upstreams.hosts_of(reload.read, self.config.simulator)
+        self.config = reload.config
+        return await apply_reload(
+            reload,
+            hosts_of,
+            router=self.router,
+            binds=self.binds,
+            pipeline=self.pipeline,
+            tenants=self.tenants,
+            relations=self.relations,
+            policies=self.policies,
         )
-        port = await simulator.start()
-        self.simulators[route] = simulator
-        return port
 
     async def wait_upstream(self, timeout_s: float = 10.0) -> None:
         """Wait until every pool has a transmitting bind (tests, start-up scripts)."""
@@ -709,8 +641,7 @@ class Gateway:
         await self.webhook_sender.close()
         if self.camara_jwt is not None:
             await self.camara_jwt.stop()
-        for simulator in self.simulators.values():
-            await simulator.stop()
+        await self.upstreams.stop()
         if self.cluster is not None:
             self._kept_receipts_task.cancel()
             await self.cluster.stop()
