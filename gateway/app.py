@@ -7,8 +7,6 @@ import functools
 import gc
 import hashlib
 import hmac
-import ssl
-import time
 from collections.abc import Awaitable
 from pathlib import Path
 
@@ -17,12 +15,10 @@ import structlog
 from aiohttp import web
 
 from policies.policy_file import Policy
-from smpp_adapters.server import Admission, start_server
-from smpp_adapters.session import SessionConfig
-from smpp_adapters.transport import OutputLimits
 
 from .accounts import AccountBook, Lockout
 from .api import camara as camara_api
+from .api.listeners import serve_http
 from .api.operator import build_operator_app
 from .api.tenant import build_tenant_app
 from .audit import DecisionAudit
@@ -39,7 +35,6 @@ from .config import Config
 from .config_reload import apply_reload, policy_of, read_reload, reload_policy
 from .counters import TrafficStats
 from .erasure import erase_subscriber
-from .file_limit import connection_cap, raise_file_limit
 from .history import History
 from .holds import store as hold_store
 from .holds.book import Forwarding, HoldBook, HoldLimits
@@ -64,6 +59,7 @@ from .peers.lookup import PeerLookups
 from .peers.pull import PeerPuller
 from .retention import purge_forever
 from .signals.feed_health import FeedHealth
+from .signals.index_rebuild import rebuild_risk_index
 from .signals.ingest import SignalIngest
 from .signals.mqtt_feed import MqttFeed
 from .signals.risk_index import RiskIndex
@@ -82,6 +78,7 @@ from .traffic.pipeline import Pipeline
 from .traffic.receipt_relay import ReceiptRelay
 from .traffic.router import Router
 from .traffic.simulated_upstreams import SimulatedUpstreams
+from .traffic.smpp_listeners import start_smpp_listeners
 from .upkeep import upkeep_forever
 from .webhooks import outbox, subscriptions
 from .webhooks.outbox import Dispatcher, Outbox
@@ -89,7 +86,6 @@ from .webhooks.risk_events import risk_event_writer
 from .webhooks.subscriptions import Subscriptions
 
 log = structlog.get_logger("otpgate")
-_PROGRESS_EVERY_S = 5.0
 # The collector's thresholds once the gateway is up. With CPython's (700, 10, 10) the
 # messages in flight (several hundred per window, a dozen containers each) set off a young
 # collection every ~30 messages and a full one every few seconds: 20-25 % of the gateway's
@@ -305,46 +301,10 @@ class Gateway:
         config = self.config
         smpp = config.smpp
         loop = asyncio.get_running_loop()
-        session_config = SessionConfig(
-            window=50,
-            incoming_window=100,
-            response_timeout_s=10.0,
-            enquire_link_interval_s=smpp.enquire_link_interval_s,
-            inactivity_timeout_s=smpp.inactivity_timeout_s,
-            bind_timeout_s=smpp.bind_timeout_s,
-            max_pdu_bytes=smpp.max_pdu_bytes,
-        )
-        # One count of connections for both listeners, kept under the open-file limit.
-        self.admission = Admission(
-            connection_cap(smpp.max_connections, raise_file_limit()),
-            smpp.max_connections_per_address,
-        )
-        output = OutputLimits(smpp.max_output_bytes, smpp.slow_reader_timeout_s)
-        server = await start_server(
-            self.binds,
-            smpp.host,
-            smpp.port,
-            config=session_config,
-            admission=self.admission,
-            output=output,
-        )
-        self._servers.append(server)
-        self.smpp_port = server.sockets[0].getsockname()[1]
-        if smpp.tls_port is not None:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(smpp.tls_cert_file or "", smpp.tls_key_file)
-            tls_server = await start_server(
-                self.binds,
-                smpp.host,
-                smpp.tls_port,
-                ssl=context,
-                config=session_config,
-                admission=self.admission,
-                output=output,
-            )
-            self._servers.append(tls_server)
-            self.smpp_tls_port = tls_server.sockets[0].getsockname()[1]
-
+        listeners = await start_smpp_listeners(self.binds, smpp, self._servers)
+        self.admission = listeners.admission
+        self.smpp_port = listeners.port
+        self.smpp_tls_port = listeners.tls_port
         self.cluster: ClusterBus | None = None
         cluster = config.cluster
         if cluster.nodes and config.signals.mqtt is not None and cluster.secret:
@@ -365,17 +325,11 @@ class Gateway:
             )
         operator, tenant = self._api_parts()
         self._api_runner = web.AppRunner(build_operator_app(operator), access_log=None)
-        await self._api_runner.setup()
-        site = web.TCPSite(self._api_runner, config.api.host, config.api.port)
-        await site.start()
-        self.api_port = int(self._api_runner.addresses[0][1])
+        self.api_port = await serve_http(self._api_runner, config.api.host, config.api.port)
         self._tenant_runner = web.AppRunner(build_tenant_app(tenant), access_log=None)
-        await self._tenant_runner.setup()
-        tenant_site = web.TCPSite(
+        self.tenant_api_port = await serve_http(
             self._tenant_runner, config.api.tenant_host, config.api.tenant_port
         )
-        await tenant_site.start()
-        self.tenant_api_port = int(self._tenant_runner.addresses[0][1])
         if self.cluster is not None:
             self.cluster.start()
             self.relay.elsewhere = functools.partial(offer_receipt, self.cluster)
@@ -389,31 +343,7 @@ class Gateway:
         self.risk_index = RiskIndex(signals.risk)
         self.signal_store = SignalStore(data_dir / "signals.sqlite")
         self.signal_store.open(asyncio.get_running_loop())
-        started = time.perf_counter()
-        total = await self.signal_store.state_count()
-        logged = started
-        done = 0
-        load_state = self.risk_index.load_state
-        # Streamed in chunks: the peak stays near the index's own size (issue 15).
-        async for chunk in self.signal_store.states():
-            for key, blob in chunk:
-                load_state(key, blob)
-            done += len(chunk)
-            del chunk
-            # Minutes at tens of millions of numbers: say how far it got every few seconds.
-            if time.perf_counter() - logged >= _PROGRESS_EVERY_S:
-                logged = time.perf_counter()
-                log.info("risk_index_rebuilding", numbers=done, of=total)
-        # Everything loaded so far lives as long as the process: keep the collector off it,
-        # so a full collection does not walk a million states in the middle of the traffic.
-        gc.collect()
-        gc.freeze()
-        log.info(
-            "risk_index_rebuilt",
-            numbers=len(self.risk_index),
-            risky=self.risk_index.risky_count,
-            seconds=round(time.perf_counter() - started, 3),
-        )
+        await rebuild_risk_index(self.risk_index, self.signal_store)
         now = self.clock.now()
         self.feed_health = FeedHealth(
             started_at=now,
