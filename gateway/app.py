@@ -16,6 +16,7 @@ from aiohttp import web
 
 from policies.policy_file import Policy
 
+from . import cluster_duties
 from .accounts import AccountBook, Lockout
 from .api import camara as camara_api
 from .api.listeners import serve_http
@@ -105,9 +106,7 @@ def durable_schema(db: sqlite_utils.Database) -> None:
     relations.create_tables(db)
     camara_api.create_tables(db)
     subscription_terms.create_tables(db)
-    # Ids of the cluster commands this node carried out: a replay, even after a restart,
-    # is dropped (see cluster.py).
-    db.execute("CREATE TABLE IF NOT EXISTS cluster_commands (id TEXT PRIMARY KEY, expires_at REAL)")
+    cluster_duties.create_tables(db)
 
 
 class Gateway:
@@ -299,13 +298,13 @@ class Gateway:
     async def _start_listeners(self) -> None:
         """The SMPP listeners (plain and TLS), the cluster bus, the two HTTP APIs."""
         config = self.config
-        smpp = config.smpp
         loop = asyncio.get_running_loop()
-        listeners = await start_smpp_listeners(self.binds, smpp, self._servers)
+        listeners = await start_smpp_listeners(self.binds, config.smpp, self._servers)
         self.admission = listeners.admission
         self.smpp_port = listeners.port
         self.smpp_tls_port = listeners.tls_port
         self.cluster: ClusterBus | None = None
+        duties: ClusterDuties | None = None
         cluster = config.cluster
         if cluster.nodes and config.signals.mqtt is not None and cluster.secret:
             duties = ClusterDuties(
@@ -330,7 +329,7 @@ class Gateway:
         self.tenant_api_port = await serve_http(
             self._tenant_runner, config.api.tenant_host, config.api.tenant_port
         )
-        if self.cluster is not None:
+        if self.cluster is not None and duties is not None:
             self.cluster.start()
             self.relay.elsewhere = functools.partial(offer_receipt, self.cluster)
             self._kept_receipts_task = loop.create_task(

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from typing import Any
 
+import sqlite_utils
 import structlog
 
 from .api.holds import hold_json
@@ -20,6 +21,12 @@ from .traffic.receipt_relay import ReceiptRelay
 
 log = structlog.get_logger("otpgate")
 _KEPT_RECEIPTS_EVERY_S = 5.0
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    # Ids of the cluster commands this node carried out: a replay, even after a restart,
+    # is dropped (see cluster.py).
+    db.execute("CREATE TABLE IF NOT EXISTS cluster_commands (id TEXT PRIMARY KEY, expires_at REAL)")
 
 
 class ClusterDuties:
