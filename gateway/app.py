@@ -7,25 +7,19 @@ import functools
 import gc
 import hashlib
 import hmac
-import sqlite3
-import ssl
-import time
 from collections.abc import Awaitable
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 import structlog
 from aiohttp import web
 
-from policies.policy_file import Policy, load_default_policy, load_policy
-from smpp_adapters.server import Admission, start_server
-from smpp_adapters.session import SessionConfig
-from smpp_adapters.transport import OutputLimits
+from policies.policy_file import Policy
 
+from . import cluster_duties
 from .accounts import AccountBook, Lockout
 from .api import camara as camara_api
+from .api.listeners import serve_http
 from .api.operator import build_operator_app
 from .api.tenant import build_tenant_app
 from .audit import DecisionAudit
@@ -33,21 +27,21 @@ from .camara import relations, subscription_terms
 from .camara.jwks_fetch import JwksRefresher
 from .camara.jwt_tokens import JwtVerifier
 from .camara.relations import Relations
-from .camara.subscription_events import expire_and_sweep
 from .camara.subscription_terms import SubscriptionTerms
 from .camara.tokens import TokenIssuer
 from .clock import Clock, SystemClock
-from .cluster import ClusterBus, NodeUnavailable
-from .config import Config, load_config
-from .config_reader import ConfigError
+from .cluster import ClusterBus
+from .cluster_duties import ClusterDuties, offer_receipt
+from .config import Config
+from .config_reload import apply_reload, policy_of, read_reload, reload_policy
 from .counters import TrafficStats
 from .erasure import erase_subscriber
-from .file_limit import connection_cap, raise_file_limit
 from .history import History
 from .holds import store as hold_store
-from .holds.book import Forwarding, HoldBook, HoldConflict, HoldLimits, HoldNotFound
-from .holds.sealing import Sealer, new_key, parse_key
-from .holds.store import HoldQuery, HoldStore
+from .holds.book import Forwarding, HoldBook, HoldLimits
+from .holds.sealing import Sealer, parse_key
+from .holds.store import HoldStore
+from .local_secrets import hold_keys, local_secret
 from .logs import LoopErrors, set_pseudonym_key
 from .parts import (
     CamaraParts,
@@ -66,11 +60,12 @@ from .peers.lookup import PeerLookups
 from .peers.pull import PeerPuller
 from .retention import purge_forever
 from .signals.feed_health import FeedHealth
+from .signals.index_rebuild import rebuild_risk_index
 from .signals.ingest import SignalIngest
 from .signals.mqtt_feed import MqttFeed
 from .signals.risk_index import RiskIndex
 from .signals.store import SignalStore
-from .store import SqliteWriter, StoreError
+from .store import SqliteWriter
 from .tenants import keys as api_keys
 from .tenants.directory import TenantDirectory
 from .tenants.keys import ApiKeys
@@ -83,16 +78,15 @@ from .traffic.parking import Parking
 from .traffic.pipeline import Pipeline
 from .traffic.receipt_relay import ReceiptRelay
 from .traffic.router import Router
+from .traffic.simulated_upstreams import SimulatedUpstreams
+from .traffic.smpp_listeners import start_smpp_listeners
+from .upkeep import upkeep_forever
 from .webhooks import outbox, subscriptions
 from .webhooks.outbox import Dispatcher, Outbox
 from .webhooks.risk_events import risk_event_writer
 from .webhooks.subscriptions import Subscriptions
 
-if TYPE_CHECKING:
-    from smpp_adapters.simulator import SmscSimulator
-
 log = structlog.get_logger("otpgate")
-_PROGRESS_EVERY_S = 5.0
 # The collector's thresholds once the gateway is up. With CPython's (700, 10, 10) the
 # messages in flight (several hundred per window, a dozen containers each) set off a young
 # collection every ~30 messages and a full one every few seconds: 20-25 % of the gateway's
@@ -112,9 +106,7 @@ def durable_schema(db: sqlite_utils.Database) -> None:
     relations.create_tables(db)
     camara_api.create_tables(db)
     subscription_terms.create_tables(db)
-    # Ids of the cluster commands this node carried out: a replay, even after a restart,
-    # is dropped (see cluster.py).
-    db.execute("CREATE TABLE IF NOT EXISTS cluster_commands (id TEXT PRIMARY KEY, expires_at REAL)")
+    cluster_duties.create_tables(db)
 
 
 class Gateway:
@@ -126,7 +118,7 @@ class Gateway:
         self.smpp_port: int | None = None
         self.smpp_tls_port: int | None = None
         self.api_port: int | None = None
-        self.simulators: dict[str, SmscSimulator] = {}
+        self.upstreams = SimulatedUpstreams()
         self._purge_task: asyncio.Task[None] | None = None
         self._history_task: asyncio.Task[None] | None = None
         self._servers: list[asyncio.Server] = []
@@ -195,7 +187,7 @@ class Gateway:
         self.id_map.open(loop)
         self.audit = DecisionAudit(self.id_map.writer)
         self.stats = TrafficStats()  # what the message path, receipts and CAMARA count
-        self.sealer = Sealer([parse_key(k) for k in self._hold_keys(data_dir)])
+        self.sealer = Sealer([parse_key(k) for k in hold_keys(self.config.holds.keys, data_dir)])
 
     async def _start_traffic(self) -> None:
         """The SMPP path: binds, receipt relay, routes, decider, holds, pipeline, parking; the
@@ -220,8 +212,9 @@ class Gateway:
             mo_account=smpp.mo_account,
             stats=self.stats,
         )
-        self.router = Router(config, await self._upstream_hosts(config), relay.on_upstream_deliver)
-        self.policies = PolicyHolder(self._load_policy())
+        hosts_of = await self.upstreams.hosts_of(config, config.simulator)
+        self.router = Router(config, hosts_of, relay.on_upstream_deliver)
+        self.policies = PolicyHolder(policy_of(config))
         # Other operators' numbers: facts pulled from their CAMARA APIs (none configured:
         # no puller, and the decider never looks).
         self.peer_lookups = PeerLookups(config.camara_peers)
@@ -305,77 +298,42 @@ class Gateway:
     async def _start_listeners(self) -> None:
         """The SMPP listeners (plain and TLS), the cluster bus, the two HTTP APIs."""
         config = self.config
-        smpp = config.smpp
         loop = asyncio.get_running_loop()
-        session_config = SessionConfig(
-            window=50,
-            incoming_window=100,
-            response_timeout_s=10.0,
-            enquire_link_interval_s=smpp.enquire_link_interval_s,
-            inactivity_timeout_s=smpp.inactivity_timeout_s,
-            bind_timeout_s=smpp.bind_timeout_s,
-            max_pdu_bytes=smpp.max_pdu_bytes,
-        )
-        # One count of connections for both listeners, kept under the open-file limit.
-        self.admission = Admission(
-            connection_cap(smpp.max_connections, raise_file_limit()),
-            smpp.max_connections_per_address,
-        )
-        output = OutputLimits(smpp.max_output_bytes, smpp.slow_reader_timeout_s)
-        server = await start_server(
-            self.binds,
-            smpp.host,
-            smpp.port,
-            config=session_config,
-            admission=self.admission,
-            output=output,
-        )
-        self._servers.append(server)
-        self.smpp_port = server.sockets[0].getsockname()[1]
-        if smpp.tls_port is not None:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(smpp.tls_cert_file or "", smpp.tls_key_file)
-            tls_server = await start_server(
-                self.binds,
-                smpp.host,
-                smpp.tls_port,
-                ssl=context,
-                config=session_config,
-                admission=self.admission,
-                output=output,
-            )
-            self._servers.append(tls_server)
-            self.smpp_tls_port = tls_server.sockets[0].getsockname()[1]
-
+        listeners = await start_smpp_listeners(self.binds, config.smpp, self._servers)
+        self.admission = listeners.admission
+        self.smpp_port = listeners.port
+        self.smpp_tls_port = listeners.tls_port
         self.cluster: ClusterBus | None = None
+        duties: ClusterDuties | None = None
         cluster = config.cluster
         if cluster.nodes and config.signals.mqtt is not None and cluster.secret:
+            duties = ClusterDuties(
+                self.relay,
+                self.holds,
+                self.durable,
+                self.clock,
+                pending_receipts_keep_s=config.retention.pending_receipts_h * 3600,
+            )
             self.cluster = ClusterBus(
                 config.signals.mqtt,
                 config.node_id,
                 cluster.nodes,
                 cluster.secret.encode(),
-                self._cluster_command,
-                self._remember_command,
+                duties.carry_out,
+                duties.remember_command,
             )
         operator, tenant = self._api_parts()
         self._api_runner = web.AppRunner(build_operator_app(operator), access_log=None)
-        await self._api_runner.setup()
-        site = web.TCPSite(self._api_runner, config.api.host, config.api.port)
-        await site.start()
-        self.api_port = int(self._api_runner.addresses[0][1])
+        self.api_port = await serve_http(self._api_runner, config.api.host, config.api.port)
         self._tenant_runner = web.AppRunner(build_tenant_app(tenant), access_log=None)
-        await self._tenant_runner.setup()
-        tenant_site = web.TCPSite(
+        self.tenant_api_port = await serve_http(
             self._tenant_runner, config.api.tenant_host, config.api.tenant_port
         )
-        await tenant_site.start()
-        self.tenant_api_port = int(self._tenant_runner.addresses[0][1])
-        if self.cluster is not None:
+        if self.cluster is not None and duties is not None:
             self.cluster.start()
-            self.relay.elsewhere = self._receipt_elsewhere
+            self.relay.elsewhere = functools.partial(offer_receipt, self.cluster)
             self._kept_receipts_task = loop.create_task(
-                self._offer_kept_receipts(), name="kept-receipts"
+                duties.offer_kept_receipts(), name="kept-receipts"
             )
 
     async def _start_signals(self, data_dir: Path) -> None:
@@ -384,31 +342,7 @@ class Gateway:
         self.risk_index = RiskIndex(signals.risk)
         self.signal_store = SignalStore(data_dir / "signals.sqlite")
         self.signal_store.open(asyncio.get_running_loop())
-        started = time.perf_counter()
-        total = await self.signal_store.state_count()
-        logged = started
-        done = 0
-        load_state = self.risk_index.load_state
-        # Streamed in chunks: the peak stays near the index's own size (issue 15).
-        async for chunk in self.signal_store.states():
-            for key, blob in chunk:
-                load_state(key, blob)
-            done += len(chunk)
-            del chunk
-            # Minutes at tens of millions of numbers: say how far it got every few seconds.
-            if time.perf_counter() - logged >= _PROGRESS_EVERY_S:
-                logged = time.perf_counter()
-                log.info("risk_index_rebuilding", numbers=done, of=total)
-        # Everything loaded so far lives as long as the process: keep the collector off it,
-        # so a full collection does not walk a million states in the middle of the traffic.
-        gc.collect()
-        gc.freeze()
-        log.info(
-            "risk_index_rebuilt",
-            numbers=len(self.risk_index),
-            risky=self.risk_index.risky_count,
-            seconds=round(time.perf_counter() - started, 3),
-        )
+        await rebuild_risk_index(self.risk_index, self.signal_store)
         now = self.clock.now()
         self.feed_health = FeedHealth(
             started_at=now,
@@ -447,7 +381,7 @@ class Gateway:
         """Tenant keys, webhook endpoints, the outbox and its dispatcher."""
         from .webhooks.sender import WebhookSender
 
-        pepper = self.config.api.key_pepper or self._local_secret(data_dir / "key.pepper")
+        pepper = self.config.api.key_pepper or local_secret(data_dir / "key.pepper")
         self.api_keys = ApiKeys(self.durable, pepper.encode())
         await self.api_keys.load()
         self.subscriptions = Subscriptions(self.durable, self.sealer)
@@ -478,7 +412,17 @@ class Gateway:
             await self.camara_jwt.start()
         self.relations = Relations(self.durable, [t.name for t in self.config.tenants])
         await self.relations.load()
-        self._relations_task = asyncio.get_running_loop().create_task(self._flush_relations())
+        self._relations_task = asyncio.get_running_loop().create_task(
+            upkeep_forever(
+                self.relations,
+                self.outbox,
+                self.subscriptions,
+                self.subscription_terms,
+                self.durable,
+                self.clock,
+                lambda: self.feed_health,
+            )
+        )
         self.dispatcher.start()
 
     def _api_parts(self) -> tuple[OperatorParts, TenantParts]:
@@ -572,148 +516,9 @@ class Gateway:
         tenant = TenantParts(self.api_keys, self.camara_paths, camara, holds, webhooks)
         return operator, tenant
 
-    async def _receipt_elsewhere(self, route: str, upstream_id: str, data: bytes) -> str:
-        """Offer a receipt nobody here expects to the other nodes: "relayed" once one relayed
-        it, "unreachable" when one that may own it did not answer, else "not_found"."""
-        assert self.cluster is not None
-        args = {"route": route, "upstream_id": upstream_id, "pdu": data.hex()}
-        answer = "not_found"
-        for peer in self.cluster.peers:
-            try:
-                status, _ = await self.cluster.ask(peer, "receipt", args)
-            except NodeUnavailable:
-                answer = "unreachable"
-                continue
-            if status == 200:
-                return "relayed"
-        return answer
-
-    async def _remember_command(self, command_id: str, expires: float) -> bool:
-        """Record a cluster command's id on disk before it runs; False when it ran before."""
-
-        def record(conn: sqlite3.Connection) -> bool:
-            conn.execute("DELETE FROM cluster_commands WHERE expires_at < ?", (time.time() - 600,))
-            try:
-                conn.execute("INSERT INTO cluster_commands VALUES (?, ?)", (command_id, expires))
-            except sqlite3.IntegrityError:
-                return False
-            return True
-
-        return await self.durable.call(record)
-
-    async def _offer_kept_receipts(self) -> None:
-        """In a cluster: receipts kept for a node that was down go to it once it is back."""
-        keep_s = self.config.retention.pending_receipts_h * 3600
-        while True:
-            await asyncio.sleep(5.0)
-            try:
-                await self.relay.offer_kept(self.clock.now() - keep_s)
-            except StoreError as error:
-                log.error("kept_receipts_not_offered", error=str(error))
-
-    async def _cluster_command(self, op: str, args: dict[str, Any]) -> tuple[int, Any]:
-        """Another node asks about a hold of this node (or for this node's listing), or
-        offers a receipt for one of this node's messages."""
-        from .api.holds import hold_json
-
-        if op == "receipt":
-            relayed = await self.relay.relay_for_peer(
-                str(args.get("route")),
-                str(args.get("upstream_id")),
-                bytes.fromhex(str(args.get("pdu"))),
-            )
-            return (200 if relayed else 404), None
-        tenant = args.get("tenant")
-        if op == "list":
-            query = HoldQuery(
-                state=args.get("state"),
-                account=args.get("account"),
-                tenant=tenant,
-                destination=args.get("destination"),
-                since=args.get("since"),
-                until=args.get("until"),
-                limit=int(args.get("limit", 100)),
-            )
-            return 200, [hold_json(r, "/v1/holds") for r in await self.holds.store.find(query)]
-        hold_id = str(args.get("id", ""))
-        record = await self.holds.store.get(hold_id, with_history=True)
-        if record is None or (tenant is not None and record.tenant != tenant):
-            return 404, None
-        if op == "get":
-            return 200, hold_json(record, "/v1/holds")
-        if op not in ("release", "cancel"):
-            return 400, {"status": 400, "code": "INVALID_ARGUMENT", "message": f"op {op!r}"}
-        act = self.holds.release if op == "release" else self.holds.cancel
-        try:
-            done = await act(hold_id, str(args.get("actor", "operator")), str(args.get("why", "")))
-        except HoldNotFound:
-            return 404, None
-        except HoldConflict as conflict:
-            state = conflict.record.state
-            return 409, {
-                "status": 409,
-                "code": "CONFLICT",
-                "message": f"hold is {state}",
-                "state": state,
-            }
-        return 200, hold_json(done, "/v1/holds")
-
-    async def _flush_relations(self) -> None:
-        """Every 5 s: the tenant relations to disk; every 30 s: long-lived objects frozen;
-        every minute: feed health to the log."""
-        ticks = 0
-        while True:
-            await asyncio.sleep(5.0)
-            self.relations.flush()
-            try:
-                await expire_and_sweep(
-                    self.outbox,
-                    self.subscriptions,
-                    self.subscription_terms,
-                    self.durable,
-                    self.clock.now(),
-                )
-            except Exception:  # the store failing now must not stop the flushes
-                log.exception("camara_subscription_sweep_failed")
-            ticks += 1
-            if ticks % 6 == 0:
-                # Open holds and new subscribers live long: collect what is garbage now,
-                # then move the survivors out of the collector's sight, so that full
-                # collections stay as cheap as at start instead of walking every hold.
-                gc.collect()
-                gc.freeze()
-            if ticks % 12 == 0:
-                health = self.feed_health.to_json(self.clock.now())
-                level = log.warning if health["outage"] else log.info
-                level("signal_feed_health", **health)
-
-    @staticmethod
-    def _local_secret(path: Path) -> str:
-        """A secret kept in the data directory, made on first start (trial set-ups)."""
-        if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(new_key())
-            log.warning("local_secret_generated", path=str(path))
-        return path.read_text().strip()
-
-    def _hold_keys(self, data_dir: Path) -> tuple[str, ...]:
-        """The configured key ring, or a key kept in the data directory (a trial set-up)."""
-        if self.config.holds.keys:
-            return self.config.holds.keys
-        return (self._local_secret(data_dir / "hold.key"),)
-
-    def _load_policy(self) -> Policy:
-        path = self.config.policy_file
-        return load_policy(path) if path is not None else load_default_policy()
-
     def reload_policy(self) -> Policy:
         """Swap in the policy file again; an invalid file raises PolicyError and the old one stays."""
-        policy = self._load_policy()
-        self.policies.policy = policy
-        log.info(
-            "policy_reloaded", policy=policy.name, source=policy.source, rules=len(policy.rules)
-        )
-        return policy
+        return reload_policy(self.config, self.policies)
 
     async def reload_config(self) -> dict[str, object]:
         """Accounts, tenants, routes and policy from the file again, without dropping binds.
@@ -722,75 +527,19 @@ class Gateway:
         ConfigError or PolicyError and the running configuration stays. Settings that need
         a restart (node, data directory, listeners) are reported, not applied.
         """
-        path = Path(self.config.source)
-        if not path.is_file():
-            raise ConfigError(f"{self.config.source}: not a file; nothing to reload")
-        new = load_config(path)
-        policy = load_policy(new.policy_file) if new.policy_file else load_default_policy()
-        old = self.config
-        restart_needed = [
-            name
-            for name, before, after in (
-                ("node", (old.node_id, old.data_dir), (new.node_id, new.data_dir)),
-                ("smpp.listen", (old.smpp.host, old.smpp.port), (new.smpp.host, new.smpp.port)),
-                ("api", old.api, new.api),
-                ("signals", old.signals, new.signals),
-                ("holds", old.holds, new.holds),
-                ("webhooks", old.webhooks, new.webhooks),
-                ("camara_peers", old.camara_peers, new.camara_peers),
-                ("camara.jwt", old.camara.jwt, new.camara.jwt),
-            )
-            if before != after
-        ]
-        hosts_of = await self._upstream_hosts(new)
-        self.config = replace(new, node_id=old.node_id, data_dir=old.data_dir)
-        await self.router.reconfigure(new, hosts_of)
-        removed = set(self.binds.accounts.accounts) - {a.system_id for a in new.smpp.accounts}
-        self.binds.accounts = AccountBook(new.smpp.accounts)
-        self.pipeline.accounts = self.binds.accounts.accounts
-        unbound = sum(self.binds.drop_account(account) for account in removed)
-        self.tenants.update(new.tenants, new.smpp.accounts)
-        self.relations.add_tenants([t.name for t in new.tenants])
-        self.policies.policy = policy
-        summary = {
-            "accounts": len(new.smpp.accounts),
-            "removed_accounts": sorted(removed),
-            "binds_closed": unbound,
-            "routes": [r.name for r in new.smpp.routes],
-            "tenants": [t.name for t in new.tenants],
-            "policy": policy.name,
-            "restart_needed": restart_needed,
-        }
-        log.info("config_reloaded", **summary)
-        return summary
-
-    async def _upstream_hosts(self, config: Config) -> dict[str, tuple[tuple[str, int], ...]]:
-        """Each route's hosts; a simulator route gets its embedded SMSC (started once)."""
-        hosts_of: dict[str, tuple[tuple[str, int], ...]] = {}
-        for route in config.smpp.routes:
-            if route.simulator:
-                simulator = self.simulators.get(route.name)
-                port = simulator.port if simulator is not None else None
-                if port is None:
-                    port = await self._start_simulator(route.name)
-                hosts_of[route.name] = (("127.0.0.1", port),)
-            else:
-                hosts_of[route.name] = route.hosts
-        return hosts_of
-
-    async def _start_simulator(self, route: str) -> int:
-        from smpp_adapters.simulator import SimulatorConfig, SmscSimulator
-
-        simulator = SmscSimulator(
-            SimulatorConfig(
-                host="127.0.0.1",
-                port=self.config.simulator.port,
-                receipt_delay_s=self.config.simulator.receipt_delay_s,
-            )
+        reload = read_reload(self.config)
+        hosts_of = await self.upstreams.hosts_of(reload.read, self.config.simulator)
+        self.config = reload.config
+        return await apply_reload(
+            reload,
+            hosts_of,
+            router=self.router,
+            binds=self.binds,
+            pipeline=self.pipeline,
+            tenants=self.tenants,
+            relations=self.relations,
+            policies=self.policies,
         )
-        port = await simulator.start()
-        self.simulators[route] = simulator
-        return port
 
     async def wait_upstream(self, timeout_s: float = 10.0) -> None:
         """Wait until every pool has a transmitting bind (tests, start-up scripts)."""
@@ -821,8 +570,7 @@ class Gateway:
         await self.webhook_sender.close()
         if self.camara_jwt is not None:
             await self.camara_jwt.stop()
-        for simulator in self.simulators.values():
-            await simulator.stop()
+        await self.upstreams.stop()
         if self.cluster is not None:
             self._kept_receipts_task.cancel()
             await self.cluster.stop()

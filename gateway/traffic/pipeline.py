@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import structlog
 
 from policies.decisions import Hold, Reject
-from smpp_adapters.constants import CommandId, CommandStatus, status_name
-from smpp_adapters.pdu import ParamValue, Pdu
+from smpp_adapters.constants import CommandStatus
+from smpp_adapters.pdu import Pdu
 from smpp_adapters.transport import ResponseCallback
 
 from ..audit import DecisionAudit
@@ -32,13 +32,13 @@ from .message_ids import MessageIdGenerator
 from .message_text import part_of, text_of, text_of_parts
 from .parking import Parking, WholeMessage
 from .peer_waits import PeerWaits
+from .query_cancel import UNKNOWN_OUTCOME, QueryAndCancel
 from .router import Router
 from .upstream import UpstreamPool
 
 if TYPE_CHECKING:
     from ..camara.relations import Relations
     from ..holds.book import HoldBook
-    from ..holds.store import HoldRecord
     from ..peers.pull import PeerPuller
     from .esme_binds import EsmeBind
     from .receipt_relay import ReceiptRelay
@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger("otpgate.pipeline")
 
 _OK = CommandStatus.ESME_ROK
-# The upstream took the request but its answer never came: the outcome is unknown. The
-# ESME may retry; an OTP sent twice is better than one lost.
-_UNKNOWN_OUTCOME = CommandStatus.ESME_RSYSERR
 # Acknowledged parts wait this long for a route (as a hold waits until its expiry) before
 # the ESME gets an UNDELIV receipt for them.
 _PARTS_PATIENCE_S = 600.0
@@ -95,6 +92,7 @@ class Pipeline:
         self.ids = ids
         self.clock = clock
         self.relay = relay
+        self.queries = QueryAndCancel(holds, id_map, router)
 
     @property
     def pulls_waiting(self) -> int:
@@ -286,7 +284,7 @@ class Pipeline:
         mapped_on_disk: list[asyncio.Future[None]] = []
         for part in whole.parts:
             route, response = await self._submit_acknowledged(whole.account, part.pdu)
-            status = response.command_status if response is not None else _UNKNOWN_OUTCOME
+            status = response.command_status if response is not None else UNKNOWN_OUTCOME
             if status != _OK:
                 self._fail_parts(WholeMessage(whole.account, (part,), 1), "UNDELIV", status)
                 continue
@@ -368,11 +366,11 @@ class Pipeline:
             stats.responses[
                 (
                     bind.account.system_id,
-                    _UNKNOWN_OUTCOME if response is None else response.command_status,
+                    UNKNOWN_OUTCOME if response is None else response.command_status,
                 )
             ] += 1
             if response is None:
-                connection.send_response(pdu, _UNKNOWN_OUTCOME)
+                connection.send_response(pdu, UNKNOWN_OUTCOME)
                 log.warning(
                     "upstream_outcome_unknown", account=bind.account.system_id, route=pool.name
                 )
@@ -410,73 +408,10 @@ class Pipeline:
     # -- query_sm and cancel_sm ------------------------------------------------------------
 
     def on_query(self, bind: EsmeBind, pdu: Pdu) -> None:
-        held = self._open_hold(bind, pdu)
-        if held is not None:  # not at the SMSC yet: en route, as far as the ESME knows
-            fields: dict[str, ParamValue] = {
-                "message_id": held.id,
-                "final_date": "",
-                "message_state": 1,
-                "error_code": 0,
-            }
-            bind.connection.send_response(pdu, _OK, fields)
-            return
-        asyncio.get_running_loop().create_task(
-            self._ask_upstream(bind, pdu, CommandStatus.ESME_RQUERYFAIL)
-        )
+        self.queries.on_query(bind, pdu)
 
     def on_cancel(self, bind: EsmeBind, pdu: Pdu) -> None:
-        held = self._open_hold(bind, pdu)
-        if held is not None:
-            asyncio.get_running_loop().create_task(self._cancel_hold(bind, pdu, held.id))
-            return
-        asyncio.get_running_loop().create_task(
-            self._ask_upstream(bind, pdu, CommandStatus.ESME_RCANCELFAIL)
-        )
-
-    def _open_hold(self, bind: EsmeBind, pdu: Pdu) -> HoldRecord | None:
-        if self.holds is None:
-            return None
-        return self.holds.find_open(str(pdu.params.get("message_id", "")), bind.account.system_id)
-
-    async def _cancel_hold(self, bind: EsmeBind, pdu: Pdu, hold_id: str) -> None:
-        actor = f"esme:{bind.account.system_id}"
-        try:
-            await self.holds.cancel(hold_id, actor, "cancel_sm")  # type: ignore[union-attr]
-        except Exception as error:  # released meanwhile, or the store failed
-            log.info("hold_cancel_refused", hold=hold_id, error=str(error))
-            bind.connection.send_response(pdu, CommandStatus.ESME_RCANCELFAIL)
-            return
-        bind.connection.send_response(pdu, _OK)
-
-    async def _ask_upstream(self, bind: EsmeBind, pdu: Pdu, failure: int) -> None:
-        """Translate the gateway id to the upstream's, ask, and translate the answer back."""
-        connection = bind.connection
-        gateway_id = str(pdu.params["message_id"])
-        mapped = await self.id_map.by_gateway_id(gateway_id)
-        # Another account's message is answered as unknown: ids leak nothing across accounts.
-        if mapped is None or mapped.account != bind.account.system_id:
-            connection.send_response(pdu, failure)
-            return
-        pool = self.router.pool_for_route(mapped.account, mapped.route)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Pdu | None] = loop.create_future()
-        upstream_pdu = pdu.evolve(message_id=mapped.upstream_id)
-        if pool is None or not pool.send_query(upstream_pdu, answer.set_result):
-            connection.send_response(pdu, CommandStatus.ESME_RTHROTTLED)
-            return
-        response = await answer
-        if response is None:
-            connection.send_response(pdu, _UNKNOWN_OUTCOME)
-        elif pdu.command_id == CommandId.QUERY_SM and response.command_status == _OK:
-            connection.send_response(pdu, _OK, {**response.params, "message_id": gateway_id})
-        else:
-            connection.send_response(pdu, response.command_status)
-        log.debug(
-            "upstream_asked",
-            account=bind.account.system_id,
-            message_id=gateway_id,
-            status=status_name(response.command_status) if response else None,
-        )
+        self.queries.on_cancel(bind, pdu)
 
 
 def _classification_fields(decision: Decision) -> dict[str, object]:

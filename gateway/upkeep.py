@@ -1,0 +1,66 @@
+"""The node's periodic upkeep: tenant relations to disk, CAMARA subscriptions swept, long-lived
+objects moved out of the collector's sight, the signal feeds' health to the log."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Callable
+
+import structlog
+
+from .camara.relations import Relations
+from .camara.subscription_events import expire_and_sweep
+from .camara.subscription_terms import SubscriptionTerms
+from .clock import Clock
+from .signals.feed_health import FeedHealth
+from .store import SqliteWriter
+from .webhooks.outbox import Outbox
+from .webhooks.subscriptions import Subscriptions
+
+log = structlog.get_logger("otpgate")
+_TICK_S = 5.0
+_FREEZE_EVERY_TICKS = 6  # 30 s
+_HEALTH_EVERY_TICKS = 12  # a minute
+
+
+async def upkeep_forever(
+    relations: Relations,
+    outbox: Outbox,
+    subscriptions: Subscriptions,
+    subscription_terms: SubscriptionTerms,
+    durable: SqliteWriter,
+    clock: Clock,
+    feed_health: Callable[[], FeedHealth],
+) -> None:
+    """Every 5 s: the tenant relations to disk and the subscription sweep; every 30 s:
+    long-lived objects frozen; every minute: feed health to the log.
+
+    ``feed_health`` is asked for at each report: the loop starts with the webhooks, before
+    the signal feeds (and their health) are built.
+    """
+    ticks = 0
+    while True:
+        await asyncio.sleep(_TICK_S)
+        relations.flush()
+        try:
+            await expire_and_sweep(
+                outbox,
+                subscriptions,
+                subscription_terms,
+                durable,
+                clock.now(),
+            )
+        except Exception:  # the store failing now must not stop the flushes
+            log.exception("camara_subscription_sweep_failed")
+        ticks += 1
+        if ticks % _FREEZE_EVERY_TICKS == 0:
+            # Open holds and new subscribers live long: collect what is garbage now,
+            # then move the survivors out of the collector's sight, so that full
+            # collections stay as cheap as at start instead of walking every hold.
+            gc.collect()
+            gc.freeze()
+        if ticks % _HEALTH_EVERY_TICKS == 0:
+            health = feed_health().to_json(clock.now())
+            level = log.warning if health["outage"] else log.info
+            level("signal_feed_health", **health)
