@@ -147,6 +147,20 @@ class Gateway:
         self.tenants = TenantDirectory(config.tenants, config.smpp.accounts)
         await self._start_webhooks(data_dir)
         await self._start_signals(data_dir)
+        # Started once the feeds' health exists, which it reports every minute: a risk
+        # index rebuilt for more than a minute must not end the loop on its first report.
+        self._relations_task = loop.create_task(
+            upkeep_forever(
+                self.relations,
+                self.outbox,
+                self.subscriptions,
+                self.subscription_terms,
+                self.durable,
+                self.clock,
+                self.feed_health,
+            ),
+            name="upkeep",
+        )
         await self._start_traffic()
         self.history = History(self.stats, self.dispatcher.latency, self.clock)
         await self._start_listeners()
@@ -412,17 +426,6 @@ class Gateway:
             await self.camara_jwt.start()
         self.relations = Relations(self.durable, [t.name for t in self.config.tenants])
         await self.relations.load()
-        self._relations_task = asyncio.get_running_loop().create_task(
-            upkeep_forever(
-                self.relations,
-                self.outbox,
-                self.subscriptions,
-                self.subscription_terms,
-                self.durable,
-                self.clock,
-                lambda: self.feed_health,
-            )
-        )
         self.dispatcher.start()
 
     def _api_parts(self) -> tuple[OperatorParts, TenantParts]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
 
 import structlog
 
@@ -31,14 +30,10 @@ async def upkeep_forever(
     subscription_terms: SubscriptionTerms,
     durable: SqliteWriter,
     clock: Clock,
-    feed_health: Callable[[], FeedHealth],
+    feed_health: FeedHealth,
 ) -> None:
     """Every 5 s: the tenant relations to disk and the subscription sweep; every 30 s:
-    long-lived objects frozen; every minute: feed health to the log.
-
-    ``feed_health`` is asked for at each report: the loop starts with the webhooks, before
-    the signal feeds (and their health) are built.
-    """
+    long-lived objects frozen; every minute: feed health to the log."""
     ticks = 0
     while True:
         await asyncio.sleep(_TICK_S)
@@ -61,6 +56,6 @@ async def upkeep_forever(
             gc.collect()
             gc.freeze()
         if ticks % _HEALTH_EVERY_TICKS == 0:
-            health = feed_health().to_json(clock.now())
+            health = feed_health.to_json(clock.now())
             level = log.warning if health["outage"] else log.info
             level("signal_feed_health", **health)
