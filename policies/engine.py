@@ -13,6 +13,7 @@ policy whose OTP rules all need a risk fact. A rule decides with its own score t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from .decisions import DEFAULT_VERDICT, DELIVER, Deliver, Hold, Reason, ShadowMatch, Verdict
 from .facts import NO_RISK, MessageFacts, RiskFacts
@@ -240,15 +241,7 @@ def lookup_failed(policy: Policy, verdict: Verdict, reason: Reason) -> Verdict:
     unless the rules already decided something stricter without the peer's facts."""
     action = policy.on_lookup_failure
     if isinstance(action, Deliver) and not isinstance(verdict.action, Deliver):
-        return Verdict(
-            verdict.action,
-            verdict.rule,
-            verdict.rules,
-            (*verdict.reasons, reason),
-            verdict.notify,
-            verdict.tags,
-            verdict.shadow,
-        )
+        return replace(verdict, reasons=(*verdict.reasons, reason))
     notify = ("otp.held",) if isinstance(action, Hold) else ()
     return Verdict(
         action,

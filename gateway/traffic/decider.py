@@ -192,12 +192,4 @@ def _sourced(verdict: Verdict, peer: str) -> Verdict:
     source = _SOURCES.get(peer)
     if source is None:
         source = _SOURCES[peer] = Reason("facts_source", f"peer:{peer}")
-    return Verdict(
-        verdict.action,
-        verdict.rule,
-        verdict.rules,
-        (*verdict.reasons, source),
-        verdict.notify,
-        verdict.tags,
-        verdict.shadow,
-    )
+    return replace(verdict, reasons=(*verdict.reasons, source))
