@@ -60,13 +60,15 @@ _SLOT_GLUED = re.compile(
 _SLOT_MIXED = re.compile(r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])")
 # Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
 _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
-MIXED_TOKEN = re.compile(r"[a-z][0-9]|[0-9][a-z]")
-# Where ``slot_spans`` could find a code that is no candidate: a token after a colon, a
-# word of upper-case letters or of letters and digits (after "is"), digits glued to a word;
-# lower-case mixed tokens are ``MIXED_TOKEN``. A text with none of these and no candidate is no OTP, and its words
+# Where ``slot_spans`` could find a code that is no candidate: after a colon, a token of
+# upper-case letters or of letters and digits (not "https" of a link); after a space, a
+# word of upper-case letters or of letters and digits ("is Ab12cd", "OTP zm8478"); digits
+# glued to a word. A text with none of these and no candidate is no OTP, and its words
 # need no look.
 SLOT_POSSIBLE = re.compile(
-    rf"[:：=为為是は]\s*[A-Za-z0-9]{{4,10}}(?![0-9A-Za-z])|\s(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
+    r"[:：=为為是は]\s*(?:[A-Z]{4,10}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{4,10})"
+    r"(?![0-9A-Za-z])"
+    rf"|\s(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
     r"|(?<![0-9])[0-9]{4,8}(?:[A-Z][a-z]|[a-z]{3})"
 )
 _SLOT_AFTER_IS = re.compile(rf"\s+(?:is|es|é|ist|est|là)\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from .candidates import (
     DIGITS,
     FOREIGN_DIGIT,
-    MIXED_TOKEN,
     ORIGIN_BOUND,
     SLOT_POSSIBLE,
     candidate_spans,
@@ -64,7 +63,7 @@ def classify(
     # Amounts, dates, phone numbers and masked endings go first: a text whose numbers are all
     # of those (most bank alerts and promotions) needs no look for words at all.
     kept = candidate_spans(text, lowered)
-    if not kept and SLOT_POSSIBLE.search(text) is None and MIXED_TOKEN.search(text) is None:
+    if not kept and SLOT_POSSIBLE.search(text) is None:
         return NOT_OTP
     terms = WORDINGS.lexicon.find(lowered)
     if not terms and not otp_only:
