@@ -32,13 +32,14 @@ class PeerWaits:
         """Submits waiting for a peer's answer."""
         return len(self._tasks)
 
-    def start(self, decision: Decision, then: Callable[[Decision], None]) -> None:
-        """Ask the destination's operator, then call ``then`` with the completed decision."""
+    def start(self, decision: Decision, then: Callable[[Decision, float], None]) -> None:
+        """Ask the destination's operator, then call ``then`` with the completed decision
+        and the time it was completed."""
         task = asyncio.get_running_loop().create_task(self._pull(decision, then))
         self._tasks.add(task)  # a reference, so the task is not collected mid-way
         task.add_done_callback(self._tasks.discard)
 
-    async def _pull(self, decision: Decision, then: Callable[[Decision], None]) -> None:
+    async def _pull(self, decision: Decision, then: Callable[[Decision, float], None]) -> None:
         assert self.decider is not None and decision.lookup is not None
         lookup = decision.lookup
         answer = (
@@ -46,4 +47,5 @@ class PeerWaits:
             if self.peers is not None
             else PullFailure(lookup.peer, "not_configured")
         )
-        then(self.decider.complete(decision, answer, self.clock.now()))
+        now = self.clock.now()
+        then(self.decider.complete(decision, answer, now), now)

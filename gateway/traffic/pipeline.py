@@ -115,14 +115,15 @@ class Pipeline:
         if part is not None and self.parking is not None:
             self.parking.park(bind, pdu, part, self.ids.next())
             return
-        decision = self._decide(account, pdu, lambda: text_of(pdu, account))
+        now = self.clock.now()
+        decision = self._decide(account, pdu, lambda: text_of(pdu, account), now)
         if decision.lookup is not None:
-            self._after_pull(decision, lambda final: self._act(bind, pdu, final))
+            self._after_pull(decision, now, lambda final, at: self._act(bind, pdu, final, at))
             return
-        self._act(bind, pdu, decision)
+        self._act(bind, pdu, decision, now)
 
-    def _act(self, bind: EsmeBind, pdu: Pdu, decision: Decision) -> None:
-        then = self._settle(bind.account, decision, 1)
+    def _act(self, bind: EsmeBind, pdu: Pdu, decision: Decision, now: float) -> None:
+        then = self._settle(bind.account, decision, 1, now)
         if then == _FORWARD:
             self._forward(bind, pdu)
         elif then == _HOLD:
@@ -131,7 +132,7 @@ class Pipeline:
             self._respond(bind, pdu, then)
 
     def _decide(
-        self, account: AccountConfig, first: Pdu, text: Callable[[], str | None]
+        self, account: AccountConfig, first: Pdu, text: Callable[[], str | None], now: float
     ) -> Decision:
         """The decision of a message, single or reassembled; it may still need a pull."""
         assert self.decider is not None  # no decider: everything is forwarded undecided
@@ -142,24 +143,25 @@ class Pipeline:
             source_addr=source,
             destination_addr=str(params.get("destination_addr", "")),
             text=text,
-            now=self.clock.now(),
+            now=now,
             tenant=self.tenant_of(account.system_id, source),
             otp_only=account.otp_only,
         )
 
-    def _after_pull(self, decision: Decision, then: Callable[[Decision], None]) -> None:
+    def _after_pull(
+        self, decision: Decision, now: float, then: Callable[[Decision, float], None]
+    ) -> None:
         """Ask the destination's operator, then go on with the completed decision. The
         submit waits (its response with it) while the session's other PDUs go on."""
         # The sender is related to the number from the moment it asks: a SIM change the
         # answer reveals is told to it as ``risk.sim_swap``, as a signal's would be.
-        self._remember_recipient(decision, self.clock.now())
+        self._remember_recipient(decision, now)
         self.peer_waits.start(decision, then)
 
-    def _settle(self, account: AccountConfig, decision: Decision, parts: int) -> int:
+    def _settle(self, account: AccountConfig, decision: Decision, parts: int, now: float) -> int:
         """A final decision: counted, its recipient remembered for CAMARA, logged and
         audited when a rule spoke. Returns what to do: _FORWARD, _HOLD, or the command
         status to refuse it with."""
-        now = self.clock.now()
         verdict = decision.verdict
         self._count_decision(decision)
         self._remember_recipient(decision, now)
@@ -230,15 +232,20 @@ class Pipeline:
         account = self.accounts.get(whole.account) or AccountConfig(whole.account, "")
         pdus = [part.pdu for part in whole.parts]
         # After a reassembly timeout the text is what arrived.
-        decision = self._decide(account, pdus[0], lambda: text_of_parts(pdus, account))
+        now = self.clock.now()
+        decision = self._decide(account, pdus[0], lambda: text_of_parts(pdus, account), now)
         if decision.lookup is not None:
-            self._after_pull(decision, lambda final: self._act_whole(whole, account, final))
+            self._after_pull(
+                decision, now, lambda final, at: self._act_whole(whole, account, final, at)
+            )
             return
-        self._act_whole(whole, account, decision)
+        self._act_whole(whole, account, decision, now)
 
-    def _act_whole(self, whole: WholeMessage, account: AccountConfig, decision: Decision) -> None:
+    def _act_whole(
+        self, whole: WholeMessage, account: AccountConfig, decision: Decision, now: float
+    ) -> None:
         assert self.parking is not None
-        then = self._settle(account, decision, len(whole.parts))
+        then = self._settle(account, decision, len(whole.parts), now)
         if then == _FORWARD:
             asyncio.get_running_loop().create_task(self._forward_parts(whole))
         elif then == _HOLD:
