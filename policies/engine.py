@@ -12,10 +12,19 @@ policy whose OTP rules all need a risk fact. A rule decides with its own score t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from .decisions import DEFAULT_VERDICT, DELIVER, Deliver, Hold, Reason, ShadowMatch, Verdict
+from .decisions import (
+    DEFAULT_VERDICT,
+    DELIVER,
+    Action,
+    Deliver,
+    Hold,
+    Reason,
+    ShadowMatch,
+    Verdict,
+)
 from .facts import NO_RISK, MessageFacts, RiskFacts
 from .policy_file import Policy, Rule
 
@@ -242,31 +251,26 @@ def lookup_failed(policy: Policy, verdict: Verdict, reason: Reason) -> Verdict:
     action = policy.on_lookup_failure
     if isinstance(action, Deliver) and not isinstance(verdict.action, Deliver):
         return replace(verdict, reasons=(*verdict.reasons, reason))
-    notify = ("otp.held",) if isinstance(action, Hold) else ()
-    return Verdict(
-        action,
-        LOOKUP_FAILURE_RULE,
-        (*verdict.rules, LOOKUP_FAILURE_RULE),
-        (reason,),
-        notify,
-        (),
-        verdict.shadow,
-    )
+    return _fallback(action, LOOKUP_FAILURE_RULE, verdict.rules, reason, verdict.shadow)
 
 
 def _outage(policy: Policy, matched: list[str], shadow: list[ShadowMatch]) -> Verdict:
     """The signal feed is down: an OTP that no risk rule caught gets the policy's outage action."""
-    action = policy.on_signal_outage
+    reason = Reason("signal_outage", True)
+    return _fallback(policy.on_signal_outage, OUTAGE_RULE, matched, reason, tuple(shadow))
+
+
+def _fallback(
+    action: Action,
+    rule: str,
+    matched: Sequence[str],
+    reason: Reason,
+    shadow: tuple[ShadowMatch, ...],
+) -> Verdict:
+    """The verdict of a policy-wide fallback (``on_signal_outage``, ``on_lookup_failure``):
+    named as a rule of its own, after the rules that matched."""
     notify = ("otp.held",) if isinstance(action, Hold) else ()
-    return Verdict(
-        action,
-        OUTAGE_RULE,
-        (*matched, OUTAGE_RULE),
-        (Reason("signal_outage", True),),
-        notify,
-        (),
-        tuple(shadow),
-    )
+    return Verdict(action, rule, (*matched, rule), (reason,), notify, (), shadow)
 
 
 def explain(verdict: Verdict) -> str:

@@ -182,14 +182,9 @@ def _decision(
     return Decision(verdict, classification, message)
 
 
-_SOURCES: dict[str, Reason] = {}
-
-
 def _sourced(verdict: Verdict, peer: str) -> Verdict:
     """A verdict on a peer's facts names them as the source of its reasons."""
     if not verdict.reasons:
         return verdict
-    source = _SOURCES.get(peer)
-    if source is None:
-        source = _SOURCES[peer] = Reason("facts_source", f"peer:{peer}")
+    source = Reason("facts_source", f"peer:{peer}")
     return replace(verdict, reasons=(*verdict.reasons, source))
