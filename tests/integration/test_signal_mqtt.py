@@ -43,6 +43,18 @@ def config(tmp_path, sim_port: int, broker, client_id: str = "otpgate-test"):
     return replace(base, signals=SignalsConfig(mqtt=mqtt))
 
 
+def mqtt_table(broker, client_id: str) -> str:
+    """The ``[signals.mqtt]`` table of a gateway process on ``broker``, quick to reconnect."""
+    return f"""
+[signals.mqtt]
+host = "{broker.host}"
+port = {broker.port}
+client_id = "{client_id}"
+reconnect_min_s = 0.1
+reconnect_max_s = 0.5
+"""
+
+
 async def publish(broker, topic: str, *payloads: bytes) -> None:
     async with aiomqtt.Client(broker.host, broker.port, identifier="feed-test") as feed:
         for payload in payloads:
@@ -154,15 +166,7 @@ async def test_an_otp_after_a_swap_published_on_mqtt_a_minute_earlier_is_held(tm
 async def test_a_signal_received_but_not_committed_comes_again_after_sigkill(tmp_path, mosquitto):
     """PUBACK after commit: with aiomqtt's default (acknowledge on receipt) this fails."""
     async with running_simulator() as sim:
-        extra = f"""
-[signals.mqtt]
-host = "{mosquitto.host}"
-port = {mosquitto.port}
-client_id = "otpgate-crash"
-reconnect_min_s = 0.1
-reconnect_max_s = 0.5
-"""
-        gateway = GatewayProcess(tmp_path, sim.port, extra)
+        gateway = GatewayProcess(tmp_path, sim.port, mqtt_table(mosquitto, "otpgate-crash"))
         await gateway.start()
         try:
             store = tmp_path / "data" / "signals.sqlite"
@@ -250,15 +254,7 @@ async def test_a_batch_received_but_not_committed_comes_again_after_sigkill(tmp_
     """Many signals in flight when the process dies: none was acknowledged, all come again."""
     numbers = [f"+4474002{i:05d}" for i in range(60)]
     async with running_simulator() as sim:
-        extra = f"""
-[signals.mqtt]
-host = "{mosquitto.host}"
-port = {mosquitto.port}
-client_id = "otpgate-crash-batch"
-reconnect_min_s = 0.1
-reconnect_max_s = 0.5
-"""
-        gateway = GatewayProcess(tmp_path, sim.port, extra)
+        gateway = GatewayProcess(tmp_path, sim.port, mqtt_table(mosquitto, "otpgate-crash-batch"))
         await gateway.start()
         try:
 
