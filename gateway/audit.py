@@ -140,19 +140,25 @@ class DecisionAudit:
 
 
 def rows(conn: sqlite3.Connection, since: float) -> list[dict[str, Any]]:
-    cursor = conn.execute(
-        "SELECT at, account, tenant, subscriber, decision, rule, reasons, shadow, parts"
-        " FROM decision_audit WHERE at >= ? ORDER BY at",
-        (since,),
+    return _dicts(
+        conn.execute(
+            "SELECT at, account, tenant, subscriber, decision, rule, reasons, shadow, parts"
+            " FROM decision_audit WHERE at >= ? ORDER BY at",
+            (since,),
+        )
     )
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def pull_rows(conn: sqlite3.Connection, since: float) -> list[dict[str, Any]]:
-    cursor = conn.execute(
-        "SELECT at, peer, subscriber, answer, latency_ms FROM peer_audit WHERE at >= ? ORDER BY at",
-        (since,),
+    return _dicts(
+        conn.execute(
+            "SELECT at, peer, subscriber, answer, latency_ms FROM peer_audit"
+            " WHERE at >= ? ORDER BY at",
+            (since,),
+        )
     )
+
+
+def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
