@@ -121,9 +121,6 @@ class Lexicon:
         self._first_words = frozenset(by_word)
         self._stems = stems
         self._stem_keys = frozenset(stems)
-        # The first two letters of every Arabic- and Hebrew-script term: a word that starts
-        # with none of them (after a proclitic or not) holds no term.
-        self._attached_heads = frozenset(t[:2] for t in by_word if _PROCLITIC_SCRIPT.match(t))
         # The longest term word a word of those scripts begins with, found in C (a loop over
         # every cut of every word was most of the cost of a long Persian text).
         attached = [t for t in by_word if len(t) >= 2 and _PROCLITIC_SCRIPT.match(t)]
@@ -135,8 +132,6 @@ class Lexicon:
         self._attached_starts = re.compile(
             f"(?<!{_NOT_LGC_WORD})(?:[{''.join(sorted(_PROCLITICS))}]?(?:{trie_pattern(unworded)}))"
         )
-        # Signs and digits start few terms and appear everywhere: a trie of those terms (its
-        # few branches fail fast at every digit). Scripts without spaces: by first character.
         # Signs and digits start few terms and appear everywhere; scripts without spaces have
         # no words to look up. Both are found by a trie regex (in C, the longest term at each
         # place). Two regexes, not one alternation: each alone lets ``re`` skip in C to its
@@ -149,7 +144,7 @@ class Lexicon:
     def find(self, lowered: str) -> list[Match]:
         """Every term in ``lowered`` (a text from ``lower``), in order of position."""
         found: list[Match] = []
-        if self._attached_heads and _PROCLITIC_SCRIPT.search(lowered) is not None:
+        if self._attached is not None and _PROCLITIC_SCRIPT.search(lowered) is not None:
             self._find_words(lowered, *self._attached_words(lowered), self._stem_keys, found)
         else:
             # One pass; most words hold no term and cost two set look-ups.
