@@ -250,7 +250,6 @@ _ABBREVIATIONS = (
 # more than the rest of the evidence.
 _NOT_AFTER_ABBREVIATION = "".join(rf"(?<!\b(?i:{word})\.)" for word in _ABBREVIATIONS)
 _SENTENCE_END = re.compile(rf"(?:\.{_NOT_AFTER_ABBREVIATION}|[!?])\s+(?=[^\W_a-zа-яё])|[。！？]|\n")
-_SLOT_GAP = " :：=-–#\u00a0\t\n【】[]()（）「」为為是は"
 _GAP_CHARS = r"[\s:：=\-–#【】\[\]()（）「」]*"
 _RIGHT_AFTER = re.compile(
     rf"{_GAP_CHARS}(?:(?:is|es|est|ist|là|é|è|adalah|ialah|er|jest|je|är|on)(?![^\W\d_])|[为為是は])?{_GAP_CHARS}"
