@@ -11,26 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
-class TokenBucket:
-    """``burst`` requests at once, ``rate_per_s`` sustained; starts full."""
-
-    __slots__ = ("at", "burst", "rate_per_s", "tokens")
-
-    def __init__(self, rate_per_s: float, burst: float, now: float) -> None:
-        self.rate_per_s, self.burst = rate_per_s, burst
-        self.tokens, self.at = burst, now
-
-    def wait_s(self, now: float) -> float:
-        """Seconds until one request may pass; 0.0 when one may now."""
-        if now > self.at:  # a clock that steps back refills nothing
-            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
-            self.at = now
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate_per_s
-
-    def take(self) -> None:
-        """Spend one request (after ``wait_s`` said 0)."""
-        self.tokens -= 1.0
+from ..token_bucket import TokenBucket
 
 
 @dataclass(frozen=True, slots=True)

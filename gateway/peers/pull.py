@@ -16,11 +16,11 @@ import structlog
 
 from ..clock import Clock
 from ..logs import pseudonym
+from ..token_bucket import TokenBucket
 from .answers import PeerFacts, describe
 from .breaker import OPEN, Breaker
 from .client import PeerClient, PeerError
 from .lookup import Lookup, PeerLookups, PullFailure
-from .rate_limit import TokenBucket
 
 if TYPE_CHECKING:
     from ..audit import DecisionAudit

@@ -14,9 +14,9 @@ from gateway.peers.client import refresh_after_s
 from gateway.peers.config import PeerConfig, parse_number_ranges, parse_peers
 from gateway.peers.directory import PeerDirectory
 from gateway.peers.lookup import PeerLookups, PullFailure
-from gateway.peers.rate_limit import TokenBucket
 from gateway.signals.model import parse_signal
 from gateway.signals.risk_index import RiskIndex
+from gateway.token_bucket import TokenBucket
 from gateway.traffic.decider import Decider, PolicyHolder
 from policies.decisions import Deliver, Hold
 from policies.engine import CALL_FORWARDING, SIM_SWAP, facts_wanted, policy_peer_kinds
