@@ -26,6 +26,9 @@ _CODE_NEAR = 20
 _NOT_CODE_BEFORE = 30
 _CONTEXT_BEFORE = 12
 _CONTEXT_AFTER = 12
+# "Enter 4821 in the app to verify": a purpose word this close after the code is its purpose.
+_PURPOSE_AFTER = 25
+_VALIDITY_AFTER = 30
 # How far "is"/":" reaches back to the wording it completes: an Indian bank's "OTP for
 # transaction of USD 12.50 at NETFLIX.COM on card no. ending 5678 is 482913" spans 91.
 _OWNING_SPAN = 120
@@ -40,6 +43,7 @@ WEIGHTS = {
     "purpose_near": 1.5,
     "do_not_share": 1.5,
     "validity": 1.0,
+    "validity_near": 1.0,
     "sms_retriever": 3.0,
     "origin_bound": 4.0,
     "brand_and_code": 2.0,
@@ -100,7 +104,7 @@ class MessageEvidence:
         language: str | None = None
         best_rank = 9
         near_otp = near_code = close_code = far_otp = far_code = near_purpose = False
-        purpose_right_before = purpose_right_after = after_word = False
+        purpose_right_before = purpose_right_after = after_word = validity_near = False
         names_before = -1  # where the nearest word that names the number otherwise ends
         for t_start, t_end, term in self.terms:
             kind = term.kind
@@ -116,8 +120,11 @@ class MessageEvidence:
                     purpose_right_before = True
             elif t_start >= end:
                 gap = t_start - end
-                if kind == "purpose" and gap <= 12:
+                if kind == "purpose" and gap <= _PURPOSE_AFTER:
                     purpose_right_after = True
+                elif kind == "validity" and gap <= _VALIDITY_AFTER:
+                    # "482913 is valid for 10 minutes": the code is what expires.
+                    validity_near = validity_near or not DIGIT.search(self.lowered, end, t_start)
             else:
                 continue  # the term is inside the candidate ("TAN" in "TAN1234")
             if kind == "otp":
@@ -159,6 +166,8 @@ class MessageEvidence:
             if purpose_right_after:
                 reasons.append("purpose_right_after")
         reasons += self.message_reasons
+        if validity_near and "promotion" not in self.message_reasons:
+            reasons.append("validity_near")  # a promotion's code expires too
         if after_word:
             reasons.append("after_code_word")
         if len(self.candidates) == 1 and self._little_else(start, end):
@@ -204,10 +213,16 @@ class MessageEvidence:
         return False
 
     def _named_before(self, named_end: int, start: int) -> bool:
-        """A word before the candidate names it, with no OTP wording or other number between:
-        in "OTP for order 5531 is 772019" the order word names 5531, not 772019."""
+        """A word before the candidate names it, with no OTP wording, purpose or other number
+        between: in "OTP for order 5531 is 772019" the order word names 5531, not 772019; in
+        "Dear customer, use 482913 to log in" the customer is not what 482913 is."""
         for t_start, t_end, term in self.terms:
-            if term.kind in ("otp", "code") and named_end <= t_start and t_end <= start:
+            if (
+                term.kind in _UNNAMING
+                and named_end <= t_start
+                and t_end <= start
+                and term.text not in _WEAK_PURPOSES
+            ):
                 return False
         return DIGIT.search(self.lowered, named_end, start) is None
 
@@ -233,11 +248,15 @@ def _right_after(lowered: str, word_end: int, start: int) -> bool:
 
 
 _RANK = {"otp": 0, "code": 1, "purpose": 2}
+_UNNAMING = frozenset(_RANK)
+# Purposes too vague to say the number is not what the word before names: "the account
+# number for your 48291376".
+_WEAK_PURPOSES = frozenset({"for your", "is your"})
 _COPULA_BEFORE = re.compile(
     r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*\Z"
 )
 _COPULA_AFTER = re.compile(
-    r"\s*(?:(?:is|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
+    r"\s*(?:(?:is|as|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
 )
 # A full stop ends a sentence before a capital or a digit ("руб. картой" goes on), but not
 # after an abbreviation that bank alerts put before an amount, a number or a date ("Rs. 5000",

@@ -131,6 +131,27 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("es", "Tu código es 482913No lo compartas", ["482913"]),
         ("de", "Ihr Code ist 482913Bitte nicht weitergeben", ["482913"]),
     ],
+    # A number that expires is a code, though no word calls it one.
+    "code_that_expires": [
+        ("en", "482913 is valid for 10 minutes. PayBank", ["482913"]),
+        ("de", "PayBank: 552910 (gültig für 5 Minuten)", ["552910"]),
+        ("ru", "661204 — действителен 5 минут. PayBank", ["661204"]),
+        ("es", "PayBank: 771930 válido por 10 minutos", ["771930"]),
+        ("nl", "PayBank 302918 geldig voor 10 minuten", ["302918"]),
+    ],
+    # "Enter 4821 … to verify": what the number is for, a few words after it.
+    "purpose_after_the_code": [
+        ("en", "Enter 4821 in the PayBank app to verify your phone.", ["4821"]),
+        ("de", "Geben Sie 482913 in der PayBank-App ein, um sich anzumelden.", ["482913"]),
+        ("es", "Introduce 662910 en la app de PayBank para verificar tu número.", ["662910"]),
+    ],
+    # A greeting's "customer" does not name the number after it as a customer number.
+    "greeting_before_the_code": [
+        ("en", "Dear customer, use 482913 as OTP to log in. Valid for 3 min", ["482913"]),
+        ("en", "Dear valued customer, use 552910 to verify your PayBank login", ["552910"]),
+        ("es", "Estimado cliente, usa 662910 para verificar tu cuenta", ["662910"]),
+        ("fr", "Cher client, utilisez 318204 pour vous connecter", ["318204"]),
+    ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
         ("th", "[PayBank] รหสยืนยนของคุณคือ 771204 ใช้ได้ภายใน 5 นาที", ["771204"]),
@@ -153,6 +174,13 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("fa", "کد تخفیف شما: OFF30 برای خرید بعدی"),
         ("ru", "Ваш промокод SALE500 на скидку 500 руб."),
         ("id", "Kode promo HEMAT50 berlaku sampai 31 Des."),
+    ],
+    "other_things_that_expire": [
+        ("en", "Your balance 4821 is valid until 31 Dec."),
+        ("en", "Your parcel 552910 is valid for pickup for 7 days."),
+        ("en", "Ticket 4821 valid for 2 hours from activation."),
+        ("en", "Offer valid for 3 days: use SAVE20 at checkout"),
+        ("th", "ใส่โค้ด EAT99 ใช้ได้ถึง 5 มี.ค.เท่านั้น! โปรโมชั่นลด 50%"),
     ],
     "otp_or_token_inside_other_words": [
         ("ru-Latn", "Posylka 4821 otpravlena, trek-nomer RR123456789RU"),
