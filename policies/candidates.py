@@ -68,8 +68,14 @@ _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 SLOT_POSSIBLE = re.compile(
     r"[:：=为為是は]\s*(?:[A-Z]{4,10}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{4,10})"
     r"(?![0-9A-Za-z])"
-    rf"|\s(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
+    rf"|(?:^|\s)(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
     r"|(?<![0-9])[0-9]{4,8}(?:[A-Z][a-z]|[a-z]{3})"
+)
+# A code of letters and digits before the copula and the words that name it:
+# "x7k2m9 is your PayBank code", "uk52q3s8 คือรหัสยืนยัน".
+_SLOT_BEFORE = re.compile(
+    r"(?<![0-9A-Za-z])((?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{5,10})\s*"
+    r"(?:(?:is|ist|es|est|è|é|là|adalah)(?![A-Za-z])|คือ|是|为|為|は|—|–)[^\n.!?。0-9]{0,30}\Z"
 )
 _SLOT_AFTER_IS = re.compile(rf"\s+(?:is|es|é|ist|est|là)\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 _MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6", "*7", "*8", "*9")
@@ -194,9 +200,13 @@ def shape(body: str) -> str | None:
 def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int, int]]:
     """Codes of any case right after a code word and a colon ("PIN: kXq7Zp")."""
     slots = []
-    for _, end, term in terms:
+    for begin, end, term in terms:
         if term.kind not in ("otp", "code"):
             continue
+        before = _SLOT_BEFORE.search(text, max(0, begin - 45), begin)
+        if before is not None and before.start(1) not in taken:
+            slots.append(before.span(1))
+            taken = taken | {before.start(1)}
         glued = _SLOT_GLUED.match(text, end)  # "code is 482913Please do not share"
         if glued is not None:
             if glued.start(1) not in taken:

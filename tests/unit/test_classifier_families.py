@@ -131,6 +131,12 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("es", "Tu código es 482913No lo compartas", ["482913"]),
         ("de", "Ihr Code ist 482913Bitte nicht weitergeben", ["482913"]),
     ],
+    # A code of letters and digits, of any case, before the words that name it.
+    "letters_and_digits_before_the_wording": [
+        ("en", "x7k2m9 is your PayBank verification code", ["x7k2m9"]),
+        ("de", "x7k2m9 ist dein PayBank-Code", ["x7k2m9"]),
+        ("th", "qk52x3s8 คือรหัสยืนยันเพื่อรีเซ็ตรหัสผ่าน PayBank ของคุณ", ["qk52x3s8"]),
+    ],
     # A number that expires is a code, though no word calls it one.
     "code_that_expires": [
         ("en", "482913 is valid for 10 minutes. PayBank", ["482913"]),
@@ -174,6 +180,10 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("fa", "کد تخفیف شما: OFF30 برای خرید بعدی"),
         ("ru", "Ваш промокод SALE500 на скидку 500 руб."),
         ("id", "Kode promo HEMAT50 berlaku sampai 31 Des."),
+    ],
+    "capitals_before_the_wording": [
+        ("en", "WELCOME is your code word for the quiz night"),
+        ("en", "Visit HTTPS is your code source"),
     ],
     "other_things_that_expire": [
         ("en", "Your balance 4821 is valid until 31 Dec."),
