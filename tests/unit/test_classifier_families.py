@@ -140,6 +140,7 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
     # A number that expires is a code, though no word calls it one.
     "code_that_expires": [
         ("en", "482913 is valid for 10 minutes. PayBank", ["482913"]),
+        ("en", "PayBank: 482913 (valid 5 min). Never share it.", ["482913"]),
         ("de", "PayBank: 552910 (gültig für 5 Minuten)", ["552910"]),
         ("ru", "661204 — действителен 5 минут. PayBank", ["661204"]),
         ("es", "PayBank: 771930 válido por 10 minutos", ["771930"]),
