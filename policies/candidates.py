@@ -151,10 +151,10 @@ def _is_year(lowered: str, start: int, end: int) -> bool:
 def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
     """An amount, a year, a masked ending, part of a phone number or a grouped number."""
     body = text[start:end]
-    if (
-        _MASKED.fullmatch(body)
-        or text.startswith(_MASKS, end)
-        or (text[start - 1 : start] == "*" and text[end : end + 1] != "*")
+    starred = text[start - 1 : start] == "*"
+    if _MASKED.fullmatch(body) or (
+        # "**482913**" is wrapped, as a bold code; "**1234" and "1234**" are masked.
+        (starred or text.startswith(_MASKS, end)) and not (starred and text[end : end + 1] == "*")
     ):
         return True
     before = text[max(0, start - 2) : start]

@@ -253,7 +253,7 @@ _UNNAMING = frozenset(_RANK)
 # number for your 48291376".
 _WEAK_PURPOSES = frozenset({"for your", "is your"})
 _COPULA_BEFORE = re.compile(
-    r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*\Z"
+    r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*#?\Z"
 )
 _COPULA_AFTER = re.compile(
     r"\s*(?:(?:is|as|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"

@@ -79,6 +79,9 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("en", "Your PayBank code is 482 913", ["482 913"]),
         ("en", "WhatsApp code 507-240", ["507-240"]),
         ("pt", "Seu código PayBank: *552910*", ["552910"]),
+        ("en", "Your PayBank code is **482913**", ["482913"]),
+        ("en", "Your PayBank code is #482913", ["482913"]),
+        ("fr", "Votre code PayBank est #318204", ["318204"]),
         ("en", "Your PayBank code is KXQZ", ["KXQZ"]),
         ("es", "Tu código PayBank: A7K9", ["A7K9"]),
         ("en", "Your PayBank verification code is 482913770", ["482913770"]),
@@ -200,6 +203,8 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("de", "Standard-Tarif 4821 aktiviert"),
     ],
     "bank_alerts_and_notices": [
+        ("en", "Card **1234** used for Rs 500 at ACME on 02-12."),
+        ("en", "Your card ending 4821** was charged USD 12.00"),
         (
             "en",
             "Rs 4,500.00 debited from A/c XX1234 on 12-01-26. UPI Ref 401234567890. Not you? Call 18001234.",
