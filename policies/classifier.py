@@ -24,9 +24,9 @@ from .candidates import (
     DIGITS,
     FOREIGN_DIGIT,
     ORIGIN_BOUND,
-    SLOT_POSSIBLE,
     candidate_spans,
     firmly_excluded,
+    slot_possible,
     slot_spans,
     split_links,
 )
@@ -63,7 +63,7 @@ def classify(
     # Amounts, dates, phone numbers and masked endings go first: a text whose numbers are all
     # of those (most bank alerts and promotions) needs no look for words at all.
     kept = candidate_spans(text, lowered)
-    if not kept and SLOT_POSSIBLE.search(text) is None:
+    if not kept and not slot_possible(text):
         return NOT_OTP
     terms = WORDINGS.lexicon.find(lowered)
     if not terms and not otp_only:
