@@ -3,14 +3,14 @@
 A term starting with a letter of a script that separates its words with spaces (Latin,
 Greek, Cyrillic, Arabic, Hebrew, Devanagari, Bengali) is looked up word by word: one regex
 (in C) yields the text's words, and each word is a dictionary look-up for the terms that
-begin with it. In a text of Latin, Greek and Cyrillic words only, a trie regex of those
-scripts' terms, tried only where a word starts, finds the few words worth that look and
-most often the term itself (``_find_lgc_words``). A regex trie of every term would try the branches of each term's first letter
+begin with it. A regex trie of every term would try the branches of each term's first letter
 at every position of the text, 130 µs for a 275-character Persian SMS; the word index costs
-a few µs. Terms of scripts without spaces (Chinese, Japanese, Korean with its attached
-particles, Thai) and terms that begin with a digit or a sign ("2fa", "<#>", "% off") are
-tried at every character that starts one: a regex finds those characters, a dictionary
-gives the terms that start with each.
+a few µs. In a text of Latin, Greek and Cyrillic words only, a trie of those scripts' terms
+tried only where a word starts is cheaper still: it finds the few words worth a look, and
+most often the term itself (``_find_lgc_words``). Terms of scripts without spaces (Chinese,
+Japanese, Korean with its attached particles, Thai) and terms that begin with a digit or a
+sign ("2fa", "<#>", "% off") are tried at every character that starts one: a regex finds
+those characters, a dictionary gives the terms that start with each.
 
 Terms are whole words unless marked: "~" at the start lets a term end a word ("~code" finds
 the "code" of "bestätigungscode"), "~" at the end lets it begin one ("verif~"). Arabic-
