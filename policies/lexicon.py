@@ -49,6 +49,12 @@ _NOT_LGC_SPACED = re.compile(
     "[\u0300-\u036f\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u0900-\u097f\u0980-\u09ff]"
 )
 _PROCLITICS = frozenset("وبلكفهמשכ")
+# The scripts of ``_SPACED`` but Latin, Greek and Cyrillic.
+_WORD_SCRIPTS = (
+    re.compile("[\u0600-\u06ff\u0750-\u077f]"),
+    re.compile("[\u0590-\u05ff]"),
+    re.compile("[\u0900-\u097f\u0980-\u09ff]"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +149,22 @@ class Lexicon:
         self._attached = re.compile(trie_pattern(attached)) if attached else None
         # In a text of those scripts, the words that can hold a term are found in C: a word
         # (as ``_WORD`` cuts it) that begins with a term's first word, after a proclitic or
-        # not. Testing every word of a long Persian text in Python cost 50-100 µs.
+        # not. Testing every word of a long Persian text in Python cost 50-100 µs. One regex
+        # per script, tried only in a text that has its letters: ``re`` tries a trie's first
+        # letters one by one, and a Persian word need not pass those of Hebrew and Hindi.
         unworded = [t for t in by_word if not _LATIN_GREEK_CYRILLIC.match(t)]
-        self._attached_starts = re.compile(
-            f"(?<!{_NOT_LGC_WORD})(?:[{''.join(sorted(_PROCLITICS))}]?(?:{trie_pattern(unworded)}))"
-        )
+        proclitics = "".join(sorted(_PROCLITICS))
+        by_script = [(script, [t for t in unworded if script.match(t)]) for script in _WORD_SCRIPTS]
+        if sum(len(words) for _, words in by_script) != len(unworded):
+            raise ValueError("a term word of a script that _WORD_SCRIPTS lacks")
+        self._attached_starts = [
+            (
+                script,
+                re.compile(f"(?<!{_NOT_LGC_WORD})(?:[{proclitics}]?(?:{trie_pattern(words)}))"),
+            )
+            for script, words in by_script
+            if words
+        ]
         # Signs and digits start few terms and appear everywhere; scripts without spaces have
         # no words to look up. Both are found by a trie regex (in C, the longest term at each
         # place). Two regexes, not one alternation: each alone lets ``re`` skip in C to its
@@ -191,7 +208,13 @@ class Lexicon:
         with a term's first word, after a one-letter proclitic ("وكود") or not; such terms
         may end inside a word ("رمزك")."""
         words = list(_LGC_WORD.finditer(lowered))
-        starts = [_WORD.match(lowered, m.start()) for m in self._attached_starts.finditer(lowered)]
+        found = {
+            m.start()
+            for script, pattern in self._attached_starts
+            if script.search(lowered) is not None
+            for m in pattern.finditer(lowered)
+        }
+        starts = [_WORD.match(lowered, start) for start in sorted(found)]
         attached = [m for m in starts if m is not None]
         wanted = self._first_words.intersection([m.group() for m in words])
         if not attached:
