@@ -22,11 +22,25 @@ _DIGIT_BASES = (
     0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
     0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810, 0xFF10,
 )  # fmt: skip
-DIGITS = str.maketrans({chr(base + i): str(i) for base in _DIGIT_BASES for i in range(10)})
-FOREIGN_DIGIT = re.compile(
-    "[" + "".join(f"{chr(base)}-{chr(base + 9)}" for base in _DIGIT_BASES) + "]"
+_DIGITS = str.maketrans({chr(base + i): str(i) for base in _DIGIT_BASES for i in range(10)})
+_FOREIGN_DIGITS = re.compile(
+    "[" + "".join(f"{chr(base)}-{chr(base + 9)}" for base in _DIGIT_BASES) + "]+"
 )
 DIGIT = re.compile(r"[0-9]")
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with any script's digits as ASCII, one character for one (spans stay valid).
+
+    Only the runs of digits are translated: ``str.translate`` looks up every character of a
+    text in Python's mapping, 14 µs for a 300-character Persian SMS."""
+    return _FOREIGN_DIGITS.sub(_translated, text)
+
+
+def _translated(digits: re.Match[str]) -> str:
+    return digits.group().translate(_DIGITS)
+
+
 # Every candidate starts with one character of [0-9A-Z] so that ``re`` can skip to the
 # next such character in C; the edge checks look behind that first character.
 _CANDIDATE = re.compile(

@@ -21,9 +21,8 @@ import math
 from dataclasses import dataclass
 
 from .candidates import (
-    DIGITS,
-    FOREIGN_DIGIT,
     ORIGIN_BOUND,
+    ascii_digits,
     candidate_spans,
     firmly_excluded,
     slot_possible,
@@ -55,8 +54,8 @@ def classify(
     """Classify one decoded message; ``otp_only`` (a dedicated OTP bind) needs no wording."""
     if not text:
         return NOT_OTP
-    if not text.isascii() and FOREIGN_DIGIT.search(text):
-        text = text.translate(DIGITS)  # one character for one: spans stay valid
+    if not text.isascii():
+        text = ascii_digits(text)
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" lowers to two characters
         lowered = lower(text)
