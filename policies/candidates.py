@@ -286,7 +286,9 @@ def _link_spans(text: str, lowered: str, spans: list[tuple[int, int]]) -> list[t
         start = max(done, text.rfind(" ", 0, at) + 1, text.rfind("\n", 0, at) + 1)
         space = _SPACE.search(text, at)
         done = len(text) if space is None else space.start()
-        if any(start <= s and e <= done for s, e in spans):
+        # A link has "://", "www." or a dot before its top-level domain.
+        dotted = text.find(".", start, done) >= 0 or text.find(":", start, done) >= 0
+        if dotted and any(start <= s and e <= done for s, e in spans):
             links += [m.span() for m in _URL.finditer(text, start, done)]
     return links
 
