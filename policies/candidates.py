@@ -197,8 +197,8 @@ def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
 
 
 def shape(body: str) -> str | None:
-    digits = sum(c.isdigit() for c in body)
-    if any(c.isalpha() for c in body[2:]) or (digits and not body[0].isdigit() and "-" not in body):
+    digits = sum(map(str.isdigit, body))
+    if any(map(str.isalpha, body[2:])) or (digits and not body[0].isdigit() and "-" not in body):
         return "shape_alphanumeric"
     if "-" in body and body[0].isalpha():
         return "shape_prefixed"

@@ -66,7 +66,15 @@ WEIGHTS = {
 class MessageEvidence:
     """What the message says once, and the points it gives each candidate."""
 
-    __slots__ = ("candidates", "lowered", "message_reasons", "origin_bound", "terms", "text")
+    __slots__ = (
+        "candidates",
+        "lowered",
+        "message_reasons",
+        "origin_bound",
+        "scored",
+        "terms",
+        "text",
+    )
 
     def __init__(
         self,
@@ -78,6 +86,7 @@ class MessageEvidence:
         self.text = text
         self.lowered = lowered
         self.terms = sorted(terms, key=lambda t: t[0])
+        self.scored = [t for t in self.terms if t[2].kind in _SCORED]
         self.candidates = candidates
         kinds = {t.kind for _, _, t in terms}
         reasons: list[str] = []
@@ -106,7 +115,7 @@ class MessageEvidence:
         near_otp = near_code = close_code = far_otp = far_code = near_purpose = False
         purpose_right_before = purpose_right_after = after_word = validity_near = False
         names_before = -1  # where the nearest word that names the number otherwise ends
-        for t_start, t_end, term in self.terms:
+        for t_start, t_end, term in self.scored:
             kind = term.kind
             if t_end <= start:
                 gap = start - t_end
@@ -183,7 +192,7 @@ class MessageEvidence:
                 return 0.0, ("context_before",), language, True
             if not (after_word or near_otp or near_code) and self._context_after(end):
                 return 0.0, ("context_after",), language, True
-        points = sum(WEIGHTS[reason] for reason in reasons)
+        points = sum(map(WEIGHTS.__getitem__, reasons))
         return points, tuple(reasons), language, False
 
     def _owning_wording(self, start: int) -> str | None:
@@ -252,6 +261,9 @@ _UNNAMING = frozenset(_RANK)
 # Purposes too vague to say the number is not what the word before names: "the account
 # number for your 48291376".
 _WEAK_PURPOSES = frozenset({"for your", "is your"})
+# The kinds of term a candidate's points look at; "do not share" and promotions count once
+# for the message.
+_SCORED = frozenset({*_RANK, "not_code", "context", "validity"})
 _COPULA_BEFORE = re.compile(
     r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*#?\Z"
 )
