@@ -160,7 +160,10 @@ class Lexicon:
         self._attached_starts = [
             (
                 script,
-                re.compile(f"(?<!{_NOT_LGC_WORD})(?:[{proclitics}]?(?:{trie_pattern(words)}))"),
+                # The whole word, as ``_WORD`` cuts it, where one begins with a term word.
+                re.compile(
+                    f"(?<!{_NOT_LGC_WORD})(?=[{proclitics}]?(?:{trie_pattern(words)})){_NOT_LGC_WORD}+"
+                ),
             )
             for script, words in by_script
             if words
@@ -209,13 +212,12 @@ class Lexicon:
         may end inside a word ("رمزك")."""
         words = list(_LGC_WORD.finditer(lowered))
         found = {
-            m.start()
+            m.start(): m
             for script, pattern in self._attached_starts
             if script.search(lowered) is not None
             for m in pattern.finditer(lowered)
         }
-        starts = [_WORD.match(lowered, start) for start in sorted(found)]
-        attached = [m for m in starts if m is not None]
+        attached = [found[start] for start in sorted(found)]
         wanted = self._first_words.intersection([m.group() for m in words])
         if not attached:
             return words, wanted
