@@ -49,11 +49,11 @@ _NOT_LGC_SPACED = re.compile(
     "[\u0300-\u036f\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u0900-\u097f\u0980-\u09ff]"
 )
 _PROCLITICS = frozenset("وبلكفهמשכ")
-# The scripts of ``_SPACED`` but Latin, Greek and Cyrillic.
+# The scripts of ``_SPACED`` but Latin, Greek and Cyrillic: Arabic, and the rarer three
+# together (one look for them in a Persian text, not one each).
 _WORD_SCRIPTS = (
     re.compile("[\u0600-\u06ff\u0750-\u077f]"),
-    re.compile("[\u0590-\u05ff]"),
-    re.compile("[\u0900-\u097f\u0980-\u09ff]"),
+    re.compile("[\u0590-\u05ff\u0900-\u097f\u0980-\u09ff]"),
 )
 
 
@@ -150,8 +150,9 @@ class Lexicon:
         # In a text of those scripts, the words that can hold a term are found in C: a word
         # (as ``_WORD`` cuts it) that begins with a term's first word, after a proclitic or
         # not. Testing every word of a long Persian text in Python cost 50-100 µs. One regex
-        # per script, tried only in a text that has its letters: ``re`` tries a trie's first
-        # letters one by one, and a Persian word need not pass those of Hebrew and Hindi.
+        # per group of ``_WORD_SCRIPTS``, tried only in a text that has its letters: ``re``
+        # tries a trie's first letters one by one, and a Persian word need not pass those of
+        # Hebrew and Hindi.
         unworded = [t for t in by_word if not _LATIN_GREEK_CYRILLIC.match(t)]
         proclitics = "".join(sorted(_PROCLITICS))
         by_script = [(script, [t for t in unworded if script.match(t)]) for script in _WORD_SCRIPTS]
