@@ -178,6 +178,7 @@ class HoldBook:
         return len(records)
 
     async def stop(self) -> None:
+        self.store.flush()
         if self._timer is not None:
             self._timer.cancel()
         for task in list(self._tasks):

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..commit_window import WINDOW_S, CommitWindow
 from ..store import CommitCallback, SqliteWriter
 
 HELD, RELEASING, RELEASED, CANCELLED, EXPIRED, FAILED = (
@@ -149,8 +150,17 @@ class HoldQuery:
 
 
 class HoldStore:
-    def __init__(self, writer: SqliteWriter) -> None:
+    """Inserts and transitions go through one commit window, so they reach the disk in the
+    order they were made and a few milliseconds' worth share a commit; reads go straight
+    to the writer, and see only what was committed."""
+
+    def __init__(self, writer: SqliteWriter, *, window_s: float = WINDOW_S) -> None:
         self.writer = writer
+        self.window = CommitWindow(writer, window_s=window_s)
+
+    def flush(self) -> None:
+        """Hand the writes still waiting in the window to the writer (shutting down)."""
+        self.window.flush()
 
     def insert(
         self,
@@ -172,7 +182,7 @@ class HoldStore:
                 (record.id, record.created_at, HELD, actor, why),
             )
 
-        self.writer.write_fn(write, on_commit)
+        self.window.write_fn(write, on_commit)
 
     def transition(
         self,
@@ -217,7 +227,7 @@ class HoldStore:
             if also is not None:
                 also(conn)
 
-        self.writer.write_fn(write, on_commit)
+        self.window.write_fn(write, on_commit)
 
     async def sealed(self, hold_id: str) -> bytes | None:
         def read(conn: sqlite3.Connection) -> bytes | None:
