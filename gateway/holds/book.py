@@ -578,8 +578,13 @@ class HoldBook:
         event = EVENTS.get(state)
         if self.outbox is None or event is None:
             return None
-        data = hold_event_data(record, details)
-        return self.outbox.rows_for(event, record.tenant, record.id, data, self.clock.now())
+        return self.outbox.rows_for(
+            event,
+            record.tenant,
+            record.id,
+            lambda: hold_event_data(record, details),
+            self.clock.now(),
+        )
 
     def _notify(
         self, state: str, record: HoldRecord, *, wrote_events: bool, **details: Any
