@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -95,7 +95,9 @@ class HoldRecord:
     updated_at: float = 0.0
     upstream_route: str | None = None
     upstream_id: str | None = None
-    history: list[tuple[float, str, str, str]] = field(default_factory=list)
+    # Read only by the API's one-hold answer. An empty tuple, not a list, so that an open
+    # hold adds no object of its own here for the collector's full walks to visit.
+    history: tuple[tuple[float, str, str, str], ...] = ()
 
     def row(self, sealed: bytes | None) -> tuple[Any, ...]:
         return (
@@ -252,11 +254,13 @@ class HoldStore:
                 return None
             record = _record(row)
             if with_history:
-                record.history = conn.execute(
-                    "SELECT at, state, actor, why FROM hold_events WHERE hold_id = ?"
-                    " ORDER BY at, rowid",
-                    (hold_id,),
-                ).fetchall()
+                record.history = tuple(
+                    conn.execute(
+                        "SELECT at, state, actor, why FROM hold_events WHERE hold_id = ?"
+                        " ORDER BY at, rowid",
+                        (hold_id,),
+                    ).fetchall()
+                )
             return record
 
         return await self.writer.call(read)
