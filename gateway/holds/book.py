@@ -13,6 +13,7 @@ an OTP sent twice is better than an OTP lost (at least once).
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
@@ -285,7 +286,7 @@ class HoldBook:
             source_addr=str(params.get("source_addr", "")),
             destination=destination,
             rule=verdict.rule or "",
-            reasons=tuple(r.to_json() for r in verdict.reasons),
+            reasons_json=json.dumps([r.to_json() for r in verdict.reasons], separators=(",", ":")),
             created_at=now,
             expires_at=expires_at,
             expiry_action=expiry_action,

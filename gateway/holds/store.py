@@ -81,7 +81,9 @@ class HoldRecord:
     source_addr: str
     destination: str
     rule: str
-    reasons: tuple[dict[str, Any], ...]
+    # The reasons as stored (a JSON list): no tuple of dicts per open hold for the
+    # collector's full walks to visit; ``reasons`` decodes it for the API and webhooks.
+    reasons_json: str
     created_at: float
     expires_at: float
     expiry_action: str  # "drop" | "deliver"
@@ -99,6 +101,10 @@ class HoldRecord:
     # hold adds no object of its own here for the collector's full walks to visit.
     history: tuple[tuple[float, str, str, str], ...] = ()
 
+    @property
+    def reasons(self) -> tuple[dict[str, Any], ...]:
+        return tuple(json.loads(self.reasons_json))
+
     def row(self, sealed: bytes | None) -> tuple[Any, ...]:
         return (
             self.id,
@@ -107,7 +113,7 @@ class HoldRecord:
             self.source_addr,
             self.destination,
             self.rule,
-            json.dumps(self.reasons, separators=(",", ":")),
+            self.reasons_json,
             self.created_at,
             self.expires_at,
             self.expiry_action,
@@ -133,7 +139,6 @@ _COLUMNS = (
 
 def _record(row: Sequence[Any]) -> HoldRecord:
     values = list(row)
-    values[6] = tuple(json.loads(values[6]))
     values[11] = bool(values[11])
     values[14] = tuple(values[14].split())
     return HoldRecord(*values)
