@@ -13,6 +13,7 @@ an OTP sent twice is better than an OTP lost (at least once).
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
@@ -178,6 +179,7 @@ class HoldBook:
         return len(records)
 
     async def stop(self) -> None:
+        self.store.flush()
         if self._timer is not None:
             self._timer.cancel()
         for task in list(self._tasks):
@@ -284,7 +286,7 @@ class HoldBook:
             source_addr=str(params.get("source_addr", "")),
             destination=destination,
             rule=verdict.rule or "",
-            reasons=tuple(r.to_json() for r in verdict.reasons),
+            reasons_json=json.dumps([r.to_json() for r in verdict.reasons], separators=(",", ":")),
             created_at=now,
             expires_at=expires_at,
             expiry_action=expiry_action,
@@ -577,8 +579,13 @@ class HoldBook:
         event = EVENTS.get(state)
         if self.outbox is None or event is None:
             return None
-        data = hold_event_data(record, details)
-        return self.outbox.rows_for(event, record.tenant, record.id, data, self.clock.now())
+        return self.outbox.rows_for(
+            event,
+            record.tenant,
+            record.id,
+            lambda: hold_event_data(record, details),
+            self.clock.now(),
+        )
 
     def _notify(
         self, state: str, record: HoldRecord, *, wrote_events: bool, **details: Any

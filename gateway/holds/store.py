@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
+from ..commit_window import WINDOW_S, CommitWindow
 from ..store import CommitCallback, SqliteWriter
 
 HELD, RELEASING, RELEASED, CANCELLED, EXPIRED, FAILED = (
@@ -80,7 +81,9 @@ class HoldRecord:
     source_addr: str
     destination: str
     rule: str
-    reasons: tuple[dict[str, Any], ...]
+    # The reasons as stored (a JSON list): no tuple of dicts per open hold for the
+    # collector's full walks to visit; ``reasons`` decodes it for the API and webhooks.
+    reasons_json: str
     created_at: float
     expires_at: float
     expiry_action: str  # "drop" | "deliver"
@@ -94,7 +97,13 @@ class HoldRecord:
     updated_at: float = 0.0
     upstream_route: str | None = None
     upstream_id: str | None = None
-    history: list[tuple[float, str, str, str]] = field(default_factory=list)
+    # Read only by the API's one-hold answer. An empty tuple, not a list, so that an open
+    # hold adds no object of its own here for the collector's full walks to visit.
+    history: tuple[tuple[float, str, str, str], ...] = ()
+
+    @property
+    def reasons(self) -> tuple[dict[str, Any], ...]:
+        return tuple(json.loads(self.reasons_json))
 
     def row(self, sealed: bytes | None) -> tuple[Any, ...]:
         return (
@@ -104,7 +113,7 @@ class HoldRecord:
             self.source_addr,
             self.destination,
             self.rule,
-            json.dumps(self.reasons, separators=(",", ":")),
+            self.reasons_json,
             self.created_at,
             self.expires_at,
             self.expiry_action,
@@ -130,7 +139,6 @@ _COLUMNS = (
 
 def _record(row: Sequence[Any]) -> HoldRecord:
     values = list(row)
-    values[6] = tuple(json.loads(values[6]))
     values[11] = bool(values[11])
     values[14] = tuple(values[14].split())
     return HoldRecord(*values)
@@ -149,8 +157,17 @@ class HoldQuery:
 
 
 class HoldStore:
-    def __init__(self, writer: SqliteWriter) -> None:
+    """Inserts and transitions go through one commit window, so they reach the disk in the
+    order they were made and a few milliseconds' worth share a commit. Reads go straight to
+    the writer: they do not see writes still in the window, none of them acknowledged yet."""
+
+    def __init__(self, writer: SqliteWriter, *, window_s: float = WINDOW_S) -> None:
         self.writer = writer
+        self.window = CommitWindow(writer, window_s=window_s)
+
+    def flush(self) -> None:
+        """Hand the writes still waiting in the window to the writer (shutting down)."""
+        self.window.flush()
 
     def insert(
         self,
@@ -172,7 +189,7 @@ class HoldStore:
                 (record.id, record.created_at, HELD, actor, why),
             )
 
-        self.writer.write_fn(write, on_commit)
+        self.window.write_fn(write, on_commit)
 
     def transition(
         self,
@@ -217,7 +234,7 @@ class HoldStore:
             if also is not None:
                 also(conn)
 
-        self.writer.write_fn(write, on_commit)
+        self.window.write_fn(write, on_commit)
 
     async def sealed(self, hold_id: str) -> bytes | None:
         def read(conn: sqlite3.Connection) -> bytes | None:
@@ -242,11 +259,13 @@ class HoldStore:
                 return None
             record = _record(row)
             if with_history:
-                record.history = conn.execute(
-                    "SELECT at, state, actor, why FROM hold_events WHERE hold_id = ?"
-                    " ORDER BY at, rowid",
-                    (hold_id,),
-                ).fetchall()
+                record.history = tuple(
+                    conn.execute(
+                        "SELECT at, state, actor, why FROM hold_events WHERE hold_id = ?"
+                        " ORDER BY at, rowid",
+                        (hold_id,),
+                    ).fetchall()
+                )
             return record
 
         return await self.writer.call(read)

@@ -8,6 +8,7 @@ the signal) before an MQTT signal is acknowledged.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,7 @@ def risk_event_writer(gateway: RiskEventParts) -> Callable[[list[RiskChange]], N
                     f"risk.{change.kind}",
                     tenant.name,
                     f"msisdn:{change.msisdn_key}",
-                    risk_event_data(change),
+                    functools.partial(risk_event_data, change),
                     now,
                 )
                 if writer is not None:

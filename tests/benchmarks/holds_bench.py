@@ -10,7 +10,8 @@ SQLite files are on the machine's disk (synchronous=FULL). One run measures:
 (b) holds: OTPs to numbers with a SIM swap an hour ago, paced at increasing rates and then as
     fast as the window allows; each ESME_ROK comes after the hold's commit;
 (c) pass-through at the rate of (a) beside a second stream from another account: first more
-    pass-through (a control: the same extra load without holds), then holds; ratios to (a);
+    pass-through (a control: the same extra load without holds), then the OTP text to numbers
+    without signals (a control: detected and forwarded, not held), then holds; ratios to (a);
 (d) restart: holds topped up to ``--pending`` open holds, SIGTERM, and the time from the new
     process's start to /readyz 200, against a restart with no holds measured first; then the
     time to list them all through GET /v1/holds.
@@ -89,8 +90,11 @@ def _load_worker(stream: Stream, port: int, queue: multiprocessing.Queue) -> Non
             submit_template(OTP, swapped_number(i), registered_delivery=0) for i in range(SWAPPED)
         ]
     else:
+        # "otp": the held text to numbers without signals, so detected and forwarded: what
+        # the detection costs, without the holding.
+        text = OTP if stream.kind == "otp" else STATEMENT
         templates = [
-            submit_template(STATEMENT, plain_number(i), registered_delivery=1)
+            submit_template(text, plain_number(i), registered_delivery=1)
             for i in range(PASS_NUMBERS)
         ]
     result = asyncio.run(
@@ -103,7 +107,7 @@ def _load_worker(stream: Stream, port: int, queue: multiprocessing.Queue) -> Non
             binds=2,
             window=stream.window,
             rate=stream.rate,
-            receipts=stream.kind == "pass",
+            receipts=stream.kind != "hold",
             templates=templates,
         )
     )
@@ -113,7 +117,9 @@ def _load_worker(stream: Stream, port: int, queue: multiprocessing.Queue) -> Non
 @dataclass(frozen=True)
 class Stream:
     name: str
-    kind: str  # "pass": non-OTP text to numbers without signals | "hold": OTP to swapped ones
+    # "pass": non-OTP text to numbers without signals | "hold": OTP to swapped ones |
+    # "otp": OTP to numbers without signals (detected, not held)
+    kind: str
     count: int
     rate: float | None
     # Each stream concurrent with another binds as its own account: receipts go to the
@@ -395,7 +401,7 @@ def main() -> int:
             held += unpaced.result.ok
             print(
                 f"(c) pass-through paced {args.pass_rate:.0f}/s beside a second stream paced "
-                f"{args.hold_rate:.0f}/s, of pass-through (control), then of holds"
+                f"{args.hold_rate:.0f}/s, of pass-through and of OTPs not held (controls), then of holds"
                 f" ({gateway.open_holds():,} holds open before):"
             )
             extra = int(args.hold_rate * phase_s)
@@ -403,6 +409,11 @@ def main() -> int:
                 gateway,
                 Stream("pass-through", "pass", pass_count, args.pass_rate),
                 Stream("  beside: pass-through", "pass", extra, args.hold_rate, "other"),
+            )
+            beside_otp, _ = measured(
+                gateway,
+                Stream("pass-through", "pass", pass_count, args.pass_rate),
+                Stream("  beside: OTPs, not held", "otp", extra, args.hold_rate, "other"),
             )
             beside_holds, holding = measured(
                 gateway,
@@ -435,6 +446,7 @@ def main() -> int:
                 unpaced=unpaced,
                 fill=fill,
                 beside_pass=beside_pass,
+                beside_otp=beside_otp,
                 beside_holds=beside_holds,
                 holding=holding,
             )
@@ -472,6 +484,7 @@ def report(
     unpaced: Phase,
     fill: Phase | None,
     beside_pass: Phase,
+    beside_otp: Phase,
     beside_holds: Phase,
     holding: Phase,
 ) -> None:
@@ -510,6 +523,11 @@ def report(
         "    control: beside more pass-through".ljust(44)
         + f"{beside_pass.p(0.99):.2f} ms = {beside_pass.p(0.99) / alone.p(0.99):.2f} x;"
         f" holds / control = {beside_holds.p(0.99) / beside_pass.p(0.99):.2f} x"
+    )
+    print(
+        "    control: beside OTPs not held".ljust(44)
+        + f"{beside_otp.p(0.99):.2f} ms = {beside_otp.p(0.99) / alone.p(0.99):.2f} x;"
+        f" holds / this control = {beside_holds.p(0.99) / beside_otp.p(0.99):.2f} x"
     )
     print(
         "    p50 alone / beside more / beside holds".ljust(44)

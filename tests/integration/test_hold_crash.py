@@ -137,3 +137,43 @@ async def test_kill_during_a_stream_loses_no_acknowledged_submit(tmp_path):
             esme.close()
         finally:
             gateway.stop()
+
+
+async def test_holds_and_cancels_acknowledged_together_survive_a_kill_right_after(tmp_path):
+    """Holds share commits (a few milliseconds' worth in one transaction): an ESME_ROK or a
+    200 may go out only once the commit that holds it is done, and a cancel made while
+    other holds wait in the window reaches the disk after its own hold, never before."""
+    async with running_simulator() as sim:
+        gateway = gateway_process(tmp_path, sim.port)
+        await gateway.start()
+        try:
+            await swap_all(gateway, 400)
+            esme = await AsyncEsme.bind(gateway.smpp_port, "bank", PASSWORD, window=100)
+            window = asyncio.Semaphore(80)  # under the account's window of 100
+            cancelled: list[str] = []
+
+            async def hold_then_cancel(i: int) -> str:
+                async with window:
+                    response = await esme.submit(destination=number(i), text=OTP)
+                assert response is not None and response.command_status == 0
+                hold_id = str(response.params["message_id"])
+                if i % 4 == 0:  # while the other holds of the burst still wait for commits
+                    status, _ = await gateway.api("POST", f"/v1/holds/{hold_id}/cancel")
+                    assert status == 200
+                    cancelled.append(hold_id)
+                return hold_id
+
+            acknowledged = await asyncio.gather(*(hold_then_cancel(i) for i in range(400)))
+            gateway.kill()  # the moment the last answer is in
+            esme.close()
+
+            await gateway.start()
+            states = {h["id"]: h["state"] for h in await gateway.all_holds()}
+            assert set(states) == set(acknowledged)
+            assert sorted(i for i, s in states.items() if s == "cancelled") == sorted(cancelled)
+            assert len(cancelled) == 100
+            for hold_id in cancelled[:20]:
+                _, hold = await gateway.api("GET", f"/v1/holds/{hold_id}")
+                assert [e["state"] for e in hold["history"]] == ["held", "cancelled"]
+        finally:
+            gateway.stop()
