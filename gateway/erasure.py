@@ -120,6 +120,9 @@ async def erase_subscriber(gateway: ErasureParts, e164: str) -> dict[str, int]:
 
     digits = e164[1:].encode()
 
+    # A hold made for the number a moment ago may still wait in the holds' commit window:
+    # handed to the same writer now, it is written before the DELETE below, not after it.
+    gateway.holds.store.flush()
     removed.update(await gateway.durable.call(durable))
     removed["camara_subscriptions"] = await _end_subscriptions(gateway, e164)
     removed["audit"] = await gateway.audit.erase(e164)

@@ -107,3 +107,19 @@ async def test_the_window_closes_by_itself(writer) -> None:
     window.write_fn(_insert(3), future.set_result)
     assert await asyncio.wait_for(future, 10) is None
     assert _on_disk(writer.path) == {3: "held"}
+
+
+async def test_a_flush_puts_the_window_ahead_of_a_later_direct_write(writer) -> None:
+    # What an erasure relies on: a hold still waiting in the window is written before the
+    # erasure's DELETE, so the DELETE finds it.
+    window = CommitWindow(writer, window_s=HOUR_S)
+    told: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
+    window.write_fn(_insert(7), told.set_result)
+    window.flush()
+
+    def erase(conn: sqlite3.Connection) -> int:
+        return conn.execute("DELETE FROM rows WHERE id = 7").rowcount
+
+    assert await writer.call(erase) == 1
+    assert await told is None
+    assert _on_disk(writer.path) == {}
