@@ -293,15 +293,19 @@ class ReceiptRelay:
         return done
 
     def _relay(self, mapped: MappedMessage, upstream: SmppConnection, pdu: Pdu) -> None:
-        if not wanted(mapped.registered_delivery, receipt_failed(pdu)):
-            upstream.send_response(pdu, CommandStatus.ESME_ROK)
+        registered_delivery = mapped.registered_delivery
+        # Whether the receipt failed matters only to "failures only": not read for the rest.
+        if registered_delivery != REGISTERED_DELIVERY_ALWAYS and not wanted(
+            registered_delivery, receipt_failed(pdu)
+        ):
+            upstream.send_message_id_response(pdu, CommandStatus.ESME_ROK, "")
             return
         receipt = rewrite_for_esme(pdu, mapped.gateway_id, blank_text=False)
         self.send_to_esme(
             mapped.account,
             mapped.gateway_id,
             receipt,
-            lambda: upstream.send_response(pdu, CommandStatus.ESME_ROK),
+            lambda: upstream.send_message_id_response(pdu, CommandStatus.ESME_ROK, ""),
         )
 
     def send_to_esme(
@@ -312,15 +316,25 @@ class ReceiptRelay:
         Full windows make it wait in memory (bounded by the SMSC's own window, since the
         SMSC's deliver_sm stays unanswered meanwhile); with no receiver bound it goes to disk.
         """
-        if not self.binds.binds_of(account) or not any(
-            b.can_receive for b in self.binds.binds_of(account)
-        ):
+        binds = self.binds
+        queued_ahead = bool(self._waiting.get(account))
+        if not queued_ahead:
+            # Straight to a receiver with room, if there is one; no queue, no pump.
+            bind = binds.pick_receiver(account)
+            if bind is not None:
+                self.stats.receipts["to_esme"] += 1
+                bind.connection.send_request(
+                    receipt, self._esme_answered(account, gateway_id, receipt, done)
+                )
+                return
+        if not binds.has_open_receiver(account):
             self.store(account, gateway_id, receipt, done)
             return
         self.stats.receipts["to_esme"] += 1
         waiting = self._waiting.setdefault(account, deque())
         waiting.append((gateway_id, receipt, done))
-        self._pump(account)
+        if queued_ahead:  # otherwise every window was full a moment ago: it waits for an answer
+            self._pump(account)
 
     def _pump(self, account: str) -> None:
         waiting = self._waiting.get(account)
