@@ -347,14 +347,18 @@ def decode(data: bytes) -> Pdu:
         error.command_id = command_id
         error.sequence_number = sequence_number
         raise
-    return Pdu(
-        command_id,
-        params,
-        tlvs,
-        command_status=command_status,
-        sequence_number=sequence_number,
-        raw=data,
-    )
+    # Filled in here, as evolve does, rather than through __init__: four PDUs a message.
+    pdu = _new_pdu(Pdu)
+    pdu.command_id = command_id
+    pdu.command_status = command_status
+    pdu.sequence_number = sequence_number
+    pdu.params = params
+    pdu.tlvs = tlvs
+    pdu.raw = data
+    return pdu
+
+
+_new_pdu = object.__new__
 
 
 def _compile_decoder(
