@@ -52,6 +52,9 @@ _REQUEST_EVENTS: dict[int, type[ev.RequestReceived]] = {
     CommandId.QUERY_SM: ev.QuerySmReceived,
     CommandId.CANCEL_SM: ev.CancelSmReceived,
 }
+# Requests the owner answers itself, under the incoming window (binds are answered too,
+# but outside it).
+_OWNER_ANSWERS = frozenset(int(c) for c in _REQUEST_EVENTS if c not in BIND_COMMANDS)
 _MAX_SEQUENCE = 0x7FFFFFFF
 _MESSAGE_ID_RESPONSES = frozenset(
     {CommandId.SUBMIT_SM_RESP, CommandId.DELIVER_SM_RESP, CommandId.DATA_SM_RESP}
@@ -184,6 +187,20 @@ class Session:
                 )
             )
             return
+        if command_id in _OWNER_ANSWERS:  # first: submit_sm and deliver_sm come this way
+            if self._incoming_unanswered >= self.incoming_window:
+                self._reject(
+                    PduError(
+                        "incoming window full",
+                        CommandStatus.ESME_RTHROTTLED,
+                        command_id=command_id,
+                        sequence_number=pdu.sequence_number,
+                    )
+                )
+                return
+            self._incoming_unanswered += 1
+            self._events.append(_REQUEST_EVENTS[command_id](pdu))
+            return
         if command_id == CommandId.ENQUIRE_LINK:
             self._queue(Pdu(CommandId.ENQUIRE_LINK_RESP, {}, sequence_number=pdu.sequence_number))
             return
@@ -196,18 +213,8 @@ class Session:
         if command_id == CommandId.ALERT_NOTIFICATION:
             self._events.append(ev.AlertNotificationReceived(pdu))
             return
-        if command_id in BIND_COMMANDS:
-            self.peer_interface_version = int(pdu.params["interface_version"])
-        elif self._incoming_unanswered >= self.incoming_window:
-            self._reject(
-                PduError(
-                    "incoming window full",
-                    CommandStatus.ESME_RTHROTTLED,
-                    command_id=command_id,
-                    sequence_number=pdu.sequence_number,
-                )
-            )
-            return
+        # What is left is a bind (the rules let nothing else through).
+        self.peer_interface_version = int(pdu.params["interface_version"])
         self._incoming_unanswered += 1
         self._events.append(_REQUEST_EVENTS[command_id](pdu))
 
