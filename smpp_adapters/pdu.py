@@ -209,10 +209,10 @@ class Pdu:
 
     def tlv_cstr(self, tag: int) -> str | None:
         """A C-Octet String TLV (receipted_message_id, ...), tolerating a missing NUL."""
-        value = self.tlv(tag)
-        if value is None:
-            return None
-        return value.split(b"\0", 1)[0].decode("latin-1")
+        for t, value in self.tlvs:  # tlv()'s loop, inline: every receipt asks for its id
+            if t == tag:
+                return value.split(b"\0", 1)[0].decode("latin-1")
+        return None
 
     def evolve(
         self,
