@@ -152,7 +152,6 @@ _TLV_ALLOWED: Final = frozenset(
 
 _DEFAULTS: Final[dict[int, ParamValue]] = {CSTR: "", U8: 0, SM: b""}
 _SM_COMMANDS: Final = frozenset({CommandId.SUBMIT_SM, CommandId.DELIVER_SM})
-_SM_CSTRINGS: Final = tuple(name for kind, name, _, _ in _SM if kind == CSTR)
 
 
 class Pdu:
@@ -210,10 +209,10 @@ class Pdu:
 
     def tlv_cstr(self, tag: int) -> str | None:
         """A C-Octet String TLV (receipted_message_id, ...), tolerating a missing NUL."""
-        value = self.tlv(tag)
-        if value is None:
-            return None
-        return value.split(b"\0", 1)[0].decode("latin-1")
+        for t, value in self.tlvs:  # tlv()'s loop, inline: every receipt asks for its id
+            if t == tag:
+                return value.split(b"\0", 1)[0].decode("latin-1")
+        return None
 
     def evolve(
         self,
@@ -240,12 +239,19 @@ class Pdu:
         From decoded bytes it splices the original mandatory part rather than re-encoding
         it (the receipt path does this for every message), so the result keeps ``raw``.
         """
-        tlvs = tuple(tlvs)
+        if type(tlvs) is not tuple:
+            tlvs = tuple(tlvs)
         if self.raw is None or self.command_id not in _SM_COMMANDS:
             return self.evolve(short_message=short_message, tlvs=tlvs)
-        params = self.params
-        # Before sm_length: five C-Octet Strings (latin-1: one octet per character) and 11 octets.
-        prefix_end = HEADER_BYTES + 16 + sum(len(str(params[name])) for name in _SM_CSTRINGS)
+        p = self.params
+        # Before sm_length: five C-Octet Strings (decoded, so str, latin-1: one octet per
+        # character) and 11 octets. One string and one len(), not a loop: every receipt
+        # comes this way.
+        strings = (
+            f"{p['service_type']}{p['source_addr']}{p['destination_addr']}"  # type: ignore[str-bytes-safe]
+            f"{p['schedule_delivery_time']}{p['validity_period']}"  # type: ignore[str-bytes-safe]
+        )
+        prefix_end = HEADER_BYTES + 16 + len(strings)
         body = [self.raw[HEADER_BYTES:prefix_end], bytes((len(short_message),)), short_message]
         body += [_TLV_HEADER.pack(tag, len(value)) + value for tag, value in tlvs]
         joined = b"".join(body)
@@ -320,8 +326,8 @@ def decode(data: bytes) -> Pdu:
             command_id=command_id,
             sequence_number=sequence_number,
         )
-    layout = LAYOUTS.get(command_id)
-    if layout is None:
+    decode_body = _DECODERS.get(command_id)
+    if decode_body is None:
         raise PduError(
             f"unsupported command_id 0x{command_id:08x}",
             S.ESME_RINVCMDID,
@@ -329,20 +335,30 @@ def decode(data: bytes) -> Pdu:
             sequence_number=sequence_number,
         )
     try:
-        params, pos = _decode_params(data, HEADER_BYTES, end, layout, command_id)
+        if end == HEADER_BYTES and command_id & RESPONSE_BIT:
+            # A failed response may omit its body entirely (SMPP 3.4 section 4.4.2); no
+            # parameters then, so that it re-encodes without a body, as it came.
+            params: dict[str, ParamValue] = {}
+            pos = end
+        else:
+            params, pos = decode_body(data, HEADER_BYTES, end)
         tlvs = _decode_tlvs(data, pos, end, command_id) if pos < end else ()
     except PduError as error:
         error.command_id = command_id
         error.sequence_number = sequence_number
         raise
-    return Pdu(
-        command_id,
-        params,
-        tlvs,
-        command_status=command_status,
-        sequence_number=sequence_number,
-        raw=data,
-    )
+    # Filled in here, as evolve does, rather than through __init__: four PDUs a message.
+    pdu = _new_pdu(Pdu)
+    pdu.command_id = command_id
+    pdu.command_status = command_status
+    pdu.sequence_number = sequence_number
+    pdu.params = params
+    pdu.tlvs = tlvs
+    pdu.raw = data
+    return pdu
+
+
+_new_pdu = object.__new__
 
 
 def _compile_decoder(
@@ -396,16 +412,6 @@ def _compile_decoder(
 
 
 _DECODERS: Final = {command_id: _compile_decoder(layout) for command_id, layout in LAYOUTS.items()}
-
-
-def _decode_params(
-    data: bytes, pos: int, end: int, layout: tuple[Field, ...], command_id: int
-) -> tuple[dict[str, ParamValue], int]:
-    if pos == end and command_id & RESPONSE_BIT:
-        # A failed response may omit its body entirely (SMPP 3.4 section 4.4.2); no parameters
-        # then, so that it re-encodes without a body, as it came.
-        return {}, pos
-    return _DECODERS[command_id](data, pos, end)
 
 
 def _decode_tlvs(data: bytes, pos: int, end: int, command_id: int) -> tuple[Tlv, ...]:

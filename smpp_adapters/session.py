@@ -52,10 +52,14 @@ _REQUEST_EVENTS: dict[int, type[ev.RequestReceived]] = {
     CommandId.QUERY_SM: ev.QuerySmReceived,
     CommandId.CANCEL_SM: ev.CancelSmReceived,
 }
+# Requests the owner answers itself, under the incoming window (binds are answered too,
+# but outside it).
+_OWNER_ANSWERS = frozenset(int(c) for c in _REQUEST_EVENTS if c not in BIND_COMMANDS)
 _MAX_SEQUENCE = 0x7FFFFFFF
 _MESSAGE_ID_RESPONSES = frozenset(
     {CommandId.SUBMIT_SM_RESP, CommandId.DELIVER_SM_RESP, CommandId.DATA_SM_RESP}
 )
+_MESSAGE_ID_ONLY = frozenset({"message_id"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,12 @@ class Session:
         if pos < end and not self._ended:
             self._buffer += data[pos:]
 
+    @property
+    def pending_events(self) -> deque[ev.Event]:
+        """The events not yet taken, oldest first: the adapter pops them from the left
+        (one deque operation per event instead of a call to ``next_event``)."""
+        return self._events
+
     def next_event(self) -> ev.Event | None:
         """The next event, or None when there is none for now."""
         return self._events.popleft() if self._events else None
@@ -177,6 +187,20 @@ class Session:
                 )
             )
             return
+        if command_id in _OWNER_ANSWERS:  # first: submit_sm and deliver_sm come this way
+            if self._incoming_unanswered >= self.incoming_window:
+                self._reject(
+                    PduError(
+                        "incoming window full",
+                        CommandStatus.ESME_RTHROTTLED,
+                        command_id=command_id,
+                        sequence_number=pdu.sequence_number,
+                    )
+                )
+                return
+            self._incoming_unanswered += 1
+            self._events.append(_REQUEST_EVENTS[command_id](pdu))
+            return
         if command_id == CommandId.ENQUIRE_LINK:
             self._queue(Pdu(CommandId.ENQUIRE_LINK_RESP, {}, sequence_number=pdu.sequence_number))
             return
@@ -189,18 +213,8 @@ class Session:
         if command_id == CommandId.ALERT_NOTIFICATION:
             self._events.append(ev.AlertNotificationReceived(pdu))
             return
-        if command_id in BIND_COMMANDS:
-            self.peer_interface_version = int(pdu.params["interface_version"])
-        elif self._incoming_unanswered >= self.incoming_window:
-            self._reject(
-                PduError(
-                    "incoming window full",
-                    CommandStatus.ESME_RTHROTTLED,
-                    command_id=command_id,
-                    sequence_number=pdu.sequence_number,
-                )
-            )
-            return
+        # What is left is a bind (the rules let nothing else through).
+        self.peer_interface_version = int(pdu.params["interface_version"])
         self._incoming_unanswered += 1
         self._events.append(_REQUEST_EVENTS[command_id](pdu))
 
@@ -320,26 +334,13 @@ class Session:
         """Answer one of the peer's requests."""
         response_id = request.command_id | RESPONSE_BIT
         if response_id in _MESSAGE_ID_RESPONSES and (
-            params is None or params.keys() <= {"message_id"}
+            params is None or params.keys() <= _MESSAGE_ID_ONLY
         ):
-            # The hot path (every submit_sm and receipt): encode straight from the values.
-            if self._incoming_unanswered:
-                self._incoming_unanswered -= 1
-            if self._ended:
-                return
             message_id = (
                 params.get("message_id", "") if params else ("" if command_status == 0 else None)
             )
-            if self.peer_interface_version < INTERFACE_VERSION_34:
-                tlvs = ()
-            self._out.append(
-                encode_message_id_response(
-                    response_id,
-                    command_status,
-                    request.sequence_number,
-                    None if message_id is None else str(message_id),
-                    tlvs,
-                )
+            self.send_message_id_response(
+                request, command_status, None if message_id is None else str(message_id), tlvs
             )
             return
         pdu = Pdu(
@@ -358,6 +359,32 @@ class Session:
         if self._incoming_unanswered:
             self._incoming_unanswered -= 1
         self._queue(pdu)
+
+    def send_message_id_response(
+        self,
+        request: Pdu,
+        command_status: int,
+        message_id: str | None,
+        tlvs: Iterable[Tlv] = (),
+    ) -> None:
+        """Answer a submit_sm, deliver_sm or data_sm: encoded straight from the values, no
+        response Pdu built (every message and every receipt is answered this way).
+        ``message_id`` None leaves the body out, as SMPP 3.4 allows for a failed response."""
+        if self._incoming_unanswered:
+            self._incoming_unanswered -= 1
+        if self._ended:
+            return
+        if self.peer_interface_version < INTERFACE_VERSION_34:
+            tlvs = ()
+        self._out.append(
+            encode_message_id_response(
+                request.command_id | RESPONSE_BIT,
+                command_status,
+                request.sequence_number,
+                message_id,
+                tlvs,
+            )
+        )
 
     def send_raw_response(self, data: bytes) -> None:
         """Queue an already-encoded response (hot path); the caller owns its correctness."""

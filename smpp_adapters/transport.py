@@ -151,7 +151,9 @@ class SmppConnection(asyncio.Protocol):
         sequence_number = self.session.send_request(pdu, self.loop.time())
         if callback is not None:
             self._waiting[sequence_number] = callback
-        self._schedule_flush()
+        if not self._flush_scheduled:  # _schedule_flush, inline: twice per message
+            self._flush_scheduled = True
+            self.loop.call_soon(self.flush)
         return sequence_number
 
     async def request(self, pdu: Pdu) -> Pdu | None:
@@ -176,6 +178,21 @@ class SmppConnection(asyncio.Protocol):
             return  # the peer left; its answer has nowhere to go
         self.session.send_response(request, command_status, params, tlvs)
         self._schedule_flush()
+
+    def send_message_id_response(
+        self,
+        request: Pdu,
+        command_status: int,
+        message_id: str | None,
+        tlvs: tuple[Tlv, ...] | list[Tlv] = (),
+    ) -> None:
+        """Answer a submit_sm, deliver_sm or data_sm (see Session.send_message_id_response)."""
+        if self.transport is None:
+            return  # the peer left; its answer has nowhere to go
+        self.session.send_message_id_response(request, command_status, message_id, tlvs)
+        if not self._flush_scheduled:  # _schedule_flush, inline: twice per message
+            self._flush_scheduled = True
+            self.loop.call_soon(self.flush)
 
     def send_raw_response(self, data: bytes) -> None:
         if self.transport is None:
@@ -222,10 +239,11 @@ class SmppConnection(asyncio.Protocol):
             self.loop.call_soon(self.flush)
 
     def _drain(self) -> None:
-        session = self.session
+        events = self.session.pending_events
         handler = self.handler
         waiting = self._waiting
-        while (event := session.next_event()) is not None:
+        while events:
+            event = events.popleft()
             kind = type(event)
             if kind is ev.ResponseReceived:
                 callback = waiting.pop(event.pdu.sequence_number, None)  # type: ignore[attr-defined]

@@ -82,6 +82,10 @@ class EsmeBinds:
         """The account's receiver and transceiver binds."""
         return self._receivers.get(account, [])
 
+    def has_open_receiver(self, account: str) -> bool:
+        """Whether a receiver or transceiver bind of the account is open."""
+        return any(bind.connection.is_open for bind in self._receivers.get(account, ()))
+
     def pick_receiver(self, account: str) -> EsmeBind | None:
         """A receiver/transceiver bind of the account with room in its window, round-robin."""
         binds = self._receivers.get(account)

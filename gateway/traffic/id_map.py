@@ -15,8 +15,8 @@ import asyncio
 import functools
 import sqlite3
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -25,8 +25,10 @@ from ..store import CommitCallback, SqliteWriter
 from .message_ids import MessageIdGenerator
 
 
-@dataclass(frozen=True, slots=True)
-class MappedMessage:
+class MappedMessage(NamedTuple):
+    """One message's mapping. A named tuple rather than a frozen dataclass: one is made for
+    every message, and a tuple is built in a third of the time."""
+
     route: str
     upstream_id: str
     gateway_id: str
@@ -119,7 +121,9 @@ class IdMap:
                 message.registered_delivery,
             )
         )
-        self._forget_older_than(message.created_at - self._memory_s)
+        cutoff = message.created_at - self._memory_s
+        if self._order[0].created_at < cutoff:  # rarely: no call for nothing to forget
+            self._forget_older_than(cutoff)
 
     def _flush(self) -> None:
         self._flush_soon = False

@@ -27,8 +27,9 @@ class MessageIdGenerator:
         self._last_ms = 0
         self._sequence = 0
 
-    def next(self) -> str:
-        ms = self._now_ms() - _EPOCH_MS
+    def next(self, now_ms: int | None = None) -> str:
+        """A fresh id; ``now_ms`` when the caller already read the clock (one read, not two)."""
+        ms = (self._now_ms() if now_ms is None else now_ms) - _EPOCH_MS
         if ms <= self._last_ms:
             # Same millisecond (or the clock stepped back): count on, borrowing the next ms.
             ms = self._last_ms

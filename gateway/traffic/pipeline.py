@@ -369,46 +369,41 @@ class Pipeline:
         def answered(response: Pdu | None) -> None:
             connection = bind.connection
             stats = self.stats
+            account = bind.account
             stats.latency.observe(perf_counter() - started)
-            stats.responses[
-                (
-                    bind.account.system_id,
-                    UNKNOWN_OUTCOME if response is None else response.command_status,
-                )
-            ] += 1
+            status = UNKNOWN_OUTCOME if response is None else response.command_status
+            stats.responses[(account.system_id, status)] += 1
             if response is None:
-                connection.send_response(pdu, UNKNOWN_OUTCOME)
-                log.warning(
-                    "upstream_outcome_unknown", account=bind.account.system_id, route=pool.name
-                )
+                connection.send_message_id_response(pdu, UNKNOWN_OUTCOME, None)
+                log.warning("upstream_outcome_unknown", account=account.system_id, route=pool.name)
                 return
-            status = response.command_status
             if status != _OK:
-                connection.send_response(pdu, status, None, response.tlvs)
+                connection.send_message_id_response(pdu, status, None, response.tlvs)
                 return
-            gateway_id = self.ids.next()
+            now = self.clock.now()  # one read: the id's time and the mapping's
+            gateway_id = self.ids.next(int(now * 1000))
             mapped = MappedMessage(
                 pool.name,
                 str(response.params.get("message_id", "")),
                 gateway_id,
-                bind.account.system_id,
+                account.system_id,
                 int(pdu.params.get("registered_delivery", 0)) & 0x03,
-                self.clock.now(),
+                now,
             )
             tlvs = response.tlvs
-            if bind.account.map_before_ack:
+            if account.map_before_ack:
 
                 def mapped_on_disk(error: Exception | None) -> None:
                     # The message is at the SMSC either way: the ESME gets its id; without
                     # the row, a crash now would cost its receipt.
                     if error is not None:
                         log.error("receipt_mapping_not_written", error=str(error))
-                    connection.send_response(pdu, _OK, {"message_id": gateway_id}, tlvs)
+                    connection.send_message_id_response(pdu, _OK, gateway_id, tlvs)
 
                 self.relay.record_mapping(mapped, mapped_on_disk)
             else:
                 self.relay.record_mapping(mapped)
-                connection.send_response(pdu, _OK, {"message_id": gateway_id}, tlvs)
+                connection.send_message_id_response(pdu, _OK, gateway_id, tlvs)
 
         return answered
 

@@ -128,6 +128,7 @@ class ReceiptRelay:
         # Per account: receipts waiting for room in a receiver's window.
         self._waiting: dict[str, deque[tuple[str, Pdu, Callable[[], None]]]] = {}
         binds.on_receiver_bound.append(self.deliver_pending)
+        binds.on_receiver_bound.append(lambda bind: self._pump(bind.account.system_id))
         # Asks the other nodes of a cluster to relay a receipt no mapping here explains:
         # "relayed", "not_found" (every node said so) or "unreachable" (one did not answer).
         self.elsewhere: Callable[[str, str, bytes], Awaitable[str]] | None = None
@@ -293,15 +294,19 @@ class ReceiptRelay:
         return done
 
     def _relay(self, mapped: MappedMessage, upstream: SmppConnection, pdu: Pdu) -> None:
-        if not wanted(mapped.registered_delivery, receipt_failed(pdu)):
-            upstream.send_response(pdu, CommandStatus.ESME_ROK)
+        registered_delivery = mapped.registered_delivery
+        # Whether the receipt failed matters only to "failures only": not read for the rest.
+        if registered_delivery != REGISTERED_DELIVERY_ALWAYS and not wanted(
+            registered_delivery, receipt_failed(pdu)
+        ):
+            upstream.send_message_id_response(pdu, CommandStatus.ESME_ROK, "")
             return
         receipt = rewrite_for_esme(pdu, mapped.gateway_id, blank_text=False)
         self.send_to_esme(
             mapped.account,
             mapped.gateway_id,
             receipt,
-            lambda: upstream.send_response(pdu, CommandStatus.ESME_ROK),
+            lambda: upstream.send_message_id_response(pdu, CommandStatus.ESME_ROK, ""),
         )
 
     def send_to_esme(
@@ -312,17 +317,35 @@ class ReceiptRelay:
         Full windows make it wait in memory (bounded by the SMSC's own window, since the
         SMSC's deliver_sm stays unanswered meanwhile); with no receiver bound it goes to disk.
         """
-        if not self.binds.binds_of(account) or not any(
-            b.can_receive for b in self.binds.binds_of(account)
-        ):
+        # Receipts wait in memory only while every receiver of the account has a full
+        # window: each answer that frees a slot refills that bind (_refill), and a new
+        # receiver is pumped as it binds. So a receipt queued behind others just waits, and
+        # nobody scans full windows for each receipt and each answer.
+        binds = self.binds
+        waiting = self._waiting.get(account)
+        if not waiting:
+            bind = binds.pick_receiver(account)
+            if bind is not None:
+                self.stats.receipts["to_esme"] += 1
+                self._send(bind, account, gateway_id, receipt, done)
+                return
+        if not binds.has_open_receiver(account):
             self.store(account, gateway_id, receipt, done)
             return
         self.stats.receipts["to_esme"] += 1
-        waiting = self._waiting.setdefault(account, deque())
+        if waiting is None:
+            waiting = self._waiting[account] = deque()
         waiting.append((gateway_id, receipt, done))
-        self._pump(account)
+
+    def _send(
+        self, bind: EsmeBind, account: str, gateway_id: str, receipt: Pdu, done: Callable[[], None]
+    ) -> None:
+        bind.connection.send_request(
+            receipt, self._esme_answered(bind, account, gateway_id, receipt, done)
+        )
 
     def _pump(self, account: str) -> None:
+        """Send queued receipts to any receiver with room (a new bind, a bind gone)."""
         waiting = self._waiting.get(account)
         while waiting:
             bind = self.binds.pick_receiver(account)
@@ -331,21 +354,36 @@ class ReceiptRelay:
                     while waiting:  # the last receiver left: the disk keeps them
                         self.store(account, *waiting.popleft())
                 return
-            gateway_id, receipt, done = waiting.popleft()
-            bind.connection.send_request(
-                receipt, self._esme_answered(account, gateway_id, receipt, done)
-            )
+            self._send(bind, account, *waiting.popleft())
+
+    def _refill(self, bind: EsmeBind, account: str) -> None:
+        """An answer on ``bind`` freed a slot in its window: queued receipts take it. Only
+        this bind can have gained room (full again: an earlier answer of the same read took
+        the slots); a bind that ended leaves them to the others, through _pump."""
+        waiting = self._waiting.get(account)
+        if not waiting:
+            return
+        session = bind.connection.session
+        if session.ended:
+            self._pump(account)
+            return
+        while waiting and session.can_send:
+            self._send(bind, account, *waiting.popleft())
 
     def _esme_answered(
-        self, account: str, gateway_id: str, receipt: Pdu, done: Callable[[], None]
+        self,
+        bind: EsmeBind,
+        account: str,
+        gateway_id: str,
+        receipt: Pdu,
+        done: Callable[[], None],
     ) -> Callable[[Pdu | None], None]:
         def answered(response: Pdu | None) -> None:
             if response is not None and response.command_status == CommandStatus.ESME_ROK:
                 done()
             else:
                 self.store(account, gateway_id, receipt, done)
-            if self._waiting.get(account):
-                self._pump(account)
+            self._refill(bind, account)
 
         return answered
 
@@ -412,16 +450,17 @@ class ReceiptRelay:
                 if not bind.connection.is_open:
                     return
                 self._sending_pending.add(row_id)
-                bind.connection.send_request(decode(data), self._pending_answered(row_id))
+                bind.connection.send_request(decode(data), self._pending_answered(bind, row_id))
             if len(rows) < _PENDING_BATCH:
                 return
             after = rows[-1][0]
 
-    def _pending_answered(self, row_id: int) -> Callable[[Pdu | None], None]:
+    def _pending_answered(self, bind: EsmeBind, row_id: int) -> Callable[[Pdu | None], None]:
         def answered(response: Pdu | None) -> None:
             self._sending_pending.discard(row_id)
             if response is not None and response.command_status == CommandStatus.ESME_ROK:
                 self.durable.write("DELETE FROM pending_receipts WHERE id = ?", (row_id,))
+            self._refill(bind, bind.account.system_id)  # the slot it leaves
 
         return answered
 
@@ -441,5 +480,6 @@ class ReceiptRelay:
                 response.command_status if response is not None else CommandStatus.ESME_RX_T_APPN
             )
             upstream.send_response(pdu, status)
+            self._refill(bind, bind.account.system_id)  # the slot it leaves, for receipts
 
         bind.connection.send_request(pdu, answered)
