@@ -20,6 +20,7 @@ from .webhooks.subscriptions import Subscriptions
 log = structlog.get_logger("otpgate")
 _TICK_S = 5.0
 _FREEZE_EVERY_TICKS = 6  # 30 s
+_UNFREEZE_EVERY_TICKS = 720  # an hour
 _HEALTH_EVERY_TICKS = 12  # a minute
 
 
@@ -50,12 +51,22 @@ async def upkeep_forever(
             log.exception("camara_subscription_sweep_failed")
         ticks += 1
         if ticks % _FREEZE_EVERY_TICKS == 0:
-            # Open holds and new subscribers live long: collect what is garbage now,
-            # then move the survivors out of the collector's sight, so that full
-            # collections stay as cheap as at start instead of walking every hold.
-            gc.collect()
-            gc.freeze()
+            collect_long_lived(unfreeze=ticks % _UNFREEZE_EVERY_TICKS == 0)
         if ticks % _HEALTH_EVERY_TICKS == 0:
             health = feed_health.to_json(clock.now())
             level = log.warning if health["outage"] else log.info
             level("signal_feed_health", **health)
+
+
+def collect_long_lived(*, unfreeze: bool) -> None:
+    """Collect what is garbage now, then move the survivors out of the collector's sight.
+
+    Open holds and new subscribers live long: frozen, full collections stay as cheap as at
+    start instead of walking every hold. But a cycle frozen while alive (an ESME bind that
+    was open then, and closed since) is never collected; ``unfreeze`` (once an hour) brings
+    everything back for one full collection, which takes such cycles with it.
+    """
+    if unfreeze:
+        gc.unfreeze()
+    gc.collect()
+    gc.freeze()
