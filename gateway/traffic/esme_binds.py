@@ -66,8 +66,10 @@ class EsmeBinds:
         # garbage in a loop must not fill the disk with log lines.
         self._error_lines: dict[SmppConnection, tuple[int, float, int]] = {}
         self.pipeline: Requests | None = None
-        # Called when a receiver binds: pending receipts go out.
+        # Called when a receiver binds: pending receipts go out; and when one has left (after
+        # its session's end is drained): receipts queued for the account find another, or disk.
         self.on_receiver_bound: list[Callable[[EsmeBind], None]] = []
+        self.on_receiver_gone: list[Callable[[EsmeBind], None]] = []
         self._binds: dict[str, list[EsmeBind]] = {}
         self._receivers: dict[str, list[EsmeBind]] = {}
         self._next_receiver: dict[str, int] = {}
@@ -242,6 +244,9 @@ class EsmeBinds:
             binds = index.get(bind.account.system_id)
             if binds and bind in binds:
                 binds.remove(bind)
+        if bind.mode in ("rx", "trx"):
+            for callback in self.on_receiver_gone:
+                callback(bind)
 
     def drop_account(self, account: str) -> int:
         """An account removed from the configuration: unbind its sessions; others untouched."""

@@ -75,7 +75,14 @@ class StandInBinds:
     def __init__(self) -> None:
         self.receivers: list[StandInBind] = []
         self.on_receiver_bound: list[Callable[[StandInBind], None]] = []
+        self.on_receiver_gone: list[Callable[[StandInBind], None]] = []
         self._next = 0
+
+    def unregister(self, bind: StandInBind) -> None:
+        """As EsmeBinds once the session's end is drained: gone, and the relay told."""
+        self.receivers.remove(bind)
+        for callback in self.on_receiver_gone:
+            callback(bind)
 
     def add(self, window: int) -> StandInBind:
         bind = StandInBind(StandInConnection(StandInSession(window)))
@@ -202,4 +209,20 @@ def test_a_bind_that_ends_leaves_the_queue_to_the_others_and_its_own_to_disk() -
     while staying.connection.waiting:
         delivered.append(staying.connection.answer_oldest())
     assert sorted(delivered + lost) == sorted(ids)  # every receipt once: sent or kept
+    assert sorted(confirmed) == sorted(ids)
+
+
+def test_when_the_last_receiver_is_gone_the_receipts_waiting_in_memory_go_to_disk() -> None:
+    binds = StandInBinds()
+    last = binds.add(window=2)
+    relay, disk = relay_with(binds)
+    confirmed: list[str] = []
+    ids = send(relay, 6, confirmed)
+
+    last.connection.end()  # its two in flight come back while it is still registered
+    binds.unregister(last)
+
+    # Every receipt kept on disk for the next bind, and every upstream deliver_sm answered:
+    # none stranded in memory with its SMSC waiting.
+    assert sorted(gateway_id for _, gateway_id in disk.stored) == sorted(ids)
     assert sorted(confirmed) == sorted(ids)
