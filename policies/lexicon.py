@@ -269,6 +269,8 @@ class Lexicon:
     ) -> None:
         covered = -1
         for m in matches:
+            if m.start() + 1 < covered:
+                continue  # inside the last term ("تخفیف" of "کد تخفیف"): no term of it is kept
             word = m.group()
             if word in wanted:
                 match = self._at_word(lowered, m.start(), word)
@@ -298,7 +300,11 @@ class Lexicon:
                 if lowered.startswith(term.text, start) and self._ends_right(lowered, start, term):
                     return start, start + len(term.text), term
         if word[0] >= "\u0590" and _PROCLITIC_SCRIPT.match(word):  # no regex for a Latin word
-            for at, rest in ((0, word), (1, word[1:]) if word[0] in _PROCLITICS else (0, "")):
+            # A term word itself was looked at above: only a term after its proclitic is left.
+            cuts: tuple[tuple[int, str], ...] = ((0, word),) if word not in self._by_word else ()
+            if word[0] in _PROCLITICS:
+                cuts += ((1, word[1:]),)
+            for at, rest in cuts:
                 attached = self._prefix_term(lowered, start + at, rest)
                 if attached is not None:
                     return start + at, start + at + len(attached.text), attached
