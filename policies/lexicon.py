@@ -158,12 +158,16 @@ class Lexicon:
         by_script = [(script, [t for t in unworded if script.match(t)]) for script in _WORD_SCRIPTS]
         if sum(len(words) for _, words in by_script) != len(unworded):
             raise ValueError("a term word of a script that _WORD_SCRIPTS lacks")
+        # Each is searched in the text behind one space and begins with the character before
+        # the word, which is no word character: a character class first lets ``re`` skip in
+        # C to the next, where a look-behind first was tried at every character.
+        word_char = _NOT_LGC_WORD.removeprefix("[^")
         self._attached_starts = [
             (
                 script,
                 # The whole word, as ``_WORD`` cuts it, where one begins with a term word.
                 re.compile(
-                    f"(?<!{_NOT_LGC_WORD})(?=[{proclitics}]?(?:{trie_pattern(words)})){_NOT_LGC_WORD}+"
+                    f"[{word_char}(?=[{proclitics}]?(?:{trie_pattern(words)})){_NOT_LGC_WORD}+"
                 ),
             )
             for script, words in by_script
@@ -200,8 +204,8 @@ class Lexicon:
             self._find_words(lowered, *self._attached_words(lowered), self._stem_keys, found)
         else:
             # One pass; most words hold no term and cost two set look-ups.
-            matches = _WORD.finditer(lowered)
-            self._find_words(lowered, matches, self._first_words, self._stem_keys, found)
+            words = ((m.start(), m.group()) for m in _WORD.finditer(lowered))
+            self._find_words(lowered, words, self._first_words, self._stem_keys, found)
         # Signs, then scripts without spaces.
         extra = False
         terms = self.terms
@@ -214,25 +218,26 @@ class Lexicon:
             found.sort(key=lambda m: m[0])
         return found
 
-    def _attached_words(self, lowered: str) -> tuple[list[re.Match[str]], frozenset[str]]:
-        """The words of a text in Arabic or Hebrew script worth a look, in order, and those
-        to look up: every Latin, Greek or Cyrillic word, and every other word that begins
-        with a term's first word, after a one-letter proclitic ("وكود") or not; such terms
-        may end inside a word ("رمزك")."""
-        words = list(_LGC_WORD.finditer(lowered))
-        found = {
-            m.start(): m
+    def _attached_words(self, lowered: str) -> tuple[list[tuple[int, str]], frozenset[str]]:
+        """The words of a text in Arabic or Hebrew script worth a look, (start, word) in
+        order, and those to look up: every Latin, Greek or Cyrillic word, and every other
+        word that begins with a term's first word, after a one-letter proclitic ("وكود") or
+        not; such terms may end inside a word ("رمزك")."""
+        words = [(m.start(), m.group()) for m in _LGC_WORD.finditer(lowered)]
+        wanted = self._first_words.intersection([word for _, word in words])
+        # Each match begins with the character before its word (see ``_attached_starts``).
+        padded = " " + lowered
+        by_script = [
+            [(m.start(), m.group()[1:]) for m in pattern.finditer(padded)]
             for script, pattern in self._attached_starts
             if script.search(lowered) is not None
-            for m in pattern.finditer(lowered)
-        }
-        attached = [found[start] for start in sorted(found)]
-        wanted = self._first_words.intersection([m.group() for m in words])
+        ]
+        attached = by_script[0] if len(by_script) == 1 else sorted(set().union(*by_script))
         if not attached:
             return words, wanted
         words += attached
-        words.sort(key=lambda m: m.start())
-        return words, wanted.union([m.group() for m in attached])
+        words.sort()  # by start: a Latin word and another never begin at the same place
+        return words, wanted.union([word for _, word in attached])
 
     def _find_lgc_words(self, lowered: str, found: list[Match]) -> None:
         """What ``_find_words`` finds in a text whose words are all Latin, Greek or Cyrillic
@@ -256,26 +261,27 @@ class Lexicon:
                 continue
             word = _LGC_WORD.match(lowered, start)  # never None: such a letter starts each term
             if word is not None:
-                self._find_words(lowered, (word,), self._first_words, self._stem_keys, found)
+                words = ((start, word.group()),)
+                self._find_words(lowered, words, self._first_words, self._stem_keys, found)
             at = found[-1][1] if found and found[-1][0] == start else start + 1
 
     def _find_words(
         self,
         lowered: str,
-        matches: Iterable[re.Match[str]],
+        words: Iterable[tuple[int, str]],
         wanted: frozenset[str],
         stems: frozenset[str],
         found: list[Match],
     ) -> None:
+        """The terms that begin ``words`` ((start, word) in order), leftmost first."""
         covered = -1
-        for m in matches:
-            if m.start() + 1 < covered:
+        for start, word in words:
+            if start + 1 < covered:
                 continue  # inside the last term ("تخفیف" of "کد تخفیف"): no term of it is kept
-            word = m.group()
             if word in wanted:
-                match = self._at_word(lowered, m.start(), word)
+                match = self._at_word(lowered, start, word)
             elif word[:3] in stems:
-                match = self._at_stem(m.start(), word)
+                match = self._at_stem(start, word)
             else:
                 continue
             if match is not None and match[0] >= covered:
