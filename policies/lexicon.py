@@ -68,19 +68,33 @@ class Term:
 
 Match = tuple[int, int, Term]
 _Trie = dict[str, "_Trie"]
+_BOUNDED = "\x00"  # in a trie, the end of a word that ``bound`` must not follow
 
 
-def trie_pattern(words: Iterable[str]) -> str:
-    """One regex for many literal words, factored by common prefixes; longest first."""
+def trie_pattern(words: Iterable[str], bounded: Iterable[str] = (), bound: str = "") -> str:
+    """One regex for many literal words, factored by common prefixes; longest first. A word
+    of ``bounded`` matches only where ``bound`` (a regex) does not follow it: the longest
+    word that ends as it must is found, not the longest."""
     trie: _Trie = {}
     for word in words:
         node = trie
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
+    for word in bounded:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[_BOUNDED] = {}
 
     def build(node: _Trie) -> str:
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        branches = [
+            re.escape(char) + build(child)
+            for char, child in sorted(node.items())
+            if char and char != _BOUNDED
+        ]
+        if _BOUNDED in node:  # the branches first: the longest word that ends right
+            return "(?:" + "|".join([*branches, f"(?!{bound})"]) + ")"
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -183,9 +197,16 @@ class Lexicon:
         # searched in the text behind one space: a pattern that begins with a character class
         # lets ``re`` skip in C to where one is, where a look-behind first is tried at every
         # character (12 -> 8 µs for a 200-character English text).
-        lgc = [t.text for t in self.terms.values() if t.text in stem_texts or _lgc_first(t)]
+        # A term that must end a word is taken only where it does: a longer one that does
+        # not ("tel" in "telkom") costs no second look, as the longest term at a word did.
+        lgc = [t for t in self.terms.values() if t.text in stem_texts or _lgc_first(t)]
         not_lgc = "[^" + _LATIN_GREEK_CYRILLIC.pattern[1:]
-        self._lgc_terms = re.compile(f"{not_lgc}(?:{trie_pattern(lgc)})")
+        lgc_trie = trie_pattern(
+            [t.text for t in lgc if t.starts_word],
+            [t.text for t in lgc if not t.starts_word],
+            _LATIN_GREEK_CYRILLIC.pattern,
+        )
+        self._lgc_terms = re.compile(f"{not_lgc}(?:{lgc_trie})")
         self._stem_texts = stem_texts
         signs = [t for t in unspaced if not t[0].isalpha()]
         letters = [t for t in unspaced if t[0].isalpha()]
@@ -244,9 +265,9 @@ class Lexicon:
         or hold no term, looking only at the words where a term begins: one regex (in C)
         finds them, where a look at every word cost 10-20 µs in a 300-character text.
 
-        The longest term there is the one ``_find_words`` takes when it is a term of that
-        word (a word that begins it) and ends a word as it must; else that word gets the
-        same look as there (a stem, a shorter term, or none)."""
+        The longest term there that ends a word as it must (the trie asks) is the one
+        ``_find_words`` takes, being a term of that word (a word that begins it); a stem's
+        word gets the same look as there (a stem, a shorter term, or none)."""
         search = self._lgc_terms.search
         # A match begins with the character before its term (the space in front of the text
         # for a term that begins it): its start in ``padded`` is the term's in ``lowered``.
@@ -255,7 +276,7 @@ class Lexicon:
         while (m := search(padded, at)) is not None:
             start = m.start()
             term = self.terms[m.group()[1:]]
-            if term.text not in self._stem_texts and self._ends_right(lowered, start, term):
+            if term.text not in self._stem_texts:  # it ends a word if it must (the trie)
                 at = m.end() - 1
                 found.append((start, at, term))
                 continue
