@@ -70,10 +70,13 @@ class MessageEvidence:
         "candidates",
         "lowered",
         "message_reasons",
+        "naming",
+        "not_code_starts",
         "origin_bound",
         "scored",
         "terms",
         "text",
+        "unnaming",
     )
 
     def __init__(
@@ -87,6 +90,18 @@ class MessageEvidence:
         self.lowered = lowered
         self.terms = sorted(terms, key=lambda t: t[0])
         self.scored = [t for t in self.terms if t[2].kind in _SCORED]
+        # The few terms each check below asks about, found once: a long promotion's words
+        # looked at again for each of its numbers cost more than its points.
+        self.unnaming = [t for t in self.terms if t[2].kind in _UNNAMING]
+        self.not_code_starts = [t[0] for t in self.terms if t[2].kind == "not_code"]
+        # OTP wording and code words, each with the last end of any term up to it: the look
+        # back from a candidate stops at the first term that ends after it.
+        self.naming: list[tuple[int, int, str, int]] = []
+        last_end = -1
+        for t_start, t_end, term in self.terms:
+            last_end = max(last_end, t_end)
+            if term.kind in _NAMING:
+                self.naming.append((t_start, t_end, term.kind, last_end))
         self.candidates = candidates
         kinds = {t.kind for _, _, t in terms}
         reasons: list[str] = []
@@ -197,48 +212,44 @@ class MessageEvidence:
 
     def _owning_wording(self, start: int) -> str | None:
         """The kind of the OTP wording or code word a "… is: 98446" names, in its sentence."""
+        if not self.naming or self.naming[0][3] > start:
+            return None  # no wording before the candidate: no need to ask for "is"
         if _COPULA_BEFORE.search(self.lowered, max(0, start - 12), start) is None:
             return None
         owner = None
-        for _, t_end, term in self.terms:
-            if t_end > start:
+        for _, t_end, kind, last_end in self.naming:
+            if last_end > start:
                 break
             if (
-                term.kind in ("otp", "code")
-                and start - t_end <= _OWNING_SPAN
+                start - t_end <= _OWNING_SPAN
                 and _SENTENCE_END.search(self.text, t_end, start) is None
             ):
-                owner = term.kind if owner != "otp" else owner
+                owner = kind if owner != "otp" else owner
         return owner
 
     def _owned_after(self, end: int) -> bool:
         """ "6720 is your one-time code": OTP wording right after the code names it."""
+        if not self.naming or self.naming[-1][0] < end:
+            return False  # no wording after the candidate
         copula = _COPULA_AFTER.match(self.lowered, end)
         if copula is None:
             return False
-        for t_start, _, term in self.terms:
-            if term.kind in ("otp", "code") and copula.end() <= t_start <= copula.end() + 30:
-                return True
-        return False
+        after = copula.end()
+        return any(after <= t_start <= after + 30 for t_start, _, _, _ in self.naming)
 
     def _named_before(self, named_end: int, start: int) -> bool:
         """A word before the candidate names it, with no OTP wording, purpose or other number
         between: in "OTP for order 5531 is 772019" the order word names 5531, not 772019; in
         "Dear customer, use 482913 to log in" the customer is not what 482913 is."""
-        for t_start, t_end, term in self.terms:
-            if (
-                term.kind in _UNNAMING
-                and named_end <= t_start
-                and t_end <= start
-                and term.text not in _WEAK_PURPOSES
-            ):
+        for t_start, t_end, term in self.unnaming:
+            if named_end <= t_start and t_end <= start and term.text not in _WEAK_PURPOSES:
                 return False
         return DIGIT.search(self.lowered, named_end, start) is None
 
     def _context_after(self, end: int) -> bool:
         """A code noun that names something else right after it: "4567 is your order number"."""
-        for t_start, _, term in self.terms:
-            if term.kind == "not_code" and end <= t_start <= end + _CONTEXT_AFTER:
+        for t_start in self.not_code_starts:
+            if end <= t_start <= end + _CONTEXT_AFTER:
                 gap = self.lowered[end:t_start]
                 if not gap.strip(" .,:;-–()[]") or gap.strip() in _IS:
                     return True
@@ -258,6 +269,7 @@ def _right_after(lowered: str, word_end: int, start: int) -> bool:
 
 _RANK = {"otp": 0, "code": 1, "purpose": 2}
 _UNNAMING = frozenset(_RANK)
+_NAMING = frozenset({"otp", "code"})
 # Purposes too vague to say the number is not what the word before names: "the account
 # number for your 48291376".
 _WEAK_PURPOSES = frozenset({"for your", "is your"})
