@@ -162,8 +162,10 @@ class Lexicon:
         attached = [t for t in by_word if len(t) >= 2 and _PROCLITIC_SCRIPT.match(t)]
         self._attached = re.compile(trie_pattern(attached)) if attached else None
         # In a text of those scripts, the words that can hold a term are found in C: a word
-        # (as ``_WORD`` cuts it) that begins with a term's first word, after a proclitic or
-        # not. Testing every word of a long Persian text in Python cost 50-100 µs. One regex
+        # (as ``_WORD`` cuts it) where a whole term begins, after a proclitic or not (a term's
+        # first word alone let through every "در" and "به" that begins a longer term, each a
+        # look in Python for nothing). Testing every word of a long Persian text in Python
+        # cost 50-100 µs. One regex
         # per group of ``_WORD_SCRIPTS``, tried only in a text that has its letters: ``re``
         # tries a trie's first letters one by one, and a Persian word need not pass those of
         # Hebrew and Hindi.
@@ -176,12 +178,16 @@ class Lexicon:
         # the word, which is no word character: a character class first lets ``re`` skip in
         # C to the next, where a look-behind first was tried at every character.
         word_char = _NOT_LGC_WORD.removeprefix("[^")
+
+        def _whole_terms(words: list[str]) -> str:
+            return trie_pattern(term.text for word in words for term in by_word[word])
+
         self._attached_starts = [
             (
                 script,
-                # The whole word, as ``_WORD`` cuts it, where one begins with a term word.
+                # The whole word, as ``_WORD`` cuts it, where a term begins it.
                 re.compile(
-                    f"[{word_char}(?=[{proclitics}]?(?:{trie_pattern(words)})){_NOT_LGC_WORD}+"
+                    f"[{word_char}(?=[{proclitics}]?(?:{_whole_terms(words)})){_NOT_LGC_WORD}+"
                 ),
             )
             for script, words in by_script
@@ -242,8 +248,8 @@ class Lexicon:
     def _attached_words(self, lowered: str) -> tuple[list[tuple[int, str]], frozenset[str]]:
         """The words of a text in Arabic or Hebrew script worth a look, (start, word) in
         order, and those to look up: every Latin, Greek or Cyrillic word, and every other
-        word that begins with a term's first word, after a one-letter proclitic ("وكود") or
-        not; such terms may end inside a word ("رمزك")."""
+        word where a term begins, after a one-letter proclitic ("وكود") or not; such terms
+        may end inside a word ("رمزك")."""
         words = [(m.start(), m.group()) for m in _LGC_WORD.finditer(lowered)]
         wanted = self._first_words.intersection([word for _, word in words])
         # Each match begins with the character before its word (see ``_attached_starts``).
