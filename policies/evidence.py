@@ -13,6 +13,7 @@ wording owns it through "is" or a colon in the same sentence. The origin-bound f
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 from .candidates import DIGIT, ORIGIN_BOUND, ends_with_app_hash, shape
 from .lexicon import Match
@@ -88,22 +89,32 @@ class MessageEvidence:
     ) -> None:
         self.text = text
         self.lowered = lowered
-        self.terms = sorted(terms, key=lambda t: t[0])
-        self.scored = [t for t in self.terms if t[2].kind in _SCORED]
-        # The few terms each check below asks about, found once: a long promotion's words
-        # looked at again for each of its numbers cost more than its points.
-        self.unnaming = [t for t in self.terms if t[2].kind in _UNNAMING]
-        self.not_code_starts = [t[0] for t in self.terms if t[2].kind == "not_code"]
+        self.terms = sorted(terms, key=itemgetter(0))
+        # The few terms each check below asks about, found once in one pass: a long
+        # promotion's words looked at again for each of its numbers cost more than its points.
+        self.scored: list[Match] = []
+        self.unnaming: list[Match] = []
+        self.not_code_starts: list[int] = []
         # OTP wording and code words, each with the last end of any term up to it: the look
         # back from a candidate stops at the first term that ends after it.
         self.naming: list[tuple[int, int, str, int]] = []
+        kinds = set()
         last_end = -1
-        for t_start, t_end, term in self.terms:
-            last_end = max(last_end, t_end)
-            if term.kind in _NAMING:
-                self.naming.append((t_start, t_end, term.kind, last_end))
+        for found in self.terms:
+            t_start, t_end, term = found
+            kind = term.kind
+            kinds.add(kind)
+            if t_end > last_end:
+                last_end = t_end
+            if kind in _SCORED:
+                self.scored.append(found)
+            if kind in _UNNAMING:
+                self.unnaming.append(found)
+            if kind in _NAMING:
+                self.naming.append((t_start, t_end, kind, last_end))
+            elif kind == "not_code":
+                self.not_code_starts.append(t_start)
         self.candidates = candidates
-        kinds = {t.kind for _, _, t in terms}
         reasons: list[str] = []
         if "share" in kinds:
             reasons.append("do_not_share")
