@@ -13,6 +13,7 @@ wording owns it through "is" or a colon in the same sentence. The origin-bound f
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 from .candidates import DIGIT, ORIGIN_BOUND, ends_with_app_hash, shape
 from .lexicon import Match
@@ -70,10 +71,13 @@ class MessageEvidence:
         "candidates",
         "lowered",
         "message_reasons",
+        "naming",
+        "not_code_starts",
         "origin_bound",
         "scored",
         "terms",
         "text",
+        "unnaming",
     )
 
     def __init__(
@@ -85,10 +89,32 @@ class MessageEvidence:
     ) -> None:
         self.text = text
         self.lowered = lowered
-        self.terms = sorted(terms, key=lambda t: t[0])
-        self.scored = [t for t in self.terms if t[2].kind in _SCORED]
+        self.terms = sorted(terms, key=itemgetter(0))
+        # The few terms each check below asks about, found once in one pass: a long
+        # promotion's words looked at again for each of its numbers cost more than its points.
+        self.scored: list[Match] = []
+        self.unnaming: list[Match] = []
+        self.not_code_starts: list[int] = []
+        # OTP wording and code words, each with the last end of any term up to it: the look
+        # back from a candidate stops at the first term that ends after it.
+        self.naming: list[tuple[int, int, str, int]] = []
+        kinds = set()
+        last_end = -1
+        for found in self.terms:
+            t_start, t_end, term = found
+            kind = term.kind
+            kinds.add(kind)
+            if t_end > last_end:
+                last_end = t_end
+            if kind in _SCORED:
+                self.scored.append(found)
+            if kind in _UNNAMING:
+                self.unnaming.append(found)
+            if kind in _NAMING:
+                self.naming.append((t_start, t_end, kind, last_end))
+            elif kind == "not_code":
+                self.not_code_starts.append(t_start)
         self.candidates = candidates
-        kinds = {t.kind for _, _, t in terms}
         reasons: list[str] = []
         if "share" in kinds:
             reasons.append("do_not_share")
@@ -197,48 +223,44 @@ class MessageEvidence:
 
     def _owning_wording(self, start: int) -> str | None:
         """The kind of the OTP wording or code word a "… is: 98446" names, in its sentence."""
+        if not self.naming or self.naming[0][3] > start:
+            return None  # no wording before the candidate: no need to ask for "is"
         if _COPULA_BEFORE.search(self.lowered, max(0, start - 12), start) is None:
             return None
         owner = None
-        for _, t_end, term in self.terms:
-            if t_end > start:
+        for _, t_end, kind, last_end in self.naming:
+            if last_end > start:
                 break
             if (
-                term.kind in ("otp", "code")
-                and start - t_end <= _OWNING_SPAN
+                start - t_end <= _OWNING_SPAN
                 and _SENTENCE_END.search(self.text, t_end, start) is None
             ):
-                owner = term.kind if owner != "otp" else owner
+                owner = kind if owner != "otp" else owner
         return owner
 
     def _owned_after(self, end: int) -> bool:
         """ "6720 is your one-time code": OTP wording right after the code names it."""
+        if not self.naming or self.naming[-1][0] < end:
+            return False  # no wording after the candidate
         copula = _COPULA_AFTER.match(self.lowered, end)
         if copula is None:
             return False
-        for t_start, _, term in self.terms:
-            if term.kind in ("otp", "code") and copula.end() <= t_start <= copula.end() + 30:
-                return True
-        return False
+        after = copula.end()
+        return any(after <= t_start <= after + 30 for t_start, _, _, _ in self.naming)
 
     def _named_before(self, named_end: int, start: int) -> bool:
         """A word before the candidate names it, with no OTP wording, purpose or other number
         between: in "OTP for order 5531 is 772019" the order word names 5531, not 772019; in
         "Dear customer, use 482913 to log in" the customer is not what 482913 is."""
-        for t_start, t_end, term in self.terms:
-            if (
-                term.kind in _UNNAMING
-                and named_end <= t_start
-                and t_end <= start
-                and term.text not in _WEAK_PURPOSES
-            ):
+        for t_start, t_end, term in self.unnaming:
+            if named_end <= t_start and t_end <= start and term.text not in _WEAK_PURPOSES:
                 return False
         return DIGIT.search(self.lowered, named_end, start) is None
 
     def _context_after(self, end: int) -> bool:
         """A code noun that names something else right after it: "4567 is your order number"."""
-        for t_start, _, term in self.terms:
-            if term.kind == "not_code" and end <= t_start <= end + _CONTEXT_AFTER:
+        for t_start in self.not_code_starts:
+            if end <= t_start <= end + _CONTEXT_AFTER:
                 gap = self.lowered[end:t_start]
                 if not gap.strip(" .,:;-–()[]") or gap.strip() in _IS:
                     return True
@@ -258,6 +280,7 @@ def _right_after(lowered: str, word_end: int, start: int) -> bool:
 
 _RANK = {"otp": 0, "code": 1, "purpose": 2}
 _UNNAMING = frozenset(_RANK)
+_NAMING = frozenset({"otp", "code"})
 # Purposes too vague to say the number is not what the word before names: "the account
 # number for your 48291376".
 _WEAK_PURPOSES = frozenset({"for your", "is your"})

@@ -68,19 +68,33 @@ class Term:
 
 Match = tuple[int, int, Term]
 _Trie = dict[str, "_Trie"]
+_BOUNDED = "\x00"  # in a trie, the end of a word that ``bound`` must not follow
 
 
-def trie_pattern(words: Iterable[str]) -> str:
-    """One regex for many literal words, factored by common prefixes; longest first."""
+def trie_pattern(words: Iterable[str], bounded: Iterable[str] = (), bound: str = "") -> str:
+    """One regex for many literal words, factored by common prefixes; longest first. A word
+    of ``bounded`` matches only where ``bound`` (a regex) does not follow it: the longest
+    word that ends as it must is found, not the longest."""
     trie: _Trie = {}
     for word in words:
         node = trie
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
+    for word in bounded:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[_BOUNDED] = {}
 
     def build(node: _Trie) -> str:
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        branches = [
+            re.escape(char) + build(child)
+            for char, child in sorted(node.items())
+            if char and char != _BOUNDED
+        ]
+        if _BOUNDED in node:  # the branches first: the longest word that ends right
+            return "(?:" + "|".join([*branches, f"(?!{bound})"]) + ")"
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -148,8 +162,10 @@ class Lexicon:
         attached = [t for t in by_word if len(t) >= 2 and _PROCLITIC_SCRIPT.match(t)]
         self._attached = re.compile(trie_pattern(attached)) if attached else None
         # In a text of those scripts, the words that can hold a term are found in C: a word
-        # (as ``_WORD`` cuts it) that begins with a term's first word, after a proclitic or
-        # not. Testing every word of a long Persian text in Python cost 50-100 µs. One regex
+        # (as ``_WORD`` cuts it) where a whole term begins, after a proclitic or not (a term's
+        # first word alone let through every "در" and "به" that begins a longer term, each a
+        # look in Python for nothing). Testing every word of a long Persian text in Python
+        # cost 50-100 µs. One regex
         # per group of ``_WORD_SCRIPTS``, tried only in a text that has its letters: ``re``
         # tries a trie's first letters one by one, and a Persian word need not pass those of
         # Hebrew and Hindi.
@@ -158,12 +174,20 @@ class Lexicon:
         by_script = [(script, [t for t in unworded if script.match(t)]) for script in _WORD_SCRIPTS]
         if sum(len(words) for _, words in by_script) != len(unworded):
             raise ValueError("a term word of a script that _WORD_SCRIPTS lacks")
+        # Each is searched in the text behind one space and begins with the character before
+        # the word, which is no word character: a character class first lets ``re`` skip in
+        # C to the next, where a look-behind first was tried at every character.
+        word_char = _NOT_LGC_WORD.removeprefix("[^")
+
+        def _whole_terms(words: list[str]) -> str:
+            return trie_pattern(term.text for word in words for term in by_word[word])
+
         self._attached_starts = [
             (
                 script,
-                # The whole word, as ``_WORD`` cuts it, where one begins with a term word.
+                # The whole word, as ``_WORD`` cuts it, where a term begins it.
                 re.compile(
-                    f"(?<!{_NOT_LGC_WORD})(?=[{proclitics}]?(?:{trie_pattern(words)})){_NOT_LGC_WORD}+"
+                    f"[{word_char}(?=[{proclitics}]?(?:{_whole_terms(words)})){_NOT_LGC_WORD}+"
                 ),
             )
             for script, words in by_script
@@ -175,13 +199,31 @@ class Lexicon:
         # first characters.
         # Every term a Latin, Greek or Cyrillic word begins, at the start of a word: where
         # none begins, no word needs a look (``_find_lgc_words``).
-        lgc = [t.text for t in self.terms.values() if t.text in stem_texts or _lgc_first(t)]
-        self._lgc_terms = re.compile(f"(?<!{_LATIN_GREEK_CYRILLIC.pattern})(?:{trie_pattern(lgc)})")
+        # It begins with the character before the term, which must be no such letter, and is
+        # searched in the text behind one space: a pattern that begins with a character class
+        # lets ``re`` skip in C to where one is, where a look-behind first is tried at every
+        # character (12 -> 8 µs for a 200-character English text).
+        # A term that must end a word is not taken before an ASCII letter: a longer one that
+        # does not end its word ("tel" in "telkom") costs no second look in Python, as the
+        # longest term at a word did. Not before any letter of those scripts: that class,
+        # compiled at each of 2,000 term ends, cost 400 ms at import; a term before a
+        # non-ASCII letter ("code" + "é") still gets the second look.
+        lgc = [t for t in self.terms.values() if t.text in stem_texts or _lgc_first(t)]
+        not_lgc = "[^" + _LATIN_GREEK_CYRILLIC.pattern[1:]
+        lgc_trie = trie_pattern(
+            [t.text for t in lgc if t.starts_word],
+            [t.text for t in lgc if not t.starts_word],
+            "[a-z]",
+        )
+        self._lgc_terms = re.compile(f"{not_lgc}(?:{lgc_trie})")
         self._stem_texts = stem_texts
         signs = [t for t in unspaced if not t[0].isalpha()]
         letters = [t for t in unspaced if t[0].isalpha()]
         self._signs = re.compile(trie_pattern(signs)) if signs else None
         self._unspaced = re.compile(trie_pattern(letters)) if letters else None
+        # An ASCII text holds none of these terms: its look is skipped (1 µs for 200 characters).
+        if any(t.isascii() for t in letters):
+            raise ValueError("a term of a script without spaces that begins with ASCII")
 
     def find(self, lowered: str) -> list[Match]:
         """Every term in ``lowered`` (a text from ``lower``), in order of position."""
@@ -192,12 +234,12 @@ class Lexicon:
             self._find_words(lowered, *self._attached_words(lowered), self._stem_keys, found)
         else:
             # One pass; most words hold no term and cost two set look-ups.
-            matches = _WORD.finditer(lowered)
-            self._find_words(lowered, matches, self._first_words, self._stem_keys, found)
+            words = ((m.start(), m.group()) for m in _WORD.finditer(lowered))
+            self._find_words(lowered, words, self._first_words, self._stem_keys, found)
         # Signs, then scripts without spaces.
         extra = False
         terms = self.terms
-        for pattern in (self._signs, self._unspaced):
+        for pattern in (self._signs, None if lowered.isascii() else self._unspaced):
             if pattern is not None:
                 for m in pattern.finditer(lowered):
                     found.append((m.start(), m.end(), terms[m.group()]))
@@ -206,63 +248,71 @@ class Lexicon:
             found.sort(key=lambda m: m[0])
         return found
 
-    def _attached_words(self, lowered: str) -> tuple[list[re.Match[str]], frozenset[str]]:
-        """The words of a text in Arabic or Hebrew script worth a look, in order, and those
-        to look up: every Latin, Greek or Cyrillic word, and every other word that begins
-        with a term's first word, after a one-letter proclitic ("وكود") or not; such terms
+    def _attached_words(self, lowered: str) -> tuple[list[tuple[int, str]], frozenset[str]]:
+        """The words of a text in Arabic or Hebrew script worth a look, (start, word) in
+        order, and those to look up: every Latin, Greek or Cyrillic word, and every other
+        word where a term begins, after a one-letter proclitic ("وكود") or not; such terms
         may end inside a word ("رمزك")."""
-        words = list(_LGC_WORD.finditer(lowered))
-        found = {
-            m.start(): m
+        words = [(m.start(), m.group()) for m in _LGC_WORD.finditer(lowered)]
+        wanted = self._first_words.intersection([word for _, word in words])
+        # Each match begins with the character before its word (see ``_attached_starts``).
+        padded = " " + lowered
+        by_script = [
+            [(m.start(), m.group()[1:]) for m in pattern.finditer(padded)]
             for script, pattern in self._attached_starts
             if script.search(lowered) is not None
-            for m in pattern.finditer(lowered)
-        }
-        attached = [found[start] for start in sorted(found)]
-        wanted = self._first_words.intersection([m.group() for m in words])
+        ]
+        attached = by_script[0] if len(by_script) == 1 else sorted(set().union(*by_script))
         if not attached:
             return words, wanted
         words += attached
-        words.sort(key=lambda m: m.start())
-        return words, wanted.union([m.group() for m in attached])
+        words.sort()  # by start: a Latin word and another never begin at the same place
+        return words, wanted.union([word for _, word in attached])
 
     def _find_lgc_words(self, lowered: str, found: list[Match]) -> None:
         """What ``_find_words`` finds in a text whose words are all Latin, Greek or Cyrillic
         or hold no term, looking only at the words where a term begins: one regex (in C)
         finds them, where a look at every word cost 10-20 µs in a 300-character text.
 
-        The longest term there is the one ``_find_words`` takes when it is a term of that
-        word (a word that begins it) and ends a word as it must; else that word gets the
-        same look as there (a stem, a shorter term, or none)."""
+        The longest term there not followed by an ASCII letter where it must end a word (the
+        trie asks) is the one ``_find_words`` takes when it ends a word as it must, being a
+        term of that word (a word that begins it); else that word gets the same look as
+        there (a stem, a shorter term, or none)."""
         search = self._lgc_terms.search
+        # A match begins with the character before its term (the space in front of the text
+        # for a term that begins it): its start in ``padded`` is the term's in ``lowered``.
+        padded = " " + lowered
         at = 0
-        while (m := search(lowered, at)) is not None:
+        while (m := search(padded, at)) is not None:
             start = m.start()
-            term = self.terms[m.group()]
+            term = self.terms[m.group()[1:]]
             if term.text not in self._stem_texts and self._ends_right(lowered, start, term):
-                found.append((start, m.end(), term))
-                at = m.end()
+                at = m.end() - 1
+                found.append((start, at, term))
                 continue
             word = _LGC_WORD.match(lowered, start)  # never None: such a letter starts each term
             if word is not None:
-                self._find_words(lowered, (word,), self._first_words, self._stem_keys, found)
+                words = ((start, word.group()),)
+                self._find_words(lowered, words, self._first_words, self._stem_keys, found)
             at = found[-1][1] if found and found[-1][0] == start else start + 1
 
     def _find_words(
         self,
         lowered: str,
-        matches: Iterable[re.Match[str]],
+        words: Iterable[tuple[int, str]],
         wanted: frozenset[str],
         stems: frozenset[str],
         found: list[Match],
     ) -> None:
+        """The terms that begin ``words`` ((start, word) in order), leftmost first."""
         covered = -1
-        for m in matches:
-            word = m.group()
+        for start, word in words:
+            if start + 1 < covered:
+                continue  # inside the last term ("تخفیف" of "کد تخفیف"): no term of it is kept
             if word in wanted:
-                match = self._at_word(lowered, m.start(), word)
+                match = self._at_word(lowered, start, word)
             elif word[:3] in stems:
-                match = self._at_stem(m.start(), word)
+                match = self._at_stem(start, word)
             else:
                 continue
             if match is not None and match[0] >= covered:
@@ -287,7 +337,11 @@ class Lexicon:
                 if lowered.startswith(term.text, start) and self._ends_right(lowered, start, term):
                     return start, start + len(term.text), term
         if word[0] >= "\u0590" and _PROCLITIC_SCRIPT.match(word):  # no regex for a Latin word
-            for at, rest in ((0, word), (1, word[1:]) if word[0] in _PROCLITICS else (0, "")):
+            # A term word itself was looked at above: only a term after its proclitic is left.
+            cuts: tuple[tuple[int, str], ...] = ((0, word),) if word not in self._by_word else ()
+            if word[0] in _PROCLITICS:
+                cuts += ((1, word[1:]),)
+            for at, rest in cuts:
                 attached = self._prefix_term(lowered, start + at, rest)
                 if attached is not None:
                     return start + at, start + at + len(attached.text), attached
