@@ -588,6 +588,9 @@ class Gateway:
         if self._history_task is not None:
             self._history_task.cancel()
         self.audit.flush()
+        # What the awaits since holds.stop() put in the holds' window (a peer's answer, a
+        # parking timer) reaches the writer before it closes.
+        self.holds.store.flush()
         self.id_map.close()
         self.signal_store.close()
         self.durable.close()

@@ -17,7 +17,11 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 
+import structlog
+
 from .store import CommitCallback, SqliteWriter, StoreError
+
+log = structlog.get_logger("otpgate")
 
 Write = Callable[[sqlite3.Connection], None]
 
@@ -65,7 +69,10 @@ class CommitWindow:
             # ``errors`` was filled on the writer thread before this callback was scheduled;
             # it stays empty when the group itself could not run.
             for callback, own in zip(callbacks, errors or [error] * len(callbacks), strict=True):
-                callback(error or own)
+                try:
+                    callback(error or own)
+                except Exception:  # one broken callback must not silence the group's others
+                    log.exception("commit_callback_failed")
 
         self.writer.write_fn(write, committed)
 

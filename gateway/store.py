@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlite_utils
+import structlog
 
+log = structlog.get_logger("otpgate")
 T = TypeVar("T")
 # Called on the event loop after the commit; the argument is the error, or None on success.
 CommitCallback = Callable[[Exception | None], None]
@@ -246,4 +248,7 @@ def _deliver(
             else:
                 op.future.set_result(result)
         elif op.callback is not None:
-            op.callback(error)
+            try:
+                op.callback(error)
+            except Exception:  # the rest of the group is still told
+                log.exception("commit_callback_failed")

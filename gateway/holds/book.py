@@ -545,9 +545,12 @@ class HoldBook:
         also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         done: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
-        self.store.transition(
-            record, actor, why, done.set_result, receipts=receipts or (), also=also
-        )
+
+        def committed(error: Exception | None) -> None:
+            if not done.done():  # cancelled meanwhile (stopping): nobody waits for it
+                done.set_result(error)
+
+        self.store.transition(record, actor, why, committed, receipts=receipts or (), also=also)
         error = await done
         if error is not None:
             if revert_to is not None:

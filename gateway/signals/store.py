@@ -64,15 +64,16 @@ def create_tables(db: sqlite_utils.Database) -> None:
     )
 
 
-# json.dumps with any option builds a new encoder per call; these are built once. The output
-# is json.dumps's: a record holds no containers, so the circular check only cost time. The
-# canonical form stays json's: derived event ids must not change with the encoder.
+# json.dumps with any option builds a new encoder per call; these are built once (a record
+# holds no containers, so the circular check only cost time). The canonical form stays
+# json's: derived event ids must not change with the encoder.
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False).encode
 
 
 def _compact(record: dict[str, Any]) -> str:
-    """The stored record: orjson is 4-7 times faster than json on a signal's record."""
+    """The stored record: orjson is 4-7 times faster than json on a signal's record. Its
+    text is json's but for non-ASCII characters, written as UTF-8 rather than escaped."""
     try:
         return orjson.dumps(record).decode()
     except TypeError:  # a lone surrogate from an HTTP body, which json escapes

@@ -129,8 +129,9 @@ class ReceiptRelay:
         self._waiting: dict[str, deque[tuple[str, Pdu, Callable[[], None]]]] = {}
         binds.on_receiver_bound.append(self.deliver_pending)
         binds.on_receiver_bound.append(lambda bind: self._pump(bind.account.system_id))
-        # The last receiver's abandoned receipts come back while it is still registered;
-        # once it is gone, what waits in memory goes to the others or to disk.
+        # A lost connection gives back its receipts in flight while the bind is still
+        # registered, when no other receiver may be left to take the queue; once the bind
+        # is gone, what waits in memory goes to the others or to disk.
         binds.on_receiver_gone.append(lambda bind: self._pump(bind.account.system_id))
         # Asks the other nodes of a cluster to relay a receipt no mapping here explains:
         # "relayed", "not_found" (every node said so) or "unreachable" (one did not answer).

@@ -30,6 +30,8 @@ async def start_smpp_listeners(
     """Both listeners serving ``binds``; each server joins ``servers`` as soon as it listens,
     so that stopping closes it even when the next one failed to start."""
     session_config = SessionConfig(
+        # Receipts queued behind full windows are refilled by their receipts' answers; an
+        # enquire_link's answer frees a slot without one, harmless while a window holds many.
         window=50,
         incoming_window=100,
         response_timeout_s=10.0,

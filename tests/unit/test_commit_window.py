@@ -123,3 +123,21 @@ async def test_a_flush_puts_the_window_ahead_of_a_later_direct_write(writer) -> 
     assert await writer.call(erase) == 1
     assert await told is None
     assert _on_disk(writer.path) == {}
+
+
+async def test_a_callback_that_raises_does_not_silence_the_others(writer) -> None:
+    window = CommitWindow(writer, window_s=HOUR_S)
+    told: list[Exception | None] = []
+
+    def broken(error: Exception | None) -> None:
+        raise RuntimeError("a waiter that went away")
+
+    last: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
+    window.write_fn(_insert(1), told.append)
+    window.write_fn(_insert(2), broken)
+    window.write_fn(_insert(3), last.set_result)
+    window.flush()
+
+    assert await asyncio.wait_for(last, 10) is None  # a hang, not a pass, if it were silenced
+    assert told == [None]
+    assert _on_disk(writer.path) == {1: "held", 2: "held", 3: "held"}
