@@ -279,17 +279,28 @@ class Lexicon:
         term of that word (a word that begins it); else that word gets the same look as
         there (a stem, a shorter term, or none)."""
         search = self._lgc_terms.search
+        terms = self.terms
+        stem_texts = self._stem_texts
         # A match begins with the character before its term (the space in front of the text
         # for a term that begins it): its start in ``padded`` is the term's in ``lowered``.
         padded = " " + lowered
         at = 0
         while (m := search(padded, at)) is not None:
             start = m.start()
-            term = self.terms[m.group()[1:]]
-            if term.text not in self._stem_texts and self._ends_right(lowered, start, term):
-                at = m.end() - 1
-                found.append((start, at, term))
-                continue
+            text = m.group()[1:]
+            term = terms[text]
+            if text not in stem_texts:
+                # The trie let no ASCII letter follow a term that must end its word: only a
+                # non-ASCII one needs the regex (``_ends_right``; 5 a text, 0.3 µs each).
+                following = padded[m.end() : m.end() + 1]
+                if (
+                    term.starts_word
+                    or following.isascii()
+                    or self._ends_right(lowered, start, term)
+                ):
+                    at = m.end() - 1
+                    found.append((start, at, term))
+                    continue
             word = _LGC_WORD.match(lowered, start)  # never None: such a letter starts each term
             if word is not None:
                 words = ((start, word.group()),)
