@@ -101,6 +101,7 @@ _SLOT_BEFORE = re.compile(
 )
 _SLOT_AFTER_IS = re.compile(rf"\s+(?:is|es|é|ist|est|là)\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 _MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6", "*7", "*8", "*9")
+_MASK_FIRSTS = frozenset(mask[0] for mask in _MASKS)
 _URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE
 )
@@ -170,25 +171,32 @@ def _is_year(lowered: str, start: int, end: int) -> bool:
 
 def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
     """An amount, a year, a masked ending, part of a phone number or a grouped number."""
-    body = text[start:end]
-    # Each regex is asked only where the character it starts or ends with is there: three
-    # calls for every number of a bank alert cost more than the rest of this check.
-    starred = text[start - 1 : start] == "*"
-    if (body[0] in "X*x•" and _MASKED.fullmatch(body)) or (
-        # "**482913**" is wrapped, as a bold code; "**1234" and "1234**" are masked.
-        (starred or text.startswith(_MASKS, end)) and not (starred and text[end : end + 1] == "*")
-    ):
+    # The characters around the number are taken once, and each regex is asked only where
+    # the character it starts or ends with is there: three calls for every number of a bank
+    # alert cost more than the rest of this check.
+    following = text[end : end + 1]
+    preceding = text[start - 1 : start] if start else ""
+    if preceding == "*":
+        if following != "*":
+            return True  # "**1234" is masked; "**482913**" is wrapped, as a bold code
+    elif following in _MASK_FIRSTS and text.startswith(_MASKS, end):
+        return True  # "1234**", "1234…"
+    if text[start] in "X*x•" and _MASKED.fullmatch(text, start, end):
         return True
-    before = text[max(0, start - 2) : start]
-    if before.endswith("+") or text[end : end + 1] == "/":
+    if preceding == "+" or following == "/":
         return True  # a phone number, or a price per unit ("100000/lần")
-    if before[-2:-1].isdigit() and before[-1:] in (" ", "-") and "-" not in body[1:-1]:
+    if (
+        preceding in (" ", "-")
+        and text[start - 2 : start - 1].isdigit()
+        and text.find("-", start + 1, end - 1) < 0
+    ):
         return True  # the last group of "0800 123 4567"
-    if " " not in body and text[end : end + 1] in (" ", "-") and _NEXT_GROUP.match(text, end):
+    if following in (" ", "-") and text.find(" ", start, end) < 0 and _NEXT_GROUP.match(text, end):
         return True  # the first group of a longer number
-    unit = _NUMBER_WITH_UNIT.fullmatch(body) if "A" <= body[-1] <= "Z" else None
-    if unit is not None and _currency_after(unit.group(1).lower()):
-        return True  # "100USD", "365TL"
+    if "A" <= text[end - 1] <= "Z":
+        unit = _NUMBER_WITH_UNIT.fullmatch(text, start, end)
+        if unit is not None and _currency_after(unit.group(1).lower()):
+            return True  # "100USD", "365TL"
     tight = lowered[max(0, start - 12) : start].rstrip()
     if tight and _currency_before(tight):
         return True
