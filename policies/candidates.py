@@ -22,23 +22,28 @@ _DIGIT_BASES = (
     0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
     0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810, 0xFF10,
 )  # fmt: skip
-_DIGITS = str.maketrans({chr(base + i): str(i) for base in _DIGIT_BASES for i in range(10)})
 _FOREIGN_DIGITS = re.compile(
     "[" + "".join(f"{chr(base)}-{chr(base + 9)}" for base in _DIGIT_BASES) + "]+"
 )
+# Each script's digits by the code point of its zero.
+_REPLACEMENTS = {base: tuple((chr(base + i), str(i)) for i in range(10)) for base in _DIGIT_BASES}
 DIGIT = re.compile(r"[0-9]")
 
 
 def ascii_digits(text: str) -> str:
     """``text`` with any script's digits as ASCII, one character for one (spans stay valid).
 
-    Only the runs of digits are translated: ``str.translate`` looks up every character of a
-    text in Python's mapping, 14 µs for a 300-character Persian SMS."""
-    return _FOREIGN_DIGITS.sub(_translated, text)
-
-
-def _translated(digits: re.Match[str]) -> str:
-    return digits.group().translate(_DIGITS)
+    Each script's ten digits are replaced where one of them is found: ``str.translate`` looks
+    up every character of a text in Python's mapping (14 µs for a 300-character Persian SMS),
+    and a regex callback per run of digits cost 0.3 µs a run (a promotion has twenty)."""
+    found = _FOREIGN_DIGITS.search(text)
+    while found is not None:
+        first = text[found.start()]
+        for digit, ascii in _REPLACEMENTS[ord(first) - int(first)]:
+            text = text.replace(digit, ascii)
+        # A run may mix scripts ("۱٢"): the next search starts where this one's did.
+        found = _FOREIGN_DIGITS.search(text, found.start())
+    return text
 
 
 # Every candidate starts with one character of [0-9A-Z] so that ``re`` can skip to the
