@@ -279,8 +279,15 @@ class Lexicon:
         word where a term begins, after a one-letter proclitic ("وكود") or not; such terms
         may end inside a word ("رمزك"). Without ``rare``, the text has no letter of Hebrew
         or the Indic scripts."""
-        words = [(m.start(), m.group()) for m in _LGC_WORD.finditer(lowered)]
-        wanted = self._first_words.intersection([word for _, word in words])
+        # Only the Latin words that begin a term or a stem: the others would cost a place in
+        # the sort below and a look in ``_find_words`` for nothing.
+        first_words, stems = self._first_words, self._stem_keys
+        words = [
+            (m.start(), word)
+            for m in _LGC_WORD.finditer(lowered)
+            if (word := m.group()) in first_words or word[:3] in stems
+        ]
+        wanted = first_words.intersection([word for _, word in words])
         # Each match begins with the character before its word (see ``_attached_starts``).
         padded = " " + lowered
         by_script = [
