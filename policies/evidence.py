@@ -72,12 +72,13 @@ class MessageEvidence:
         "lowered",
         "message_reasons",
         "naming",
+        "naming_before",
         "not_code_starts",
         "origin_bound",
-        "scored",
         "terms",
         "text",
         "unnaming",
+        "validity_starts",
     )
 
     def __init__(
@@ -92,9 +93,13 @@ class MessageEvidence:
         self.terms = sorted(terms, key=itemgetter(0))
         # The few terms each check below asks about, found once in one pass: a long
         # promotion's words looked at again for each of its numbers cost more than its points.
-        self.scored: list[Match] = []
         self.unnaming: list[Match] = []
         self.not_code_starts: list[int] = []
+        # Words that name a number otherwise, by end, with how far before a number they
+        # reach; validity by start: only the few near a candidate count, where a loop over
+        # every word of a long bank alert for each of its numbers cost 1-2 µs a number.
+        self.naming_before: list[tuple[int, int]] = []
+        self.validity_starts: list[int] = []
         # OTP wording and code words, each with the last end of any term up to it: the look
         # back from a candidate stops at the first term that ends after it.
         self.naming: list[tuple[int, int, str, int]] = []
@@ -106,14 +111,17 @@ class MessageEvidence:
             kinds.add(kind)
             if t_end > last_end:
                 last_end = t_end
-            if kind in _SCORED:
-                self.scored.append(found)
             if kind in _UNNAMING:
                 self.unnaming.append(found)
-            if kind in _NAMING:
-                self.naming.append((t_start, t_end, kind, last_end))
+                if kind in _NAMING:
+                    self.naming.append((t_start, t_end, kind, last_end))
+            elif kind == "context":
+                self.naming_before.append((t_end, _CONTEXT_BEFORE))
             elif kind == "not_code":
+                self.naming_before.append((t_end, _NOT_CODE_BEFORE))
                 self.not_code_starts.append(t_start)
+            elif kind == "validity":
+                self.validity_starts.append(t_start)
         self.candidates = candidates
         reasons: list[str] = []
         if "share" in kinds:
@@ -140,26 +148,19 @@ class MessageEvidence:
         best_rank = 9
         near_otp = near_code = close_code = far_otp = far_code = near_purpose = False
         purpose_right_before = purpose_right_after = after_word = validity_near = False
-        names_before = -1  # where the nearest word that names the number otherwise ends
-        for t_start, t_end, term in self.scored:
+        names_before = self._names_before(start)
+        for t_start, t_end, term in self.unnaming:
             kind = term.kind
             if t_end <= start:
                 gap = start - t_end
-                if (kind == "not_code" and gap <= _NOT_CODE_BEFORE) or (
-                    kind == "context" and gap <= _CONTEXT_BEFORE
-                ):
-                    names_before = max(names_before, t_end)
-                elif kind in ("otp", "code") and gap <= 9:
+                if kind == "purpose":
+                    purpose_right_before = purpose_right_before or gap <= 6
+                elif gap <= 9:
                     after_word = after_word or _right_after(self.lowered, t_end, start)
-                elif kind == "purpose" and gap <= 6:
-                    purpose_right_before = True
             elif t_start >= end:
                 gap = t_start - end
                 if kind == "purpose" and gap <= _PURPOSE_AFTER:
                     purpose_right_after = True
-                elif kind == "validity" and gap <= _VALIDITY_AFTER:
-                    # "482913 is valid for 10 minutes": the code is what expires.
-                    validity_near = validity_near or not DIGIT.search(self.lowered, end, t_start)
             else:
                 continue  # the term is inside the candidate ("TAN" in "TAN1234")
             if kind == "otp":
@@ -168,13 +169,15 @@ class MessageEvidence:
                 near_code = near_code or gap <= _CODE_NEAR
                 close_code = close_code or _CODE_NEAR < gap <= _NEAR
                 far_code = far_code or gap > _NEAR
-            elif kind == "purpose":
-                near_purpose = near_purpose or gap <= _NEAR
             else:
-                continue
+                near_purpose = near_purpose or gap <= _NEAR
             rank = _RANK[kind]
             if rank < best_rank:
                 best_rank, language = rank, term.language
+        for t_start in self.validity_starts:
+            # "482913 is valid for 10 minutes": the code is what expires.
+            if end <= t_start <= end + _VALIDITY_AFTER and not validity_near:
+                validity_near = not DIGIT.search(self.lowered, end, t_start)
         owner = (
             self._owning_wording(start)
             if names_before >= 0 or not (near_otp or near_code)
@@ -220,6 +223,15 @@ class MessageEvidence:
                 return 0.0, ("context_after",), language, True
         points = sum(map(WEIGHTS.__getitem__, reasons))
         return points, tuple(reasons), language, False
+
+    def _names_before(self, start: int) -> int:
+        """The end of the nearest word before ``start`` that names a number as something
+        else (an order, a card) within its reach, or -1."""
+        names_before = -1
+        for t_end, reach in self.naming_before:
+            if t_end <= start and start - t_end <= reach and t_end > names_before:
+                names_before = t_end
+        return names_before
 
     def _owning_wording(self, start: int) -> str | None:
         """The kind of the OTP wording or code word a "… is: 98446" names, in its sentence."""
@@ -284,9 +296,6 @@ _NAMING = frozenset({"otp", "code"})
 # Purposes too vague to say the number is not what the word before names: "the account
 # number for your 48291376".
 _WEAK_PURPOSES = frozenset({"for your", "is your"})
-# The kinds of term a candidate's points look at; "do not share" and promotions count once
-# for the message.
-_SCORED = frozenset({*_RANK, "not_code", "context", "validity"})
 _COPULA_BEFORE = re.compile(
     r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*#?\Z"
 )
