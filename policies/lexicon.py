@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .trie import trie_pattern
+
 # A word: a run of Latin, Greek or Cyrillic letters, or a run of anything else but spaces,
 # digits and punctuation (two character classes, so the regex runs at C speed): "captcha"
 # is a word of its own inside "あなたのcaptchaは"; Indic vowel signs and the Persian
@@ -67,40 +69,6 @@ class Term:
 
 
 Match = tuple[int, int, Term]
-_Trie = dict[str, "_Trie"]
-_BOUNDED = "\x00"  # in a trie, the end of a word that ``bound`` must not follow
-
-
-def trie_pattern(words: Iterable[str], bounded: Iterable[str] = (), bound: str = "") -> str:
-    """One regex for many literal words, factored by common prefixes; longest first. A word
-    of ``bounded`` matches only where ``bound`` (a regex) does not follow it: the longest
-    word that ends as it must is found, not the longest."""
-    trie: _Trie = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    for word in bounded:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[_BOUNDED] = {}
-
-    def build(node: _Trie) -> str:
-        branches = [
-            re.escape(char) + build(child)
-            for char, child in sorted(node.items())
-            if char and char != _BOUNDED
-        ]
-        if _BOUNDED in node:  # the branches first: the longest word that ends right
-            return "(?:" + "|".join([*branches, f"(?!{bound})"]) + ")"
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie)
 
 
 def lower(text: str) -> str:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from .lexicon import Lexicon, lower, trie_pattern
+from .lexicon import Lexicon, lower
+from .trie import trie_pattern
 
 # Where one term is listed under two kinds, the first kind here names it.
 _KINDS = (("otp", "otp"), ("not_code", "not_code"), ("code", "code"), ("share", "share"),
