@@ -132,15 +132,19 @@ class Decider:
             return classification.score
 
         kinds = self.policies.peer_kinds if peer is not None else frozenset()
+
+        def on_peer_facts(known: PeerFacts, peer: str) -> Verdict:
+            risk = known.risk(now)
+            verdict = evaluate(
+                policy, message, risk, signal_outage=signal_outage, otp_score=otp_score
+            )
+            return _sourced(verdict, peer)
+
         if kinds:
             assert peers is not None and peer is not None
             known, missing = peers.cached(peer, destination, kinds, now)
             if not missing:  # every fact a rule could use is in the cache: one evaluation
-                verdict = evaluate(
-                    policy, message, known.risk(now), signal_outage=signal_outage,
-                    otp_score=otp_score,
-                )  # fmt: skip
-                return _decision(_sourced(verdict, peer), classified, message)
+                return _decision(on_peer_facts(known, peer), classified, message)
         verdict = evaluate(policy, message, risk, signal_outage=signal_outage, otp_score=otp_score)
         if kinds:
             assert peers is not None and peer is not None
@@ -148,14 +152,9 @@ class Decider:
             if wanted:
                 known, missing = peers.cached(peer, destination, wanted, now)
                 if missing:
-                    decision = _decision(verdict, classified, message)
                     lookup = Lookup(peer, destination, missing, known, verdict)
-                    return replace(decision, lookup=lookup)
-                verdict = evaluate(
-                    policy, message, known.risk(now), signal_outage=signal_outage,
-                    otp_score=otp_score,
-                )  # fmt: skip
-                verdict = _sourced(verdict, peer)
+                    return _decision(verdict, classified, message, lookup)
+                verdict = on_peer_facts(known, peer)
         return _decision(verdict, classified, message)
 
     def complete(self, decision: Decision, answer: PeerFacts | PullFailure, now: float) -> Decision:
@@ -173,13 +172,16 @@ class Decider:
 
 
 def _decision(
-    verdict: Verdict, classified: list[Classification], message: MessageFacts
+    verdict: Verdict,
+    classified: list[Classification],
+    message: MessageFacts,
+    lookup: Lookup | None = None,
 ) -> Decision:
     if not classified:
-        return Decision(verdict, None, message)
+        return Decision(verdict, None, message, lookup)
     classification = classified[0]
     message = replace(message, is_otp=classification.is_otp, otp_score=classification.score)
-    return Decision(verdict, classification, message)
+    return Decision(verdict, classification, message, lookup)
 
 
 def _sourced(verdict: Verdict, peer: str) -> Verdict:
