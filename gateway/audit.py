@@ -5,15 +5,16 @@ Kept beside the id mapping (synchronous=NORMAL: WAL survives a process crash; th
 moments before a power cut may be lost, which an audit trail can bear). The destination
 is stored as the keyed pseudonym the logs use, so the operator can still search by number.
 
-Rows wait up to ``FLUSH_DELAY_S`` on the event loop and go to the writer thread together:
-a row of its own per held message made a commit, and a thread wake-up, per decision
-(1,000 a second beside the traffic at 1,000 holds/s). A process killed in those 10 ms
+Rows wait up to ``FLUSH_DELAY_S`` on the event loop and go to the writer thread together,
+through a ``CommitWindow`` as the holds' writes do: a row of its own per held message made
+a commit, and a thread wake-up, per decision (1,000 a second beside the traffic at 1,000
+holds/s). A process killed in those 10 ms
 loses their audit rows, never the holds themselves.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
 import sqlite3
 from typing import Any
@@ -22,6 +23,7 @@ import sqlite_utils
 
 from policies.decisions import Verdict
 
+from .commit_window import CommitWindow
 from .logs import pseudonym
 from .store import SqliteWriter
 
@@ -63,9 +65,7 @@ _PULL = "INSERT INTO peer_audit VALUES (?, ?, ?, ?, ?)"
 class DecisionAudit:
     def __init__(self, writer: SqliteWriter) -> None:
         self.writer = writer
-        self._decisions: list[tuple[Any, ...]] = []
-        self._pulls: list[tuple[Any, ...]] = []
-        self._flush_timer: asyncio.TimerHandle | None = None
+        self._window = CommitWindow(writer, window_s=FLUSH_DELAY_S)
 
     def record(
         self,
@@ -76,44 +76,29 @@ class DecisionAudit:
         verdict: Verdict,
         parts: int = 1,
     ) -> None:
-        self._decisions.append(
-            (
-                at,
-                account,
-                tenant,
-                pseudonym(destination),
-                verdict.decision,
-                verdict.rule,
-                json.dumps([r.to_json() for r in verdict.reasons]),
-                json.dumps([s.rule for s in verdict.shadow]),
-                parts,
-            )
+        row = (
+            at,
+            account,
+            tenant,
+            pseudonym(destination),
+            verdict.decision,
+            verdict.rule,
+            json.dumps([r.to_json() for r in verdict.reasons]),
+            json.dumps([s.rule for s in verdict.shadow]),
+            parts,
         )
-        self._flush_soon()
+        self._window.write_fn(functools.partial(_insert, _DECISION, row))
 
     def record_pull(
         self, at: float, peer: str, destination: str, answer: str, latency_ms: float
     ) -> None:
         """One pull from a peer: ``answer`` holds ages and flags or ``failed:<reason>``."""
-        self._pulls.append((at, peer, pseudonym(destination), answer, round(latency_ms, 2)))
-        self._flush_soon()
+        row = (at, peer, pseudonym(destination), answer, round(latency_ms, 2))
+        self._window.write_fn(functools.partial(_insert, _PULL, row))
 
     def flush(self) -> None:
         """Hand the waiting rows to the writer thread now (before a read, an erasure, a stop)."""
-        if self._flush_timer is not None:
-            self._flush_timer.cancel()
-            self._flush_timer = None
-        if self._decisions:
-            rows, self._decisions = self._decisions, []
-            self.writer.write_many(_DECISION, rows)
-        if self._pulls:
-            rows, self._pulls = self._pulls, []
-            self.writer.write_many(_PULL, rows)
-
-    def _flush_soon(self) -> None:
-        if self._flush_timer is None:
-            loop = asyncio.get_running_loop()
-            self._flush_timer = loop.call_later(FLUSH_DELAY_S, self.flush)
+        self._window.flush()
 
     async def erase(self, destination: str) -> int:
         self.flush()
@@ -137,6 +122,10 @@ class DecisionAudit:
             )
 
         return await self.writer.call(run)
+
+
+def _insert(sql: str, row: tuple[Any, ...], conn: sqlite3.Connection) -> None:
+    conn.execute(sql, row)
 
 
 def rows(conn: sqlite3.Connection, since: float) -> list[dict[str, Any]]:

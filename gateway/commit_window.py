@@ -37,10 +37,10 @@ class CommitWindow:
         self.writer = writer
         self.window_s = window_s
         self._writes: list[Write] = []
-        self._callbacks: list[CommitCallback] = []
+        self._callbacks: list[CommitCallback | None] = []
         self._timer: asyncio.TimerHandle | None = None
 
-    def write_fn(self, fn: Write, on_commit: CommitCallback) -> None:
+    def write_fn(self, fn: Write, on_commit: CommitCallback | None = None) -> None:
         """Queue ``fn`` for the next group; ``on_commit`` runs on the loop once it is durable.
 
         Writes reach the writer in the order they were queued here."""
@@ -69,6 +69,8 @@ class CommitWindow:
             # ``errors`` was filled on the writer thread before this callback was scheduled;
             # it stays empty when the group itself could not run.
             for callback, own in zip(callbacks, errors or [error] * len(callbacks), strict=True):
+                if callback is None:
+                    continue
                 try:
                     callback(error or own)
                 except Exception:  # one broken callback must not silence the group's others
