@@ -22,8 +22,12 @@ _DIGIT_BASES = (
     0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
     0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810, 0xFF10,
 )  # fmt: skip
+# Spaces that are no ASCII space: a no-break space from an HTML template, a narrow or an
+# ideographic one, a zero-width space around a code. One search finds them and the digits.
+_ODD_SPACES = "\u00a0\u2000-\u200b\u202f\u205f\u3000"
+_ODD_SPACE = re.compile(f"[{_ODD_SPACES}]")
 _FOREIGN_DIGITS = re.compile(
-    "[" + "".join(f"{chr(base)}-{chr(base + 9)}" for base in _DIGIT_BASES) + "]+"
+    "[" + "".join(f"{chr(base)}-{chr(base + 9)}" for base in _DIGIT_BASES) + f"]+|[{_ODD_SPACES}]"
 )
 # Each script's digits by the code point of its zero.
 _REPLACEMENTS = {base: tuple((chr(base + i), str(i)) for i in range(10)) for base in _DIGIT_BASES}
@@ -31,7 +35,8 @@ DIGIT = re.compile(r"[0-9]")
 
 
 def ascii_digits(text: str) -> str:
-    """``text`` with any script's digits as ASCII, one character for one (spans stay valid).
+    """``text`` with any script's digits as ASCII and odd spaces as " ", one character for
+    one (spans stay valid).
 
     Each script's ten digits are replaced where one of them is found: ``str.translate`` looks
     up every character of a text in Python's mapping (14 µs for a 300-character Persian SMS),
@@ -39,8 +44,11 @@ def ascii_digits(text: str) -> str:
     found = _FOREIGN_DIGITS.search(text)
     while found is not None:
         first = text[found.start()]
-        for digit, ascii in _REPLACEMENTS[ord(first) - int(first)]:
-            text = text.replace(digit, ascii)
+        if not first.isdigit():
+            text = _ODD_SPACE.sub(" ", text)
+        else:
+            for digit, ascii in _REPLACEMENTS[ord(first) - int(first)]:
+                text = text.replace(digit, ascii)
         # A run may mix scripts ("۱٢"): the next search starts where this one's did.
         found = _FOREIGN_DIGITS.search(text, found.start())
     return text
@@ -68,7 +76,7 @@ _CANDIDATE = re.compile(
     r"(?!,[0-9]{1,3}(?![0-9]*[\u3000-\u9fff]))"
 )
 # A code right after a code word and a colon may take any case: "code: kXq7Zp".
-_SLOT = re.compile(r"\s*(?:[:：=]|为|為|是|は)\s*([A-Za-z0-9]{4,10})(?![0-9A-Za-z])")
+_SLOT = re.compile(r"\s*(?:[:：=]|为|為|是|は)\s*[\"'“‘«(\[*#]?([A-Za-z0-9]{4,10})(?![0-9A-Za-z])")
 # After "is": upper-case letters ("code is KXQZ"), or letters of any case with a digit
 # ("Your new password is Ab12cd").
 _UPPER_OR_MIXED = r"[A-Z]{4,10}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{4,10}"
@@ -91,7 +99,7 @@ _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 # behind it for which; the start of the text is asked apart (``slot_possible``).
 _SLOT_POSSIBLE = re.compile(
     r"[:：=为為是は\s0-9](?:"
-    r"(?<=[:：=为為是は])\s*(?:[A-Z]{4,10}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{4,10})"
+    r"(?<=[:：=为為是は])\s*[\"'“‘«(\[*#]?(?:[A-Z]{4,10}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{4,10})"
     r"(?![0-9A-Za-z])"
     rf"|(?<=\s)(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
     r"|(?<=[0-9])(?<![0-9].)[0-9]{3,7}(?:[A-Z][a-z]|[a-z]{3})"
@@ -178,6 +186,15 @@ def _is_year(lowered: str, start: int, end: int) -> bool:
     )
 
 
+def _sloppy_full_stop(text: str, end: int) -> bool:
+    """Two full stops end a sentence in sloppy templates ("Your OTP is 123456.. Do not
+    share", "OTP 639897..ห้าม"); a mask has three, or digits after them ("526418..1234")."""
+    if not text.startswith("..", end):
+        return False
+    following = text[end + 2 : end + 3]
+    return not following or (following not in ".…*xX•" and not following.isdigit())
+
+
 def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
     """An amount, a year, a masked ending, part of a phone number or a grouped number."""
     # The characters around the number are taken once, and each regex is asked only where
@@ -188,10 +205,16 @@ def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
     if preceding == "*":
         if following != "*":
             return True  # "**1234" is masked; "**482913**" is wrapped, as a bold code
-    elif following in _MASK_FIRSTS and text.startswith(_MASKS, end):
-        return True  # "1234**", "1234…"
+    elif (
+        following in _MASK_FIRSTS
+        and text.startswith(_MASKS, end)
+        and not _sloppy_full_stop(text, end)
+    ):
+        return True  # "1234**", "1234…", "526418..."
     if text[start] in "X*x•" and _MASKED.fullmatch(text, start, end):
         return True
+    if preceding in ".…" and text[max(0, start - 2) : start] in ("..", "…", " …"):
+        return True  # "526418..1234", "…1234"
     if preceding == "+" or following == "/":
         return True  # a phone number, or a price per unit ("100000/lần")
     if (

@@ -54,6 +54,8 @@ def classify(
     """Classify one decoded message; ``otp_only`` (a dedicated OTP bind) needs no wording."""
     if not text:
         return NOT_OTP
+    if "\t" in text:
+        text = text.replace("\t", " ")
     if not text.isascii():
         text = ascii_digits(text)
     lowered = text.lower()

@@ -297,10 +297,10 @@ _NAMING = frozenset({"otp", "code"})
 # number for your 48291376".
 _WEAK_PURPOSES = frozenset({"for your", "is your"})
 _COPULA_BEFORE = re.compile(
-    r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*#?\Z"
+    r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*[#*\"'“‘«(\[]{0,2}\Z"
 )
 _COPULA_AFTER = re.compile(
-    r"\s*(?:(?:is|as|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
+    r"[\"'”’»)\]]?\s*(?:(?:is|as|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
 )
 # A full stop ends a sentence before a capital or a digit ("руб. картой" goes on), but not
 # after an abbreviation that bank alerts put before an amount, a number or a date ("Rs. 5000",
@@ -313,7 +313,7 @@ _ABBREVIATIONS = (
 # more than the rest of the evidence.
 _NOT_AFTER_ABBREVIATION = "".join(rf"(?<!\b(?i:{word})\.)" for word in _ABBREVIATIONS)
 _SENTENCE_END = re.compile(rf"(?:\.{_NOT_AFTER_ABBREVIATION}|[!?])\s+(?=[^\W_a-zа-яё])|[。！？]|\n")
-_GAP_CHARS = r"[\s:：=\-–#【】\[\]()（）「」]*"
+_GAP_CHARS = r"[\s:：=\-–#【】\[\]()（）「」\"'“”‘’«»]*"
 _RIGHT_AFTER = re.compile(
     rf"{_GAP_CHARS}(?:(?:is|es|est|ist|là|é|è|adalah|ialah|er|jest|je|är|on)(?![^\W\d_])|[为為是は])?{_GAP_CHARS}"
 )

@@ -162,6 +162,32 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("es", "Estimado cliente, usa 662910 para verificar tu cuenta", ["662910"]),
         ("fr", "Cher client, utilisez 318204 pour vous connecter", ["318204"]),
     ],
+    # Two full stops after the code end a sloppy template's sentence; three, or digits
+    # after them, still mask a card number.
+    "sloppy_full_stops": [
+        ("en", "Your PayBank OTP is 482913.. Do not share it.", ["482913"]),
+        ("en", "Your NorthPay verification code is 552910..", ["552910"]),
+        ("tr", "PayBank doğrulama kodunuz: 716203..", ["716203"]),
+        ("th", "PayBank OTP 639817..ห้ามแจ้งรหัสกับบุคคลอื่น", ["639817"]),
+    ],
+    # Spaces that are not ASCII spaces (a no-break space from an HTML template, a tab).
+    "odd_spaces": [
+        ("en", "482\u00a0913\u00a0is\u00a0your\u00a0PayBank\u00a0code", ["482\u00a0913"]),
+        ("en", "771\t204\tis your PayBank code", ["771\t204"]),
+        ("es", "Tu\u00a0código\u00a0PayBank\u00a0es\u00a0662\u00a0910", ["662\u00a0910"]),
+        ("ru", "Код\u202fподтверждения\u202fPayBank:\u202f771\u202f204", ["771\u202f204"]),
+    ],
+    # A number sign or quotes around the code.
+    "code_behind_a_sign_or_in_quotes": [
+        ("en", "Use code #482913 to sign in to PayBank", ["482913"]),
+        ("en", 'Your PayBank code is "#521992"', ["521992"]),
+        ("en", "PayBank verification code: “QKXPDE”", ["QKXPDE"]),
+        ("en", "The code to unlock your PayBank card is: *98446*", ["98446"]),
+        ("es", "Su código de verificación PayBank. NORTE es #123456. No lo comparta.", ["123456"]),
+        ("ar", "رمز التحقق الخاص بك هو #740318. لا تشاركه مع أحد.", ["740318"]),
+        ("th", "รหัสยืนยันของคุณ#709090รหัสนี้ใช้ได้ภายใน5นาที", ["709090"]),
+        ("de", "„482913“ ist Ihr PayBank-Bestätigungscode", ["482913"]),
+    ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
         ("th", "[PayBank] รหสยืนยนของคุณคือ 771204 ใช้ได้ภายใน 5 นาที", ["771204"]),
@@ -201,6 +227,12 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "You have 5000 tokens left in your plan."),
         ("en", "Spotlight: 4821 hotpot recipes this week"),
         ("de", "Standard-Tarif 4821 aktiviert"),
+    ],
+    "masked_or_numbered_otherwise": [
+        ("en", "Card 5264..1234 used for INR 500 at ACME"),
+        ("en", "Card 526418... charged USD 12 at ACME"),
+        ("en", "Your order #482913 has shipped"),
+        ("en", "Ticket #4821 confirmed for 12 Jan"),
     ],
     "bank_alerts_and_notices": [
         ("en", "Card **1234** used for Rs 500 at ACME on 02-12."),
