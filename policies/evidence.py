@@ -30,6 +30,10 @@ _CONTEXT_AFTER = 12
 # "Enter 4821 in the app to verify": a purpose word this close after the code is its purpose.
 _PURPOSE_AFTER = 25
 _VALIDITY_AFTER = 30
+# A promotion's words before a code, or this close after it, make it a promotion's code;
+# farther after it they are an advertisement the sender appended to an OTP ("Telegram code
+# 65847. Download our new app and enjoy exclusive offers").
+_PROMOTION_NEAR = 40
 # How far "is"/":" reaches back to the wording it completes: an Indian bank's "OTP for
 # transaction of USD 12.50 at NETFLIX.COM on card no. ending 5678 is 482913" spans 91.
 _OWNING_SPAN = 120
@@ -59,6 +63,7 @@ WEIGHTS = {
     "purpose_right_after": 0.5,
     "promotion_shaped": -1.0,
     "promotion": -1.5,
+    "promotion_far": -0.5,
     "other_code_named": -1.0,
     "many_numbers": -1.0,
 }
@@ -69,12 +74,14 @@ class MessageEvidence:
 
     __slots__ = (
         "candidates",
+        "far_promotion_reasons",
         "lowered",
         "message_reasons",
         "naming",
         "naming_before",
         "not_code_starts",
         "origin_bound",
+        "promotion_spans",
         "terms",
         "text",
         "unnaming",
@@ -100,6 +107,7 @@ class MessageEvidence:
         # every word of a long bank alert for each of its numbers cost 1-2 µs a number.
         self.naming_before: list[tuple[int, int]] = []
         self.validity_starts: list[int] = []
+        self.promotion_spans: list[tuple[int, int]] = []
         # OTP wording and code words, each with the last end of any term up to it: the look
         # back from a candidate stops at the first term that ends after it.
         self.naming: list[tuple[int, int, str, int]] = []
@@ -122,6 +130,8 @@ class MessageEvidence:
                 self.not_code_starts.append(t_start)
             elif kind == "validity":
                 self.validity_starts.append(t_start)
+            elif kind == "promo":
+                self.promotion_spans.append((t_start, t_end))
         self.candidates = candidates
         reasons: list[str] = []
         if "share" in kinds:
@@ -137,6 +147,9 @@ class MessageEvidence:
         if len(candidates) > 3:
             reasons.append("many_numbers")
         self.message_reasons = tuple(reasons)
+        self.far_promotion_reasons = tuple(
+            "promotion_far" if reason == "promotion" else reason for reason in reasons
+        )
         origin = ORIGIN_BOUND.search(text.rstrip())
         self.origin_bound = -1 if origin is None else origin.start(1)
 
@@ -203,7 +216,10 @@ class MessageEvidence:
                 reasons.append("purpose_right_before")
             if purpose_right_after:
                 reasons.append("purpose_right_after")
-        reasons += self.message_reasons
+        if self.promotion_spans and not self._promotion_near(start, end):
+            reasons += self.far_promotion_reasons
+        else:
+            reasons += self.message_reasons
         if validity_near and "promotion" not in self.message_reasons:
             reasons.append("validity_near")  # a promotion's code expires too
         if after_word:
@@ -223,6 +239,14 @@ class MessageEvidence:
                 return 0.0, ("context_after",), language, True
         points = sum(map(WEIGHTS.__getitem__, reasons))
         return points, tuple(reasons), language, False
+
+    def _promotion_near(self, start: int, end: int) -> bool:
+        """A promotion's word before the code, or close after it: a promotion announces its
+        offer first, where an advertisement appended to an OTP comes after the code."""
+        return (
+            self.promotion_spans[0][0] < start
+            or self.promotion_spans[0][0] - end <= _PROMOTION_NEAR
+        )
 
     def _names_before(self, start: int) -> int:
         """The end of the nearest word before ``start`` that names a number as something

@@ -188,6 +188,24 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("th", "รหัสยืนยันของคุณ#709090รหัสนี้ใช้ได้ภายใน5นาที", ["709090"]),
         ("de", "„482913“ ist Ihr PayBank-Bestätigungscode", ["482913"]),
     ],
+    # An advertisement the sender appended after the code is no promotion of that code.
+    "advertisement_after_the_code": [
+        (
+            "en",
+            "PayBank code 65847. Download our new app today and enjoy exclusive offers on flights.",
+            ["65847"],
+        ),
+        (
+            "es",
+            "PayBank código: 66291. Descarga hoy nuestra nueva aplicación y aprovecha las ofertas.",
+            ["66291"],
+        ),
+        (
+            "ru",
+            "PayBank код: 77120. Установите наше новое приложение сегодня и получите скидку.",
+            ["77120"],
+        ),
+    ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
         ("th", "[PayBank] รหสยืนยนของคุณคือ 771204 ใช้ได้ภายใน 5 นาที", ["771204"]),
@@ -214,6 +232,10 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
     "capitals_before_the_wording": [
         ("en", "WELCOME is your code word for the quiz night"),
         ("en", "Visit HTTPS is your code source"),
+    ],
+    "promotion_words_before_the_code": [
+        ("en", "Big summer sale: 30% off everything in store. Show code 65847 at the till."),
+        ("es", "Gran rebaja: 30% de descuento en todo. Muestra el código 65847 en caja."),
     ],
     "other_things_that_expire": [
         ("en", "Your balance 4821 is valid until 31 Dec."),
