@@ -27,7 +27,7 @@ _DIGIT_BASES = (
 _ODD_SPACES = "\u00a0\u2000-\u200b\u202f\u205f\u3000"
 _ODD_SPACE = re.compile(f"[{_ODD_SPACES}]")
 _FOREIGN_DIGITS = re.compile(
-    "[" + "".join(f"{chr(base)}-{chr(base + 9)}" for base in _DIGIT_BASES) + f"]+|[{_ODD_SPACES}]"
+    "[" + "".join(f"{chr(base)}-{chr(base + 9)}" for base in _DIGIT_BASES) + f"{_ODD_SPACES}]"
 )
 # Each script's digits by the code point of its zero.
 _REPLACEMENTS = {base: tuple((chr(base + i), str(i)) for i in range(10)) for base in _DIGIT_BASES}
