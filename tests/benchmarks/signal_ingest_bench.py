@@ -31,6 +31,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -277,7 +278,7 @@ def publish(
 
 
 class Gateway:
-    def __init__(self, directory: Path, broker_port: int) -> None:
+    def __init__(self, directory: Path, broker_port: int, profile: Path | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.api_port = _free_port()
         self.config = directory / "bench.toml"
@@ -317,8 +318,13 @@ level = "warning"
         self.log = directory / "gateway.log"
         env = {**os.environ, "BENCH_OPERATOR_KEY": OPERATOR_KEY, "BENCH_HOLD_KEY": HOLD_KEY}
         with self.log.open("ab") as log:
+            # Under ``profiled_gateway`` the event loop's calls are counted between SIGUSR1
+            # and SIGUSR2 (sent around the MQTT phase), written to ``profile``.
+            runner = ("-m", "gateway.cli")
+            if profile is not None:
+                runner = ("-m", "tests.benchmarks.profiled_gateway", str(profile))
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "run", "--config", str(self.config)],
+                [sys.executable, *runner, "run", "--config", str(self.config)],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -493,12 +499,15 @@ def through_gateway(
     in_flight: int,
     http: bool,
     peers: str,
+    profile: Path | None = None,
 ) -> tuple[Result, list[Result], float]:
     broker = Broker(directory / "broker", inflight)
     gateway = None
     try:
-        gateway = Gateway(directory / "gateway", broker.port)
+        gateway = Gateway(directory / "gateway", broker.port, profile)
         gateway.warm_up(broker.port)
+        if profile is not None:
+            gateway.process.send_signal(signal.SIGUSR1)
         before = gateway.accepted("mqtt")
         g_cpu, b_cpu = process_cpu_s(gateway.process.pid), process_cpu_s(broker.process.pid)
 
@@ -514,6 +523,8 @@ def through_gateway(
             seconds, publishers_s = publish(
                 broker.port, f"gw{inflight}", count, processes, in_flight, done, peers
             )
+        if profile is not None:
+            gateway.process.send_signal(signal.SIGUSR2)
         mqtt = Result(
             "gateway, commit before PUBACK",
             count,
@@ -629,6 +640,13 @@ def main() -> int:
         metavar="RATE",
         help="only: gateway CPU per signal with location updates paced at RATE/s for 6 s",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="PATH",
+        help="cProfile the gateway's event loop during the MQTT phase of the last setting"
+        " (python -m pstats PATH); the figures of that phase then include the profiler",
+    )
     args = parser.parse_args()
     if args.paced:
         with tempfile.TemporaryDirectory(prefix="otpgate-signals-bench-") as tmp:
@@ -671,6 +689,7 @@ def main() -> int:
                 args.in_flight,
                 http=last,
                 peers=args.peers,
+                profile=args.profile if last else None,
             )
             show(gw, base)
             mqtt_results[inflight] = (base, gw)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import json
 import os
 import ssl
+from dataclasses import replace
 from pathlib import Path
 
 import aiomqtt
@@ -21,6 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from gateway.config import MqttConfig, SignalsConfig
+
+from .harness import gateway_config, route, running_gateway, running_simulator, until
 from .mosquitto import INTRUDER, SHIPPED_CONFIG, MosquittoBroker, read_settings
 
 pytestmark = pytest.mark.asyncio
@@ -224,7 +229,8 @@ def write_certificates(directory: Path) -> dict[str, Path]:
     return paths
 
 
-async def test_the_shipped_config_as_is_serves_tls(mosquitto_acl: MosquittoBroker) -> None:
+async def serve_the_shipped_config(mosquitto_acl: MosquittoBroker) -> dict[str, Path]:
+    """Restart the broker on the whole shipped file, TLS included; its certificates' paths."""
     # The fixture leaves out the shipped listener and TLS lines; here the whole file runs,
     # with only its host paths and port pointed at this test's files.
     await asyncio.to_thread(mosquitto_acl.stop)
@@ -248,7 +254,11 @@ async def test_the_shipped_config_as_is_serves_tls(mosquitto_acl: MosquittoBroke
         lines.append("user root")  # see MosquittoBroker: stay able to write tmp_path
     mosquitto_acl.config_path.write_text("\n".join(lines) + "\n")
     await asyncio.to_thread(mosquitto_acl.start)
+    return certificates
 
+
+async def test_the_shipped_config_as_is_serves_tls(mosquitto_acl: MosquittoBroker) -> None:
+    certificates = await serve_the_shipped_config(mosquitto_acl)
     tls = ssl.create_default_context(cafile=certificates["ca"])
     async with client(mosquitto_acl, "otpgate", tls_context=tls) as gateway:
         await gateway.subscribe(ALL_SIGNALS, qos=1)
@@ -267,3 +277,44 @@ async def test_the_shipped_config_as_is_serves_tls(mosquitto_acl: MosquittoBroke
             answer = b""
     writer.close()
     assert answer == b""
+
+
+async def test_the_gateway_takes_a_burst_of_signals_over_tls(
+    tmp_path: Path, mosquitto_acl: MosquittoBroker
+) -> None:
+    """The gateway's feed over the shipped TLS listener, reading in chunks: a burst of 600
+    signals (~100 KiB, many TLS records) arrives whole and reaches the index."""
+    certificates = await serve_the_shipped_config(mosquitto_acl)
+    mqtt = MqttConfig(
+        host=mosquitto_acl.host,
+        port=mosquitto_acl.port,
+        client_id=GATEWAY_ID,
+        username="otpgate",
+        password=mosquitto_acl.users["otpgate"],
+        tls=True,
+        ca_file=str(certificates["ca"]),
+        reconnect_min_s=0.1,
+        reconnect_max_s=0.5,
+    )
+    numbers = [f"+4474009{i:05d}" for i in range(600)]
+    occurred = datetime.datetime.now(datetime.UTC).isoformat()
+    async with running_simulator() as sim:
+        base = gateway_config(tmp_path, (route("main", sim.port),))
+        async with running_gateway(replace(base, signals=SignalsConfig(mqtt=mqtt))) as gateway:
+            assert await until(lambda: gateway.feed_health.mqtt_connected)
+            tls = ssl.create_default_context(cafile=certificates["ca"])
+            async with client(mosquitto_acl, "feed-hlr", tls_context=tls) as feed:
+                await asyncio.gather(
+                    *(
+                        feed.publish(
+                            SIM_SWAP,
+                            json.dumps({"msisdn": n, "occurred_at": occurred, "source": "x" * 100}),
+                            qos=1,
+                        )
+                        for n in numbers
+                    )
+                )
+            counters = gateway.feed_health.counters("mqtt")
+            assert await until(lambda: counters.accepted == len(numbers), timeout_s=20)
+            now = gateway.clock.now()
+            assert all(gateway.risk_index.facts(n, now).sim_swap_age_s is not None for n in numbers)
