@@ -360,6 +360,21 @@ def _link_spans(text: str, lowered: str, spans: list[tuple[int, int]]) -> list[t
     return links
 
 
+# A sender's tag some routes put before the text: "[PayBank] ", "【PayBank】", "PayBank: ".
+_SENDER_TAG = re.compile(r"\s*(?:\[[^\]\n]{1,30}\]|【[^】\n]{1,30}】|[^\s:]{1,30}:)\s*")
+
+
+def starts_with_retriever_prefix(lowered: str, prefixes: tuple[str, ...]) -> bool:
+    """The SMS Retriever prefix ("<#>") starts the text, or follows a sender's tag there."""
+    stripped = lowered.lstrip()
+    if stripped.startswith(prefixes):
+        return True
+    if "#" not in stripped[:48]:
+        return False
+    tag = _SENDER_TAG.match(stripped)
+    return tag is not None and stripped.startswith(prefixes, tag.end())
+
+
 def ends_with_app_hash(text: str) -> bool:
     """The 11-character SMS Retriever app hash ends the text, after a space or alone."""
     stripped = text.strip()

@@ -28,6 +28,7 @@ from .candidates import (
     slot_possible,
     slot_spans,
     split_links,
+    starts_with_retriever_prefix,
 )
 from .evidence import POINTS_AT_HALF, SLOPE, MessageEvidence
 from .lexicon import lower
@@ -70,7 +71,9 @@ def classify(
     if not terms and not otp_only:
         # Without a word of evidence only the structural shapes can make an OTP.
         stripped = text.strip()
-        structural = stripped.startswith(("<#>", "[#]")) or ORIGIN_BOUND.search(stripped)
+        structural = starts_with_retriever_prefix(
+            lowered, WORDINGS.retriever_prefixes
+        ) or ORIGIN_BOUND.search(stripped)
         short = kept and len(stripped) - (kept[0][1] - kept[0][0]) <= 30
         if not (structural or short):
             return NOT_OTP

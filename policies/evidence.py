@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from operator import itemgetter
 
-from .candidates import DIGIT, ORIGIN_BOUND, ends_with_app_hash, shape
+from .candidates import DIGIT, ORIGIN_BOUND, ends_with_app_hash, shape, starts_with_retriever_prefix
 from .lexicon import Match
 from .wordings import WORDINGS
 
@@ -138,7 +138,9 @@ class MessageEvidence:
             reasons.append("do_not_share")
         if "validity" in kinds:
             reasons.append("validity")
-        if lowered.lstrip().startswith(WORDINGS.retriever_prefixes) or ends_with_app_hash(text):
+        if starts_with_retriever_prefix(lowered, WORDINGS.retriever_prefixes) or ends_with_app_hash(
+            text
+        ):
             reasons.append("sms_retriever")
         if "promo" in kinds:
             reasons.append("promotion")

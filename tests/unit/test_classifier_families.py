@@ -21,6 +21,12 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("ru", "<#> Код PayBank: 771204 hH3kL9qP0aZ", ["771204"]),
         ("id", "<#> 583920 adalah kode PayBank Anda. jD8kqLz2P0w", ["583920"]),
     ],
+    # A sender's tag that some routes put before the text, ahead of the retriever prefix.
+    "sms_retriever_after_a_sender_tag": [
+        ("en", "[PayBank] <#> Please enter 89385 into the app.", ["89385"]),
+        ("en", "PayBank: <#> Please enter 8938 into the app", ["8938"]),
+        ("zh", "【PayBank】<#> 请在应用中输入 4821", ["4821"]),
+    ],
     "code_before_wording": [
         ("en", "482913 is your PayBank one-time code. Don't share it.", ["482913"]),
         ("de", "123456 ist dein PayBank-Einmalkennwort. Teile es nicht.", ["123456"]),
@@ -148,6 +154,7 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("ru", "661204 — действителен 5 минут. PayBank", ["661204"]),
         ("es", "PayBank: 771930 válido por 10 minutos", ["771930"]),
         ("nl", "PayBank 302918 geldig voor 10 minuten", ["302918"]),
+        ("en", "Please enter 89385 into PayBank within the next 30 mins.", ["89385"]),
     ],
     # "Enter 4821 … to verify": what the number is for, a few words after it.
     "purpose_after_the_code": [
