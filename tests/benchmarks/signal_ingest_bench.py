@@ -577,16 +577,20 @@ def http_batches(gateway: Gateway, size: int, count: int) -> Result:
     return result
 
 
-def paced(directory: Path, rate: float, seconds: float) -> tuple[int, float]:
+def paced(
+    directory: Path, rate: float, seconds: float, profile: Path | None = None
+) -> tuple[int, float]:
     """Location updates published at ``rate``/s for ``seconds`` (the load beside the SMPP
     traffic of cluster_bench): (signals, gateway CPU seconds until all are accepted)."""
     broker = Broker(directory / "broker", 100)
     gateway = None
     try:
-        gateway = Gateway(directory / "gateway", broker.port)
+        gateway = Gateway(directory / "gateway", broker.port, profile)
         gateway.warm_up(broker.port)
         before = gateway.accepted("mqtt")
         count = int(rate * seconds)
+        if profile is not None:
+            gateway.process.send_signal(signal.SIGUSR1)
         packets = mqtt_wire.publish_packets(
             [
                 (f"{PREFIX}/signals/location_update", json.dumps(signal_json("paced", i)).encode())
@@ -610,6 +614,8 @@ def paced(directory: Path, rate: float, seconds: float) -> tuple[int, float]:
         deadline = time.monotonic() + 60
         while gateway.accepted("mqtt") < before + count and time.monotonic() < deadline:
             time.sleep(0.02)
+        if profile is not None:
+            gateway.process.send_signal(signal.SIGUSR2)
         sock.close()
         return count, process_cpu_s(gateway.process.pid) - cpu
     finally:
@@ -644,13 +650,14 @@ def main() -> int:
         "--profile",
         type=Path,
         metavar="PATH",
-        help="cProfile the gateway's event loop during the MQTT phase of the last setting"
-        " (python -m pstats PATH); the figures of that phase then include the profiler",
+        help="cProfile the gateway's event loop during the MQTT phase of the last setting, or"
+        " the paced feed (python -m pstats PATH); the figures of that phase then include the"
+        " profiler",
     )
     args = parser.parse_args()
     if args.paced:
         with tempfile.TemporaryDirectory(prefix="otpgate-signals-bench-") as tmp:
-            n, cpu_s = paced(Path(tmp), args.paced, 6.0)
+            n, cpu_s = paced(Path(tmp), args.paced, 6.0, args.profile)
         print(
             f"{n:,} location updates paced at {args.paced:,.0f}/s: gateway CPU"
             f" {cpu_s / n * 1e6:.1f} us/signal ({cpu_s / 6.0 * 100:.1f} % of a core)"
