@@ -4,8 +4,9 @@ Receipts and query_sm/cancel_sm need it. One row per message goes to a database 
 at ``synchronous=NORMAL`` in WAL mode (a process crash loses nothing committed; a power
 cut may lose the last rows, and with them receipts, never messages); rows are batched and
 committed by the writer thread. A row recorded with ``on_commit`` (the ESME waits for its
-id) goes to the writer at once and the callback runs after the commit; others wait up to
-10 ms for company. Recent rows stay in memory so the common receipt, seconds after its
+id) goes to the writer at once, or, while a group of ours is being committed, with the next
+group as soon as that one is (it would wait behind it in the writer anyway, and one hand-off
+replaces many); its callback runs after the commit. Others wait up to 10 ms for company. Recent rows stay in memory so the common receipt, seconds after its
 message, never touches the disk.
 """
 
@@ -19,10 +20,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 import sqlite_utils
+import structlog
 
 from .. import audit
 from ..store import CommitCallback, SqliteWriter
 from .message_ids import MessageIdGenerator
+
+log = structlog.get_logger("otpgate.id_map")
 
 
 class MappedMessage(NamedTuple):
@@ -74,7 +78,10 @@ def _insert_rows(rows: list[tuple[object, ...]], conn: sqlite3.Connection) -> No
 
 def _committed(waiting: list[CommitCallback], error: Exception | None) -> None:
     for callback in waiting:
-        callback(error)
+        try:
+            callback(error)
+        except Exception:  # one broken callback must not silence the group's others
+            log.exception("commit_callback_failed")
 
 
 class IdMap:
@@ -88,6 +95,7 @@ class IdMap:
         self._pending_rows: list[tuple[object, ...]] = []
         self._waiting: list[CommitCallback] = []
         self._flush_soon = False
+        self._committing = False  # a group of ours is with the writer
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def open(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -95,7 +103,7 @@ class IdMap:
         self.writer.open(loop)
 
     def close(self) -> None:
-        self._flush()
+        self._flush(force=True)
         self.writer.close()
 
     def record(self, message: MappedMessage, on_commit: CommitCallback | None = None) -> None:
@@ -106,7 +114,7 @@ class IdMap:
         if self._loop is not None:
             if on_commit is not None:
                 self._waiting.append(on_commit)
-                if not self._flush_soon:
+                if not self._flush_soon and not self._committing:
                     # Group commit: rows that arrive while the writer commits go in its next group.
                     self._flush_soon = True
                     self._loop.call_soon(self._flush)
@@ -125,15 +133,21 @@ class IdMap:
         if self._order[0].created_at < cutoff:  # rarely: no call for nothing to forget
             self._forget_older_than(cutoff)
 
-    def _flush(self) -> None:
+    def _flush(self, *, force: bool = False) -> None:
         self._flush_soon = False
-        if self._pending_rows:
+        if self._pending_rows and (force or not self._committing):
             rows, self._pending_rows = self._pending_rows, []
             waiting, self._waiting = self._waiting, []
+            self._committing = True
             self.writer.write_fn(
                 functools.partial(_insert_rows, rows),
-                on_commit=functools.partial(_committed, waiting) if waiting else None,
+                on_commit=functools.partial(self._committed, waiting),
             )
+
+    def _committed(self, waiting: list[CommitCallback], error: Exception | None) -> None:
+        self._committing = False
+        _committed(waiting, error)
+        self._flush()  # what came while this group was with the writer
 
     def _forget_older_than(self, cutoff: float) -> None:
         order = self._order
@@ -159,7 +173,7 @@ class IdMap:
             ).fetchone()
             return row
 
-        self._flush()
+        self._flush(force=True)
         return self._from_row(await self.writer.call(read))
 
     async def by_gateway_id(self, gateway_id: str) -> MappedMessage | None:
@@ -176,7 +190,7 @@ class IdMap:
             ).fetchone()
             return row
 
-        self._flush()
+        self._flush(force=True)
         return self._from_row(await self.writer.call(read))
 
     def _from_row(self, row: _Row | None) -> MappedMessage | None:

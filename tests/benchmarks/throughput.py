@@ -130,6 +130,7 @@ queue = 5000
 [api]
 host = "127.0.0.1"
 port = {_free_port()}
+tenant_port = {_free_port()}
 operator_key_env = "BENCH_PASSWORD"
 [logging]
 level = "warning"

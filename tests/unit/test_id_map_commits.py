@@ -1,0 +1,97 @@
+"""The receipt mapping's commits: an ESME's id goes out only once its row is on disk, and the
+rows that arrive while a group is with the writer follow as one group, not one each."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from gateway.traffic.id_map import IdMap, MappedMessage
+from gateway.traffic.message_ids import MessageIdGenerator
+
+pytestmark = pytest.mark.asyncio
+
+
+def _id_map(path: Path) -> IdMap:
+    return IdMap(path, MessageIdGenerator(1, lambda: int(time.time() * 1000)))
+
+
+def _message(id_map: IdMap, n: int) -> MappedMessage:
+    return MappedMessage("main", f"up-{n}", id_map.ids.next(), "bank", 1, time.time())
+
+
+def _on_disk(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:  # a connection of its own: what is committed
+        return {row[0] for row in conn.execute("SELECT upstream_id FROM message_map")}
+
+
+async def test_each_callback_runs_after_its_row_is_committed(tmp_path: Path) -> None:
+    path = tmp_path / "map.sqlite"
+    id_map = _id_map(path)
+    id_map.open(asyncio.get_running_loop())
+    seen_on_disk: dict[str, bool] = {}
+    done = asyncio.Event()
+
+    def callback(name: str):
+        def on_commit(error: Exception | None) -> None:
+            assert error is None
+            seen_on_disk[name] = name in _on_disk(path)
+            if len(seen_on_disk) == 300:
+                done.set()
+
+        return on_commit
+
+    hand_offs = 0
+    write_fn = id_map.writer.write_fn
+
+    def counted_write_fn(*args, **kwargs) -> None:
+        nonlocal hand_offs
+        hand_offs += 1
+        write_fn(*args, **kwargs)
+
+    id_map.writer.write_fn = counted_write_fn  # type: ignore[method-assign]
+    try:
+        # Three bursts: the second and third arrive while the first group is with the writer.
+        for burst in range(3):
+            for n in range(burst * 100, burst * 100 + 100):
+                id_map.record(_message(id_map, n), callback(f"up-{n}"))
+            await asyncio.sleep(0)
+        commits_before = id_map.writer.commits
+        await asyncio.wait_for(done.wait(), 10)
+        assert all(seen_on_disk.values()) and len(seen_on_disk) == 300
+        # One group for the first burst, one for everything that came while it committed.
+        assert hand_offs == 2
+        assert id_map.writer.commits - commits_before <= 2
+    finally:
+        id_map.close()
+
+
+async def test_rows_still_waiting_are_written_at_close(tmp_path: Path) -> None:
+    path = tmp_path / "map.sqlite"
+    id_map = _id_map(path)
+    id_map.open(asyncio.get_running_loop())
+    id_map.record(_message(id_map, 1), lambda error: None)  # its group goes to the writer
+    id_map.record(_message(id_map, 2), lambda error: None)  # waits for that group
+    id_map.record(_message(id_map, 3))  # waits for its 10 ms of company
+    id_map.close()
+    assert _on_disk(path) == {"up-1", "up-2", "up-3"}
+
+
+async def test_a_broken_callback_does_not_silence_the_others(tmp_path: Path) -> None:
+    id_map = _id_map(tmp_path / "map.sqlite")
+    id_map.open(asyncio.get_running_loop())
+    called = asyncio.Event()
+
+    def broken(error: Exception | None) -> None:
+        raise RuntimeError("a waiter that went away")
+
+    try:
+        id_map.record(_message(id_map, 1), broken)
+        id_map.record(_message(id_map, 2), lambda error: called.set())
+        await asyncio.wait_for(called.wait(), 5)
+    finally:
+        id_map.close()
