@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 from dataclasses import replace
@@ -405,6 +406,37 @@ async def test_erasure_removes_everything_about_a_number(tmp_path):
             esme.close()
     finally:
         await receiver.stop()
+
+
+async def test_erasure_takes_a_hold_still_waiting_for_its_commit(tmp_path):
+    """A hold made a moment before the erasure, its insert still waiting in the holds'
+    commit window: the erasure's cancel waits for that group's commit, and every row of the
+    hold goes with the DELETE after it; the ESME still gets its answer."""
+    async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
+        gw.holds.store.window.window_s = 1.0  # the hold's rows wait here a while
+        now = gw.clock.now()
+        signal = {
+            "kind": "sim_swap",
+            "msisdn": "+" + SWAPPED,
+            "occurred_at": datetime.fromtimestamp(now - 60, UTC).isoformat(),
+        }
+        status, _ = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signal)
+        assert status == 200
+        esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
+        answer = asyncio.get_running_loop().create_task(esme.submit(SWAPPED, OTP))
+        assert await until(lambda: gw.holds.open)
+        assert gw.holds.store.window._writes, "the hold's insert is no longer in the window"
+        status, body = await call(
+            gw.api_port, "POST", "/v1/erasure", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
+        )
+        assert status == 200, body
+        assert body["removed"]["holds_cancelled"] == 1 and body["removed"]["holds"] == 1
+        assert (await asyncio.wait_for(answer, 10)).params["message_id"]  # acknowledged
+        for path in (p for p in tmp_path.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            for form in stored_forms(SWAPPED):
+                assert form not in data, (path, form)
+        esme.close()
 
 
 async def test_event_survives_a_gateway_crash_while_the_receiver_is_down(tmp_path):
