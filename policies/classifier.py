@@ -30,7 +30,7 @@ from .candidates import (
     split_links,
 )
 from .evidence import POINTS_AT_HALF, SLOPE, MessageEvidence
-from .lexicon import lower
+from .lexicon import lower, str_lower
 from .wordings import WORDINGS
 
 DEFAULT_THRESHOLD = 0.5
@@ -56,7 +56,7 @@ def classify(
         return NOT_OTP
     if not text.isascii():
         text = ascii_digits(text)
-    lowered = text.lower()
+    lowered = str_lower(text)
     if len(lowered) != len(text):  # "İ" lowers to two characters
         lowered = lower(text)
     # Amounts, dates, phone numbers and masked endings go first: a text whose numbers are all
