@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .lexicon import Match
+from .lexicon import Match, str_lower
 from .wordings import WORDINGS
 
 _YEAR_BEFORE_WINDOW = 24  # characters before a year where its month may stand
@@ -227,7 +227,7 @@ def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
         return True  # the first group of a longer number
     if "A" <= text[end - 1] <= "Z":
         unit = _NUMBER_WITH_UNIT.fullmatch(text, start, end)
-        if unit is not None and _currency_after(unit.group(1).lower()):
+        if unit is not None and _currency_after(str_lower(unit.group(1))):
             return True  # "100USD", "365TL"
     tight = lowered[max(0, start - 12) : start].rstrip()
     if tight and _currency_before(tight):
@@ -283,7 +283,7 @@ def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int
                 slots.append(glued.span(1))
             continue
         m = _SLOT.match(text, end) or _SLOT_AFTER_IS.match(text, end)
-        if m is None and text[end - 3 : end].lower() in (" is", " es", "ist", "est"):
+        if m is None and str_lower(text[end - 3 : end]) in (" is", " es", "ist", "est"):
             m = _SLOT_BARE.match(text, end)
         if m is None and term.kind == "otp":
             m = _SLOT_MIXED.match(text, end)  # "รหัส OTP zm8478"
@@ -292,7 +292,7 @@ def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int
         token = m.group(1)
         if token.isdigit() or not (token.isupper() or any(c.isdigit() for c in token)):
             continue
-        if token.isalpha() and token.lower() in WORDINGS.lexicon.terms:
+        if token.isalpha() and str_lower(token) in WORDINGS.lexicon.terms:
             continue
         slots.append(m.span(1))
     return slots

@@ -31,7 +31,7 @@ from .candidates import (
     starts_with_retriever_prefix,
 )
 from .evidence import POINTS_AT_HALF, SLOPE, MessageEvidence
-from .lexicon import lower
+from .lexicon import lower, str_lower
 from .wordings import WORDINGS
 
 DEFAULT_THRESHOLD = 0.5
@@ -59,7 +59,7 @@ def classify(
         text = text.replace("\t", " ")
     if not text.isascii():
         text = ascii_digits(text)
-    lowered = text.lower()
+    lowered = str_lower(text)
     if len(lowered) != len(text):  # "İ" lowers to two characters
         lowered = lower(text)
     # Amounts, dates, phone numbers and masked endings go first: a text whose numbers are all
