@@ -213,6 +213,14 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
             ["77120"],
         ),
     ],
+    # A code word that ends a compound ("~code" in wordings.toml): German, Dutch, Turkish.
+    "compound_code_words": [
+        ("de", "109689 ist Ihr PayBank-Wiederherstellungscode. Läuft in 5 Minuten ab.", ["109689"]),
+        ("de", "Dein Rücksetzcode für PayBank ist 885854.", ["885854"]),
+        ("de", "Ihr Sicherungskennwort: 48291730", ["48291730"]),
+        ("nl", "PayBank herstelcode: 101956. Deel het niet.", ["101956"]),
+        ("tr", "PayBank girişkodunuz 771204", ["771204"]),
+    ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
         ("th", "[PayBank] รหสยืนยนของคุณคือ 771204 ใช้ได้ภายใน 5 นาที", ["771204"]),
@@ -256,6 +264,12 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "You have 5000 tokens left in your plan."),
         ("en", "Spotlight: 4821 hotpot recipes this week"),
         ("de", "Standard-Tarif 4821 aktiviert"),
+    ],
+    "compounds_that_name_something_else": [
+        ("en", "Your parcel barcode 48291730 is ready at the locker."),
+        ("de", "Ihr Ticketcode 552910 gilt für den Eingang B."),
+        ("nl", "Uw postcode 4821 AB is gewijzigd."),
+        ("tr", "Kargo takipkodu 771930 ile gönderiniz yolda."),
     ],
     "masked_or_numbered_otherwise": [
         ("en", "Card 5264..1234 used for INR 500 at ACME"),
