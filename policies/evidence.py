@@ -112,7 +112,7 @@ class MessageEvidence:
         # back from a candidate stops at the first term that ends after it.
         self.naming: list[tuple[int, int, str, int]] = []
         kinds = set()
-        last_end = -1
+        last_end = naming_end = -1
         for found in self.terms:
             t_start, t_end, term = found
             kind = term.kind
@@ -123,8 +123,11 @@ class MessageEvidence:
                 self.unnaming.append(found)
                 if kind in _NAMING:
                     self.naming.append((t_start, t_end, kind, last_end))
+                    naming_end = t_end
             elif kind == "context":
-                self.naming_before.append((t_end, _CONTEXT_BEFORE))
+                # "Twój kod SMS to 210978": the SMS is how the code came, not what it is.
+                if term.text != "sms" or t_start - naming_end > 1:
+                    self.naming_before.append((t_end, _CONTEXT_BEFORE))
             elif kind == "not_code":
                 self.naming_before.append((t_end, _NOT_CODE_BEFORE))
                 self.not_code_starts.append(t_start)

@@ -213,6 +213,11 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
             ["77120"],
         ),
     ],
+    # "SMS" right after the code word says how the code came, not what the number is.
+    "sms_after_the_code_word": [
+        ("pl", "Twój kod SMS to 210978 i jest ważny przez 5 minut.", ["210978"]),
+        ("en", "Your code SMS 48291 for PayBank", ["48291"]),
+    ],
     # A code word that ends a compound ("~code" in wordings.toml): German, Dutch, Turkish.
     "compound_code_words": [
         ("de", "109689 ist Ihr PayBank-Wiederherstellungscode. Läuft in 5 Minuten ab.", ["109689"]),
