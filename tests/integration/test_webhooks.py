@@ -357,6 +357,24 @@ def stored_forms(digits: str) -> list[bytes]:
     ]
 
 
+async def swap_a_minute_ago(gw) -> None:
+    """The operator reports a SIM swap of SWAPPED a minute ago, through the API."""
+    signal = {
+        "kind": "sim_swap",
+        "msisdn": "+" + SWAPPED,
+        "occurred_at": datetime.fromtimestamp(gw.clock.now() - 60, UTC).isoformat(),
+    }
+    status, _ = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signal)
+    assert status == 200
+
+
+def assert_number_in_no_file(root, digits: str) -> None:
+    for path in (p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for form in stored_forms(digits):
+            assert form not in data, (path, form)
+
+
 async def test_erasure_removes_everything_about_a_number(tmp_path):
     receiver = Receiver()
     await receiver.start()
@@ -365,14 +383,7 @@ async def test_erasure_removes_everything_about_a_number(tmp_path):
         async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
             key = await tenant_key(gw, "paybank")
             await subscribe(gw, key, receiver.url)
-            now = gw.clock.now()
-            signal = {
-                "kind": "sim_swap",
-                "msisdn": "+" + SWAPPED,
-                "occurred_at": datetime.fromtimestamp(now - 60, UTC).isoformat(),
-            }
-            status, _ = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signal)
-            assert status == 200
+            await swap_a_minute_ago(gw)
             esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
             await esme.submit(destination=SWAPPED, text=OTP)  # held
             await esme.submit(destination=SWAPPED, text=b"Your statement is ready")  # delivered
@@ -393,12 +404,8 @@ async def test_erasure_removes_everything_about_a_number(tmp_path):
                 gw.api_port, "POST", "/v1/subscribers/risk", OPERATOR_KEY, {"msisdn": "+" + SWAPPED}
             )
             assert risk["tracked"] is False and risk["sim_swap"] is None and risk["sources"] == []
-            files = [path for path in tmp_path.rglob("*") if path.is_file()]
-            assert any(path.name.endswith("-wal") for path in files)
-            for path in files:
-                data = path.read_bytes()
-                for form in stored_forms(SWAPPED):
-                    assert form not in data, (path, form)
+            assert any(path.name.endswith("-wal") for path in tmp_path.rglob("*"))
+            assert_number_in_no_file(tmp_path, SWAPPED)
             # The receipts still owed reach the ESME when it binds, without the number.
             esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
             assert await esme.wait_for(lambda: len(esme.receipts) >= 2)
@@ -414,14 +421,7 @@ async def test_erasure_takes_a_hold_still_waiting_for_its_commit(tmp_path):
     hold goes with the DELETE after it; the ESME still gets its answer."""
     async with running_simulator() as sim, running_gateway(config(tmp_path, sim.port)) as gw:
         gw.holds.store.window.window_s = 1.0  # the hold's rows wait here a while
-        now = gw.clock.now()
-        signal = {
-            "kind": "sim_swap",
-            "msisdn": "+" + SWAPPED,
-            "occurred_at": datetime.fromtimestamp(now - 60, UTC).isoformat(),
-        }
-        status, _ = await call(gw.api_port, "POST", "/v1/signals", OPERATOR_KEY, signal)
-        assert status == 200
+        await swap_a_minute_ago(gw)
         esme = await AsyncEsme.bind(gw.smpp_port, "bank", PASSWORD)
         answer = asyncio.get_running_loop().create_task(esme.submit(SWAPPED, OTP))
         assert await until(lambda: gw.holds.open)
@@ -432,10 +432,7 @@ async def test_erasure_takes_a_hold_still_waiting_for_its_commit(tmp_path):
         assert status == 200, body
         assert body["removed"]["holds_cancelled"] == 1 and body["removed"]["holds"] == 1
         assert (await asyncio.wait_for(answer, 10)).params["message_id"]  # acknowledged
-        for path in (p for p in tmp_path.rglob("*") if p.is_file()):
-            data = path.read_bytes()
-            for form in stored_forms(SWAPPED):
-                assert form not in data, (path, form)
+        assert_number_in_no_file(tmp_path, SWAPPED)
         esme.close()
 
 
