@@ -25,6 +25,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 COMPILED_MODULES = (
     "policies/candidates.py",
     "policies/classifier.py",
+    "policies/compounds.py",
     "policies/evidence.py",
     "policies/lexicon.py",
     "policies/trie.py",

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .compounds import CompoundEnds
 from .trie import trie_pattern
 
 # A word: a run of Latin, Greek or Cyrillic letters, or a run of anything else but spaces,
@@ -207,23 +208,15 @@ class Lexicon:
         letters = [t for t in unspaced if t[0].isalpha()]
         self._signs = re.compile(trie_pattern(signs)) if signs else None
         self._unspaced = re.compile(trie_pattern(letters)) if letters else None
-        # Terms that may end a compound ("~code": the "code" of "wiederherstellungscode"),
-        # searched apart: the word look finds terms where words begin.
-        # One that ends in another ("einmalkennwort", "kennwort") is left to the shorter: a
-        # first letter less for ``re`` to stop at ("e", at every other word of a text).
+        # Terms that may end a compound ("~code"). One that ends in another ("einmalkennwort",
+        # "kennwort") is left to the shorter: a first letter less for ``re`` to stop at.
         ends_lgc = [
             text
             for text in sorted(ends)
             if _lgc_first(self.terms[text])
             and not any(text != other and text.endswith(other) for other in ends)
         ]
-        # Asked with ``in`` first (in C, half the cost of the search in a text without them).
-        self._word_end_texts = tuple(ends_lgc)
-        self._word_ends = (
-            re.compile(f"(?:{trie_pattern(ends_lgc)})(?![{_LGC}\u0300-\u036f])")
-            if ends_lgc
-            else None
-        )
+        self._compounds = CompoundEnds(ends_lgc, _LGC, trie_pattern(ends_lgc) if ends_lgc else "")
         # A non-ASCII text is scanned once for the letters that need more than the Latin
         # trie (``_NOT_LGC_SPACED``'s, and the first letters of terms without spaces), and an
         # Arabic-script text once for those of the rarer scripts: where none is, neither the
@@ -255,8 +248,9 @@ class Lexicon:
             self._find_words(lowered, words, self._first_words, self._stem_keys, found)
         extra = False
         terms = self.terms
-        if self._word_ends is not None and any(e in lowered for e in self._word_end_texts):
-            extra = self._find_word_ends(lowered, found)
+        for start, end, text in self._compounds.find(lowered, found):
+            found.append((start, end, terms[text]))
+            extra = True
         # Signs, then scripts without spaces.
         for pattern in (self._signs, self._unspaced if unspaced else None):
             if pattern is not None:
@@ -266,25 +260,6 @@ class Lexicon:
         if extra:
             found.sort(key=lambda m: m[0])
         return found
-
-    def _find_word_ends(self, lowered: str, found: list[Match]) -> bool:
-        """The terms that end a compound word, where no term found already covers them, each
-        spanning its whole word."""
-        assert self._word_ends is not None
-        added = False
-        for m in self._word_ends.finditer(lowered):
-            start = m.start()
-            if not start or _LATIN_GREEK_CYRILLIC.match(lowered[start - 1]) is None:
-                continue  # a whole word: the word look had its chance
-            if any(s <= start < e for s, e, _ in found):
-                continue  # inside a term of its own ("bestätigungscode")
-            # The whole compound is the code word: evidence counts from where it begins.
-            word_start = start - 1
-            while word_start and _LATIN_GREEK_CYRILLIC.match(lowered[word_start - 1]):
-                word_start -= 1
-            found.append((word_start, m.end(), self.terms[m.group()]))
-            added = True
-        return added
 
     def _attached_words(
         self, lowered: str, rare: bool
