@@ -66,7 +66,26 @@ WEIGHTS = {
     "promotion_far": -0.5,
     "other_code_named": -1.0,
     "many_numbers": -1.0,
+    "untied": -1.5,
 }
+# Evidence about the candidate itself: its place next to wording, its shape, its purpose. A
+# number with none of it is no code, however much the message speaks of codes ("Bank X will
+# never ask for your PIN, OTP or CVV … To block promotions send REG to 3627").
+_TIED = frozenset(
+    {
+        "otp_wording_near",
+        "code_word_near",
+        "code_word_close",
+        "purpose_near",
+        "after_code_word",
+        "validity_near",
+        "brand_and_code",
+        "sms_retriever",
+        "shape_6_digits",
+        "shape_split",
+        "shape_prefixed",
+    }
+)
 
 
 class MessageEvidence:
@@ -198,7 +217,7 @@ class MessageEvidence:
                 validity_near = not DIGIT.search(self.lowered, end, t_start)
         owner = (
             self._owning_wording(start)
-            if names_before >= 0 or not (near_otp or near_code)
+            if names_before >= 0 or not (near_otp or near_code) or self.promotion_spans
             else None
         )
         if owner is not None:  # "the code to disable your authenticator is: 98446"
@@ -221,7 +240,9 @@ class MessageEvidence:
                 reasons.append("purpose_right_before")
             if purpose_right_after:
                 reasons.append("purpose_right_after")
-        if self.promotion_spans and not self._promotion_near(start, end):
+        # OTP wording that names this code through "is" or a colon outweighs a promotion's
+        # words: "OTP (One Time Password) for Discount Bazar by Jazz App is 3729".
+        if self.promotion_spans and (owner == "otp" or not self._promotion_near(start, end)):
             reasons += self.far_promotion_reasons
         else:
             reasons += self.message_reasons
@@ -242,6 +263,8 @@ class MessageEvidence:
                 return 0.0, ("context_before",), language, True
             if not (after_word or near_otp or near_code) and self._context_after(end):
                 return 0.0, ("context_after",), language, True
+        if _TIED.isdisjoint(reasons):
+            reasons.append("untied")
         points = sum(map(WEIGHTS.__getitem__, reasons))
         return points, tuple(reasons), language, False
 

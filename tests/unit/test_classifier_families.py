@@ -213,6 +213,12 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
             ["77120"],
         ),
     ],
+    # OTP wording that names the code through "is" or a colon outweighs a promotion's words.
+    "otp_wording_beside_a_promotion": [
+        ("en", "OTP (One Time Password) for Discount Bazar by PayBank App is 3729", ["3729"]),
+        ("en", "Flash sale 50% off! Your PayBank OTP is 4821", ["4821"]),
+        ("es", "Oferta 20% de descuento: tu código de verificación es 48291", ["48291"]),
+    ],
     # "SMS" right after the code word says how the code came, not what the number is.
     "sms_after_the_code_word": [
         ("pl", "Twój kod SMS to 210978 i jest ważny przez 5 minut.", ["210978"]),
@@ -269,6 +275,14 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "You have 5000 tokens left in your plan."),
         ("en", "Spotlight: 4821 hotpot recipes this week"),
         ("de", "Standard-Tarif 4821 aktiviert"),
+    ],
+    # The message speaks of codes, but no number stands where a code would.
+    "codes_spoken_of_numbers_elsewhere": [
+        (
+            "en",
+            "PayBank will never ask for your PIN, OTP or CVV. Do not share them with anyone. "
+            "To block promotions send REG to 3627",
+        ),
     ],
     "compounds_that_name_something_else": [
         ("en", "Your parcel barcode 48291730 is ready at the locker."),
