@@ -216,7 +216,7 @@ class Lexicon:
             if _lgc_first(self.terms[text])
             and not any(text != other and text.endswith(other) for other in ends)
         ]
-        self._compounds = CompoundEnds(ends_lgc, _LGC, trie_pattern(ends_lgc) if ends_lgc else "")
+        self._compounds = CompoundEnds(ends_lgc)
         # A non-ASCII text is scanned once for the letters that need more than the Latin
         # trie (``_NOT_LGC_SPACED``'s, and the first letters of terms without spaces), and an
         # Arabic-script text once for those of the rarer scripts: where none is, neither the
