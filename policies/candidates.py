@@ -80,14 +80,19 @@ _SLOT = re.compile(r"\s*(?:[:：=]|为|為|是|は)\s*[\"'“‘«(\[*#]?([A-Za-
 # After "is": upper-case letters ("code is KXQZ"), or letters of any case with a digit
 # ("Your new password is Ab12cd").
 _UPPER_OR_MIXED = r"[A-Z]{4,10}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{4,10}"
-_SLOT_BARE = re.compile(rf"\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
+# Marks that may wrap a code: quotes, brackets, bold asterisks, a number sign.
+_OPENING = r"[\"'“‘«(\[*#]?"
+_CLOSING = r"[\"'”’»)\]*]?"
+_SLOT_BARE = re.compile(rf"\s+{_OPENING}({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 # Digits glued to the next sentence by a template that forgot the space, right after a code
 # word: "Your code is 482913Valid for 5 minutes". A unit glued on ("100USD") is no word.
 _SLOT_GLUED = re.compile(
     r"(?:\s+(?:is|es|é|ist|est|là)(?![A-Za-z]))?(?:\s*[:：=]\s*|\s+)"
     r"([0-9]{4,8})(?=[A-Z][a-z]|[a-z]{3})"
 )
-_SLOT_MIXED = re.compile(r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])")
+_SLOT_MIXED = re.compile(
+    rf"\s+{_OPENING}((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{{5,10}})(?![0-9A-Za-z])"
+)
 # Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
 _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 # Where ``slot_spans`` could find a code that is no candidate: after a colon, a token of
@@ -101,22 +106,25 @@ _SLOT_POSSIBLE = re.compile(
     r"[:：=为為是は\s0-9](?:"
     r"(?<=[:：=为為是は])\s*[\"'“‘«(\[*#]?(?:[A-Z]{4,10}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{4,10})"
     r"(?![0-9A-Za-z])"
-    rf"|(?<=\s)(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
+    rf"|(?<=\s){_OPENING}(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
     r"|(?<=[0-9])(?<![0-9].)[0-9]{3,7}(?:[A-Z][a-z]|[a-z]{3})"
     r")"
 )
-_SLOT_AT_START = re.compile(rf"(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])")
+_SLOT_AT_START = re.compile(rf"{_OPENING}(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 # A code of letters and digits before the copula and the words that name it:
 # "x7k2m9 is your PayBank code", "uk52q3s8 คือรหัสยืนยัน".
 _SLOT_BEFORE = re.compile(
-    r"(?<![0-9A-Za-z])((?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{5,10})\s*"
+    r"(?<![0-9A-Za-z])((?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{5,10})"
+    rf"{_CLOSING}\s*"
     r"(?:(?:is|ist|es|est|è|é|là|adalah)(?![A-Za-z])|คือ|是|为|為|は|—|–)[^\n.!?。0-9]{0,30}\Z"
 )
 # A code of letters and digits has a digit next to a letter. ``_SLOT_BEFORE`` begins with a
 # look-behind, so ``re`` tries it at each of the 45 characters before a code word (2 µs);
 # this one begins with a digit, skipped to in C, and rules most windows out.
 _DIGIT_BY_LETTER = re.compile(r"[0-9](?:(?<=[A-Za-z].)|[A-Za-z])")
-_SLOT_AFTER_IS = re.compile(rf"\s+(?:is|es|é|ist|est|là)\s+({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
+_SLOT_AFTER_IS = re.compile(
+    rf"\s+(?:is|es|é|ist|est|là)\s+{_OPENING}({_UPPER_OR_MIXED})(?![0-9A-Za-z])"
+)
 _MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6", "*7", "*8", "*9")
 _MASK_FIRSTS = frozenset(mask[0] for mask in _MASKS)
 _URL = re.compile(

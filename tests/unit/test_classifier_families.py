@@ -194,6 +194,8 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("ar", "رمز التحقق الخاص بك هو #740318. لا تشاركه مع أحد.", ["740318"]),
         ("th", "รหัสยืนยันของคุณ#709090รหัสนี้ใช้ได้ภายใน5นาที", ["709090"]),
         ("de", "„482913“ ist Ihr PayBank-Bestätigungscode", ["482913"]),
+        ("en", "Your PayBank OTP is “09whlfxu”", ["09whlfxu"]),
+        ("en", "#9rvmenqf is your confirmation code to reset your PayBank password.", ["9rvmenqf"]),
     ],
     # An advertisement the sender appended after the code is no promotion of that code.
     "advertisement_after_the_code": [
