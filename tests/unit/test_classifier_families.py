@@ -306,6 +306,7 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
             "Rs 4,500.00 debited from A/c XX1234 on 12-01-26. UPI Ref 401234567890. Not you? Call 18001234.",
         ),
         ("en", "Your order 552910 has shipped and arrives Tuesday."),
+        ("en", "Please share the Happiness Code: 989296 with the engineer after work completion."),
         ("en", "Appointment confirmed for 12 Jan at 10:30. Booking ref 4821."),
         ("zh", "您尾号4821的卡于01月12日消费1500.00元。"),
         ("ru", "Покупка 1500р MIR-4821 Баланс: 12 345.67р"),
