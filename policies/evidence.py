@@ -124,7 +124,7 @@ class MessageEvidence:
         # Words that name a number otherwise, by end, with how far before a number they
         # reach; validity by start: only the few near a candidate count, where a loop over
         # every word of a long bank alert for each of its numbers cost 1-2 µs a number.
-        self.naming_before: list[tuple[int, int]] = []
+        self.naming_before: list[tuple[int, int, int]] = []
         self.validity_starts: list[int] = []
         self.promotion_spans: list[tuple[int, int]] = []
         # OTP wording and code words, each with the last end of any term up to it: the look
@@ -146,9 +146,10 @@ class MessageEvidence:
             elif kind == "context":
                 # "Twój kod SMS to 210978": the SMS is how the code came, not what it is.
                 if term.text != "sms" or t_start - naming_end > 1:
-                    self.naming_before.append((t_end, _CONTEXT_BEFORE))
+                    shortest = _PHONE_DIGITS if term.text in _PHONE_WORDS else 0
+                    self.naming_before.append((t_end, _CONTEXT_BEFORE, shortest))
             elif kind == "not_code":
-                self.naming_before.append((t_end, _NOT_CODE_BEFORE))
+                self.naming_before.append((t_end, _NOT_CODE_BEFORE, 0))
                 self.not_code_starts.append(t_start)
             elif kind == "validity":
                 self.validity_starts.append(t_start)
@@ -185,7 +186,7 @@ class MessageEvidence:
         best_rank = 9
         near_otp = near_code = close_code = far_otp = far_code = near_purpose = False
         purpose_right_before = purpose_right_after = after_word = validity_near = False
-        names_before = self._names_before(start)
+        names_before = self._names_before(start, end)
         for t_start, t_end, term in self.unnaming:
             kind = term.kind
             if t_end <= start:
@@ -276,12 +277,17 @@ class MessageEvidence:
             or self.promotion_spans[0][0] - end <= _PROMOTION_NEAR
         )
 
-    def _names_before(self, start: int) -> int:
-        """The end of the nearest word before ``start`` that names a number as something
-        else (an order, a card) within its reach, or -1."""
+    def _names_before(self, start: int, end: int) -> int:
+        """The end of the nearest word before ``start`` that names the number at
+        ``start:end`` as something else (an order, a card) within its reach, or -1."""
         names_before = -1
-        for t_end, reach in self.naming_before:
-            if t_end <= start and start - t_end <= reach and t_end > names_before:
+        for t_end, reach, shortest in self.naming_before:
+            if (
+                t_end <= start
+                and start - t_end <= reach
+                and t_end > names_before
+                and end - start >= shortest
+            ):
                 names_before = t_end
         return names_before
 
@@ -348,6 +354,10 @@ _NAMING = frozenset({"otp", "code"})
 # Purposes too vague to say the number is not what the word before names: "the account
 # number for your 48291376".
 _WEAK_PURPOSES = frozenset({"for your", "is your"})
+# Words that name a phone number name no number shorter than one: "verifying mobile number
+# (897582)" is the code that verifies it.
+_PHONE_WORDS = frozenset({"mobile", "phone", "mobile number", "phone number", "mobile no"})
+_PHONE_DIGITS = 7
 _COPULA_BEFORE = re.compile(
     r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*[#*\"'“‘«(\[]{0,2}\Z"
 )

@@ -221,6 +221,14 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("en", "Flash sale 50% off! Your PayBank OTP is 4821", ["4821"]),
         ("es", "Oferta 20% de descuento: tu código de verificación es 48291", ["48291"]),
     ],
+    # A phone word names no number too short to be a phone number.
+    "code_that_verifies_a_phone": [
+        (
+            "en",
+            "[PayBank] You are verifying your mobile number (897582). Don't forward the code!",
+            ["897582"],
+        ),
+    ],
     # "SMS" right after the code word says how the code came, not what the number is.
     "sms_after_the_code_word": [
         ("pl", "Twój kod SMS to 210978 i jest ważny przez 5 minut.", ["210978"]),
