@@ -76,7 +76,10 @@ _CANDIDATE = re.compile(
     r"(?!,[0-9]{1,3}(?![0-9]*[\u3000-\u9fff]))"
 )
 # A code right after a code word and a colon may take any case: "code: kXq7Zp".
-_SLOT = re.compile(r"\s*(?:[:：=]|为|為|是|は)\s*[\"'“‘«(\[*#]?([A-Za-z0-9]{4,10})(?![0-9A-Za-z])")
+# A few Han characters may come between ("密码已经重置为k7Rm2xQ9": the password was reset to).
+_SLOT = re.compile(
+    r"\s*(?:[:：=]|[\u4e00-\u9fff]{0,6}?(?:为|為|是)|は)\s*[\"'“‘«(\[*#]?([A-Za-z0-9]{4,10})(?![0-9A-Za-z])"
+)
 # After "is": upper-case letters ("code is KXQZ"), or letters of any case with a digit
 # ("Your new password is Ab12cd").
 _UPPER_OR_MIXED = r"[A-Z]{4,10}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{4,10}"

@@ -221,6 +221,11 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("en", "Flash sale 50% off! Your PayBank OTP is 4821", ["4821"]),
         ("es", "Oferta 20% de descuento: tu código de verificación es 48291", ["48291"]),
     ],
+    # A temporary password of letters and digits a few Han characters after its word.
+    "temporary_password_after_a_clause": [
+        ("zh", "您好，您的PayBank密码已经重置为k7Rm2xQ9，请及时登录并修改密码。", ["k7Rm2xQ9"]),
+        ("zh-Hant", "您的PayBank密碼已重設為Qx7m2K9p，請盡快登入並修改。", ["Qx7m2K9p"]),
+    ],
     # A phone word names no number too short to be a phone number.
     "code_that_verifies_a_phone": [
         (
