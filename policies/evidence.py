@@ -30,6 +30,10 @@ _CONTEXT_AFTER = 12
 # "Enter 4821 in the app to verify": a purpose word this close after the code is its purpose.
 _PURPOSE_AFTER = 25
 _VALIDITY_AFTER = 30
+# A duration, as languages that put it before the validity word write it.
+_DURATION = re.compile(
+    r"[0-9]+\s*(?:min(?:ute[ns]?|uti|utos|\.)?|mins|dakika|dk|stunden|saat|sek\w*|s\b|h\b)"
+)
 # A promotion's words before a code, or this close after it, make it a promotion's code;
 # farther after it they are an advertisement the sender appended to an OTP ("Telegram code
 # 65847. Download our new app and enjoy exclusive offers").
@@ -215,7 +219,12 @@ class MessageEvidence:
         for t_start in self.validity_starts:
             # "482913 is valid for 10 minutes": the code is what expires.
             if end <= t_start <= end + _VALIDITY_AFTER and not validity_near:
-                validity_near = not DIGIT.search(self.lowered, end, t_start)
+                # No other number between, but a duration before the word may stand there:
+                # "899094: für 10 Minuten gültig", "5 dakika geçerlidir".
+                between = self.lowered[end:t_start]
+                validity_near = DIGIT.search(between) is None or (
+                    DIGIT.search(_DURATION.sub("", between)) is None
+                )
         owner = (
             self._owning_wording(start)
             if names_before >= 0 or not (near_otp or near_code) or self.promotion_spans

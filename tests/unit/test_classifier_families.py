@@ -155,6 +155,7 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("es", "PayBank: 771930 válido por 10 minutos", ["771930"]),
         ("nl", "PayBank 302918 geldig voor 10 minuten", ["302918"]),
         ("en", "Please enter 89385 into PayBank within the next 30 mins.", ["89385"]),
+        ("de", "PayBank: Ihre Zugangsbestätigung ist 899094, für 10 Minuten gültig.", ["899094"]),
     ],
     # "Enter 4821 … to verify": what the number is for, a few words after it.
     "purpose_after_the_code": [
