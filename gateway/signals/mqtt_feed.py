@@ -22,6 +22,8 @@ import asyncio
 import json
 import random
 import ssl
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import aiomqtt
 import orjson
@@ -35,6 +37,7 @@ from .model import KINDS
 from .paho_batches import BatchReader, Received
 
 log = structlog.get_logger("otpgate.signals.mqtt")
+T = TypeVar("T")
 
 _MAX_PAYLOAD = 64 * 1024
 _ECHO_LIMIT = 2048  # bytes of a rejected payload echoed to the rejected topic
@@ -94,7 +97,9 @@ class MqttFeed:
                     self.health.set_mqtt_connected(True, self.clock.now())
                     log.info("mqtt_connected", host=config.host, port=config.port)
                     delay = config.reconnect_min_s
-                    await client.subscribe([(topic.decode(), 1) for topic in self.topics])
+                    await _until_disconnected(
+                        client, client.subscribe([(topic.decode(), 1) for topic in self.topics])
+                    )
                     # Nothing reaches aiomqtt's queue (on_message is ours): the iterator
                     # only ends, with MqttError, when the connection does.
                     async for _ in client.messages:
@@ -256,6 +261,20 @@ class MqttFeed:
         except aiomqtt.MqttError as error:
             log.warning("mqtt_rejection_not_published", error=str(error))
         reader.acknowledge([message])
+
+
+async def _until_disconnected(client: aiomqtt.Client, waiting: Awaitable[T]) -> T:
+    """Await ``waiting`` unless the connection ends first: aiomqtt's SUBACK wait does not
+    watch the connection, so a broker gone mid-subscribe would be noticed only at its
+    10 s timeout, and the outage that much later."""
+    task: asyncio.Future[Any] = asyncio.ensure_future(waiting)
+    ended: asyncio.Future[Any] = client._disconnected
+    await asyncio.wait([task, ended], return_when=asyncio.FIRST_COMPLETED)
+    if not task.done():
+        task.cancel()
+        raise aiomqtt.MqttError("disconnected while subscribing")
+    result: T = task.result()
+    return result
 
 
 def _decode(payload: bytes, kind: str) -> object:
