@@ -6,8 +6,9 @@ cut may lose the last rows, and with them receipts, never messages); rows are ba
 committed by the writer thread. A row recorded with ``on_commit`` (the ESME waits for its
 id) goes to the writer at once, or, while a group of ours is being committed, with the next
 group as soon as that one is (it would wait behind it in the writer anyway, and one hand-off
-replaces many); its callback runs after the commit. Others wait up to 10 ms for company. Recent rows stay in memory so the common receipt, seconds after its
-message, never touches the disk.
+replaces many); its callback runs after the commit. Others wait up to 10 ms for company.
+Recent rows stay in memory so the common receipt, seconds after its message, never touches
+the disk.
 """
 
 from __future__ import annotations
