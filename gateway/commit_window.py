@@ -17,11 +17,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 
-import structlog
-
-from .store import CommitCallback, SqliteWriter, StoreError
-
-log = structlog.get_logger("otpgate")
+from .store import CommitCallback, SqliteWriter, StoreError, tell
 
 Write = Callable[[sqlite3.Connection], None]
 
@@ -69,12 +65,8 @@ class CommitWindow:
             # ``errors`` was filled on the writer thread before this callback was scheduled;
             # it stays empty when the group itself could not run.
             for callback, own in zip(callbacks, errors or [error] * len(callbacks), strict=True):
-                if callback is None:
-                    continue
-                try:
-                    callback(error or own)
-                except Exception:  # one broken callback must not silence the group's others
-                    log.exception("commit_callback_failed")
+                if callback is not None:
+                    tell(callback, error or own)
 
         self.writer.write_fn(write, committed)
 

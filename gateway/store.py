@@ -235,6 +235,15 @@ class SqliteWriter:
                 self._loop.call_soon_threadsafe(_deliver, results, commit_error)
 
 
+def tell(callback: CommitCallback, error: Exception | None) -> None:
+    """Run one commit callback; one that raises is logged, and the rest of its group, run
+    after it, are still told."""
+    try:
+        callback(error)
+    except Exception:
+        log.exception("commit_callback_failed")
+
+
 def _deliver(
     results: list[tuple[_Op, Any, Exception | None]], commit_error: Exception | None
 ) -> None:
@@ -248,7 +257,4 @@ def _deliver(
             else:
                 op.future.set_result(result)
         elif op.callback is not None:
-            try:
-                op.callback(error)
-            except Exception:  # the rest of the group is still told
-                log.exception("commit_callback_failed")
+            tell(op.callback, error)

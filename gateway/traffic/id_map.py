@@ -21,13 +21,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import sqlite_utils
-import structlog
 
 from .. import audit
-from ..store import CommitCallback, SqliteWriter
+from ..store import CommitCallback, SqliteWriter, tell
 from .message_ids import MessageIdGenerator
-
-log = structlog.get_logger("otpgate.id_map")
 
 
 class MappedMessage(NamedTuple):
@@ -75,14 +72,6 @@ def _insert_rows(rows: list[tuple[object, ...]], conn: sqlite3.Connection) -> No
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start : start + _ROWS_PER_STATEMENT]
         conn.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
-
-
-def _committed(waiting: list[CommitCallback], error: Exception | None) -> None:
-    for callback in waiting:
-        try:
-            callback(error)
-        except Exception:  # one broken callback must not silence the group's others
-            log.exception("commit_callback_failed")
 
 
 class IdMap:
@@ -147,7 +136,8 @@ class IdMap:
 
     def _committed(self, waiting: list[CommitCallback], error: Exception | None) -> None:
         self._committing = False
-        _committed(waiting, error)
+        for callback in waiting:
+            tell(callback, error)
         self._flush()  # what came while this group was with the writer
 
     def _forget_older_than(self, cutoff: float) -> None:
