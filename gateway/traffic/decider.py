@@ -132,29 +132,31 @@ class Decider:
             return classification.score
 
         kinds = self.policies.peer_kinds if peer is not None else frozenset()
-
-        def on_peer_facts(known: PeerFacts, peer: str) -> Verdict:
-            risk = known.risk(now)
+        if not kinds:
             verdict = evaluate(
                 policy, message, risk, signal_outage=signal_outage, otp_score=otp_score
             )
-            return _sourced(verdict, peer)
+            return _decision(verdict, classified, message)
+        assert peers is not None and peer is not None
+        from_peer: str = peer
 
-        if kinds:
-            assert peers is not None and peer is not None
-            known, missing = peers.cached(peer, destination, kinds, now)
-            if not missing:  # every fact a rule could use is in the cache: one evaluation
-                return _decision(on_peer_facts(known, peer), classified, message)
+        def on_peer_facts(known: PeerFacts) -> Verdict:
+            verdict = evaluate(
+                policy, message, known.risk(now), signal_outage=signal_outage, otp_score=otp_score
+            )
+            return _sourced(verdict, from_peer)
+
+        known, missing = peers.cached(peer, destination, kinds, now)
+        if not missing:  # every fact a rule could use is in the cache: one evaluation
+            return _decision(on_peer_facts(known), classified, message)
         verdict = evaluate(policy, message, risk, signal_outage=signal_outage, otp_score=otp_score)
-        if kinds:
-            assert peers is not None and peer is not None
-            wanted = facts_wanted(policy, message, verdict, otp_score) & peers.kinds[peer]
-            if wanted:
-                known, missing = peers.cached(peer, destination, wanted, now)
-                if missing:
-                    lookup = Lookup(peer, destination, missing, known, verdict)
-                    return _decision(verdict, classified, message, lookup)
-                verdict = on_peer_facts(known, peer)
+        wanted = facts_wanted(policy, message, verdict, otp_score) & peers.kinds[peer]
+        if wanted:
+            known, missing = peers.cached(peer, destination, wanted, now)
+            if missing:
+                lookup = Lookup(peer, destination, missing, known, verdict)
+                return _decision(verdict, classified, message, lookup)
+            verdict = on_peer_facts(known)
         return _decision(verdict, classified, message)
 
     def complete(self, decision: Decision, answer: PeerFacts | PullFailure, now: float) -> Decision:
