@@ -8,8 +8,8 @@ is stored as the keyed pseudonym the logs use, so the operator can still search 
 Rows wait up to ``FLUSH_DELAY_S`` on the event loop and go to the writer thread together,
 through a ``CommitWindow`` as the holds' writes do: a row of its own per held message made
 a commit, and a thread wake-up, per decision (1,000 a second beside the traffic at 1,000
-holds/s). A process killed in those 10 ms
-loses their audit rows, never the holds themselves.
+holds/s). A process killed in those 10 ms loses their audit rows, never the holds
+themselves.
 """
 
 from __future__ import annotations
