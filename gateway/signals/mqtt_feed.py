@@ -22,8 +22,7 @@ import asyncio
 import json
 import random
 import ssl
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiomqtt
 import orjson
@@ -37,7 +36,6 @@ from .model import KINDS
 from .paho_batches import BatchReader, Received
 
 log = structlog.get_logger("otpgate.signals.mqtt")
-T = TypeVar("T")
 
 _MAX_PAYLOAD = 64 * 1024
 _ECHO_LIMIT = 2048  # bytes of a rejected payload echoed to the rejected topic
@@ -97,9 +95,7 @@ class MqttFeed:
                     self.health.set_mqtt_connected(True, self.clock.now())
                     log.info("mqtt_connected", host=config.host, port=config.port)
                     delay = config.reconnect_min_s
-                    await _until_disconnected(
-                        client, client.subscribe([(topic.decode(), 1) for topic in self.topics])
-                    )
+                    await self._subscribe(client)
                     # Nothing reaches aiomqtt's queue (on_message is ours): the iterator
                     # only ends, with MqttError, when the connection does.
                     async for _ in client.messages:
@@ -113,6 +109,20 @@ class MqttFeed:
                 self._client_now = self._reader = None
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(config.reconnect_max_s, delay * 2)
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        """Subscribe, unless the connection ends first: aiomqtt's wait for the SUBACK does
+        not watch the connection, so a broker gone mid-subscribe would be noticed only at
+        its 10 s timeout, and the outage that much later."""
+        subscribing = asyncio.ensure_future(
+            client.subscribe([(topic.decode(), 1) for topic in self.topics])
+        )
+        ended: asyncio.Future[Any] = client._disconnected
+        await asyncio.wait([subscribing, ended], return_when=asyncio.FIRST_COMPLETED)
+        if not subscribing.done():
+            subscribing.cancel()
+            raise aiomqtt.MqttError("disconnected while subscribing")
+        subscribing.result()
 
     def _client(self) -> aiomqtt.Client:
         config = self.config
@@ -261,20 +271,6 @@ class MqttFeed:
         except aiomqtt.MqttError as error:
             log.warning("mqtt_rejection_not_published", error=str(error))
         reader.acknowledge([message])
-
-
-async def _until_disconnected(client: aiomqtt.Client, waiting: Awaitable[T]) -> T:
-    """Await ``waiting`` unless the connection ends first: aiomqtt's SUBACK wait does not
-    watch the connection, so a broker gone mid-subscribe would be noticed only at its
-    10 s timeout, and the outage that much later."""
-    task: asyncio.Future[Any] = asyncio.ensure_future(waiting)
-    ended: asyncio.Future[Any] = client._disconnected
-    await asyncio.wait([task, ended], return_when=asyncio.FIRST_COMPLETED)
-    if not task.done():
-        task.cancel()
-        raise aiomqtt.MqttError("disconnected while subscribing")
-    result: T = task.result()
-    return result
 
 
 def _decode(payload: bytes, kind: str) -> object:

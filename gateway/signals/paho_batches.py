@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt import __version__ as paho_version
@@ -155,10 +156,10 @@ class BatchReader:
                     return connection._loop_rc_handle(rc)
             with connection._msgtime_mutex:
                 connection._last_bytes_received = paho.time_func()
-            if connection._sock is not sock:  # a packet's handler closed it
-                return MQTTErrorCode.MQTT_ERR_SUCCESS
-            # A TLS socket may hold decrypted bytes the event loop cannot see: read them.
-            if len(received) >= self._max_batch and not _pending(sock):
+            # A full batch waits for the next wake-up; decrypted bytes a TLS socket still
+            # holds bring one at once (aiomqtt's socket callback reads again while
+            # ``pending()``).
+            if connection._sock is not sock or len(received) >= self._max_batch:
                 return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _packet(self, command: int, body: bytes) -> MQTTErrorCode:
@@ -166,31 +167,13 @@ class BatchReader:
         if command & 0xF0 == _PUBLISH and command & 0x06 < 0x04 and self._v311:
             return self._decode_publish(command, body)
         connection = self._connection
-        connection._in_packet = {
-            "command": command,
-            "have_remaining": 1,
-            "remaining_count": [],
-            "remaining_mult": 1,
-            "remaining_length": len(body),
-            "packet": bytearray(body),
-            "to_process": 0,
-            "pos": 0,
-        }
+        connection._in_packet = _in_packet(command, body)
         try:
             return connection._packet_handle()
         except MalformedPacket:
             return MQTTErrorCode.MQTT_ERR_PROTOCOL
         finally:
-            connection._in_packet = {
-                "command": 0,
-                "have_remaining": 0,
-                "remaining_count": [],
-                "remaining_mult": 1,
-                "remaining_length": 0,
-                "packet": bytearray(b""),
-                "to_process": 0,
-                "pos": 0,
-            }
+            connection._in_packet = _in_packet(0, b"")  # as paho leaves it between packets
 
     def _read_packets(self) -> MQTTErrorCode:
         """paho's ``loop_read`` again while packets keep coming (a websocket)."""
@@ -249,7 +232,15 @@ class BatchReader:
             connection._packet_queue(_PUBACK_COMMAND, b"".join(pubacks), 0, 0)
 
 
-def _pending(sock: object) -> int:
-    """Decrypted bytes a TLS socket holds beyond what the kernel shows (0 for plain TCP)."""
-    pending = getattr(sock, "pending", None)
-    return pending() if callable(pending) else 0
+def _in_packet(command: int, body: bytes) -> Any:
+    """paho's record of the packet being handled: this one whole, or none (command 0)."""
+    return {
+        "command": command,
+        "have_remaining": 1 if command else 0,
+        "remaining_count": [],
+        "remaining_mult": 1,
+        "remaining_length": len(body),
+        "packet": bytearray(body),
+        "to_process": 0,
+        "pos": 0,
+    }
