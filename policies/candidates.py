@@ -75,17 +75,18 @@ _CANDIDATE = re.compile(
     # "1234,56" is a decimal, "482913,5分钟" a code before a clause.
     r"(?!,[0-9]{1,3}(?![0-9]*[\u3000-\u9fff]))"
 )
+# Marks that may wrap a code: quotes, brackets, bold asterisks, a number sign.
+_OPENING = r"[\"'“‘«(\[*#]?"
+_CLOSING = r"[\"'”’»)\]*]?"
 # A code right after a code word and a colon may take any case: "code: kXq7Zp".
 # A few Han characters may come between ("密码已经重置为k7Rm2xQ9": the password was reset to).
 _SLOT = re.compile(
-    r"\s*(?:[:：=]|[\u4e00-\u9fff]{0,6}?(?:为|為|是)|は)\s*[\"'“‘«(\[*#]?([A-Za-z0-9]{4,10})(?![0-9A-Za-z])"
+    rf"\s*(?:[:：=]|[\u4e00-\u9fff]{{0,6}}?(?:为|為|是)|は)\s*{_OPENING}([A-Za-z0-9]{{4,10}})"
+    r"(?![0-9A-Za-z])"
 )
 # After "is": upper-case letters ("code is KXQZ"), or letters of any case with a digit
 # ("Your new password is Ab12cd").
 _UPPER_OR_MIXED = r"[A-Z]{4,10}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{4,10}"
-# Marks that may wrap a code: quotes, brackets, bold asterisks, a number sign.
-_OPENING = r"[\"'“‘«(\[*#]?"
-_CLOSING = r"[\"'”’»)\]*]?"
 _SLOT_BARE = re.compile(rf"\s+{_OPENING}({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 # Digits glued to the next sentence by a template that forgot the space, right after a code
 # word: "Your code is 482913Valid for 5 minutes". A unit glued on ("100USD") is no word.
@@ -107,7 +108,8 @@ _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 # behind it for which; the start of the text is asked apart (``slot_possible``).
 _SLOT_POSSIBLE = re.compile(
     r"[:：=为為是は\s0-9](?:"
-    r"(?<=[:：=为為是は])\s*[\"'“‘«(\[*#]?(?:[A-Z]{4,10}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{4,10})"
+    rf"(?<=[:：=为為是は])\s*{_OPENING}"
+    r"(?:[A-Z]{4,10}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{4,10})"
     r"(?![0-9A-Za-z])"
     rf"|(?<=\s){_OPENING}(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])"
     r"|(?<=[0-9])(?<![0-9].)[0-9]{3,7}(?:[A-Z][a-z]|[a-z]{3})"

@@ -98,13 +98,13 @@ class MessageEvidence:
     __slots__ = (
         "candidates",
         "far_promotion_reasons",
+        "first_promotion",
         "lowered",
         "message_reasons",
         "naming",
         "naming_before",
         "not_code_starts",
         "origin_bound",
-        "promotion_spans",
         "terms",
         "text",
         "unnaming",
@@ -130,7 +130,7 @@ class MessageEvidence:
         # every word of a long bank alert for each of its numbers cost 1-2 µs a number.
         self.naming_before: list[tuple[int, int, int]] = []
         self.validity_starts: list[int] = []
-        self.promotion_spans: list[tuple[int, int]] = []
+        self.first_promotion = -1  # where the first promotion word starts
         # OTP wording and code words, each with the last end of any term up to it: the look
         # back from a candidate stops at the first term that ends after it.
         self.naming: list[tuple[int, int, str, int]] = []
@@ -157,8 +157,8 @@ class MessageEvidence:
                 self.not_code_starts.append(t_start)
             elif kind == "validity":
                 self.validity_starts.append(t_start)
-            elif kind == "promo":
-                self.promotion_spans.append((t_start, t_end))
+            elif kind == "promo" and self.first_promotion < 0:
+                self.first_promotion = t_start
         self.candidates = candidates
         reasons: list[str] = []
         if "share" in kinds:
@@ -176,8 +176,10 @@ class MessageEvidence:
         if len(candidates) > 3:
             reasons.append("many_numbers")
         self.message_reasons = tuple(reasons)
-        self.far_promotion_reasons = tuple(
-            "promotion_far" if reason == "promotion" else reason for reason in reasons
+        self.far_promotion_reasons = (
+            tuple("promotion_far" if reason == "promotion" else reason for reason in reasons)
+            if self.first_promotion >= 0
+            else self.message_reasons
         )
         origin = ORIGIN_BOUND.search(text.rstrip())
         self.origin_bound = -1 if origin is None else origin.start(1)
@@ -227,7 +229,7 @@ class MessageEvidence:
                 )
         owner = (
             self._owning_wording(start)
-            if names_before >= 0 or not (near_otp or near_code) or self.promotion_spans
+            if names_before >= 0 or not (near_otp or near_code) or self.first_promotion >= 0
             else None
         )
         if owner is not None:  # "the code to disable your authenticator is: 98446"
@@ -251,8 +253,9 @@ class MessageEvidence:
             if purpose_right_after:
                 reasons.append("purpose_right_after")
         # OTP wording that names this code through "is" or a colon outweighs a promotion's
-        # words: "OTP (One Time Password) for Discount Bazar by Jazz App is 3729".
-        if self.promotion_spans and (owner == "otp" or not self._promotion_near(start, end)):
+        # words: "OTP (One Time Password) for Discount Bazar by Jazz App is 3729". Without a
+        # promotion the two tuples are one.
+        if owner == "otp" or self.first_promotion > end + _PROMOTION_NEAR:
             reasons += self.far_promotion_reasons
         else:
             reasons += self.message_reasons
@@ -277,14 +280,6 @@ class MessageEvidence:
             reasons.append("untied")
         points = sum(map(WEIGHTS.__getitem__, reasons))
         return points, tuple(reasons), language, False
-
-    def _promotion_near(self, start: int, end: int) -> bool:
-        """A promotion's word before the code, or close after it: a promotion announces its
-        offer first, where an advertisement appended to an OTP comes after the code."""
-        return (
-            self.promotion_spans[0][0] < start
-            or self.promotion_spans[0][0] - end <= _PROMOTION_NEAR
-        )
 
     def _names_before(self, start: int, end: int) -> int:
         """The end of the nearest word before ``start`` that names the number at
