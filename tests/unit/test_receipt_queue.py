@@ -52,7 +52,11 @@ class StandInConnection:
         pdu, callback = self.waiting.pop(0)
         self.session.outstanding -= 1
         callback(response)
-        return str(pdu.tlv_cstr(Tag.RECEIPTED_MESSAGE_ID))
+        return _gateway_id(pdu)
+
+    def in_flight(self) -> list[str]:
+        """The gateway ids of the receipts sent and not yet answered."""
+        return [_gateway_id(pdu) for pdu, _ in self.waiting]
 
     def end(self) -> None:
         """The connection is lost: every receipt in flight is abandoned."""
@@ -161,11 +165,7 @@ def test_receipts_beyond_the_windows_go_out_as_answers_free_slots_in_order() -> 
 
     ids = send(relay, 12, confirmed)
 
-    in_flight = [
-        str(p.tlv_cstr(Tag.RECEIPTED_MESSAGE_ID))
-        for b in binds.receivers
-        for p, _ in b.connection.waiting
-    ]
+    in_flight = [gateway_id for b in binds.receivers for gateway_id in b.connection.in_flight()]
     assert sorted(in_flight) == sorted(ids[:5])  # both windows full, seven wait
     answered = []
     while any(b.connection.waiting for b in binds.receivers):
@@ -201,7 +201,7 @@ def test_a_bind_that_ends_leaves_the_queue_to_the_others_and_its_own_to_disk() -
     confirmed: list[str] = []
     ids = send(relay, 8, confirmed)
 
-    lost = [str(p.tlv_cstr(Tag.RECEIPTED_MESSAGE_ID)) for p, _ in leaving.connection.waiting]
+    lost = leaving.connection.in_flight()
     leaving.connection.end()
 
     assert sorted(gateway_id for _, gateway_id in disk.stored) == sorted(lost)
@@ -226,3 +226,7 @@ def test_when_the_last_receiver_is_gone_the_receipts_waiting_in_memory_go_to_dis
     # none stranded in memory with its SMSC waiting.
     assert sorted(gateway_id for _, gateway_id in disk.stored) == sorted(ids)
     assert sorted(confirmed) == sorted(ids)
+
+
+def _gateway_id(receipt: Pdu) -> str:
+    return str(receipt.tlv_cstr(Tag.RECEIPTED_MESSAGE_ID))
