@@ -30,6 +30,7 @@ _CONTEXT_AFTER = 12
 # "Enter 4821 in the app to verify": a purpose word this close after the code is its purpose.
 _PURPOSE_AFTER = 25
 _VALIDITY_AFTER = 30
+_EXPIRES_AFTER = 12
 # A duration, as languages that put it before the validity word write it.
 _DURATION = re.compile(
     r"[0-9]+\s*(?:min(?:ute[ns]?|uti|utos|\.)?|mins|dakika|dk|stunden|saat|sek\w*|s\b|h\b)"
@@ -105,6 +106,7 @@ class MessageEvidence:
         "naming_before",
         "not_code_starts",
         "origin_bound",
+        "sms_ends",
         "terms",
         "text",
         "unnaming",
@@ -129,6 +131,7 @@ class MessageEvidence:
         # reach; validity by start: only the few near a candidate count, where a loop over
         # every word of a long bank alert for each of its numbers cost 1-2 µs a number.
         self.naming_before: list[tuple[int, int, int]] = []
+        self.sms_ends: list[int] = []
         self.validity_starts: list[int] = []
         self.first_promotion = -1  # where the first promotion word starts
         # OTP wording and code words, each with the last end of any term up to it: the look
@@ -152,6 +155,8 @@ class MessageEvidence:
                 if term.text != "sms" or t_start - naming_end > 1:
                     shortest = _PHONE_DIGITS if term.text in _PHONE_WORDS else 0
                     self.naming_before.append((t_end, _CONTEXT_BEFORE, shortest))
+                    if term.text == "sms":
+                        self.sms_ends.append(t_end)
             elif kind == "not_code":
                 self.naming_before.append((t_end, _NOT_CODE_BEFORE, 0))
                 self.not_code_starts.append(t_start)
@@ -272,7 +277,12 @@ class MessageEvidence:
                 reasons.append("promotion_shaped")  # SAVE20, EAT99
         if owner is None and not self._owned_after(end):
             # A word that names the number as something else: not a code at all.
-            if names_before >= 0 and self._named_before(names_before, start):
+            # "Ihr Grünes Netz SMS ist 961640 und ist gültig für 15 Minuten": a number that
+            # expires, said right after it, is the SMS's code, not a short code to text.
+            named = names_before >= 0 and not (
+                names_before in self.sms_ends and self._expires_right_after(end)
+            )
+            if named and self._named_before(names_before, start):
                 return 0.0, ("context_before",), language, True
             if not (after_word or near_otp or near_code) and self._context_after(end):
                 return 0.0, ("context_after",), language, True
@@ -339,6 +349,10 @@ class MessageEvidence:
                 if not gap.strip(" .,:;-–()[]") or gap.strip() in _IS:
                     return True
         return False
+
+    def _expires_right_after(self, end: int) -> bool:
+        """A validity word in the clause right after the code: "482913 and is valid"."""
+        return any(end <= t_start <= end + _EXPIRES_AFTER for t_start in self.validity_starts)
 
     def _little_else(self, start: int, end: int) -> bool:
         """A brand and a code with little else: "Uber 1234", "[Brand] 582013"."""

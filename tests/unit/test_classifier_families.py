@@ -248,6 +248,12 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("nl", "PayBank herstelcode: 101956. Deel het niet.", ["101956"]),
         ("tr", "PayBank girişkodunuz 771204", ["771204"]),
     ],
+    # The SMS word names the message, and the number that expires is its code.
+    "the_sms_is_the_code": [
+        ("de", "Ihr Grünes Netz SMS ist 961640 und ist gültig für 15 Minuten.", ["961640"]),
+        ("en", "Your Acme SMS is 482913 and is valid for 15 minutes.", ["482913"]),
+        ("fr", "Votre SMS Acme est 552910, valable 10 minutes.", ["552910"]),
+    ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
         ("th", "[PayBank] รหสยืนยนของคุณคือ 771204 ใช้ได้ภายใน 5 นาที", ["771204"]),
@@ -285,6 +291,11 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "Ticket 4821 valid for 2 hours from activation."),
         ("en", "Offer valid for 3 days: use SAVE20 at checkout"),
         ("th", "ใส่โค้ด EAT99 ใช้ได้ถึง 5 มี.ค.เท่านั้น! โปรโมชั่นลด 50%"),
+    ],
+    "sms_to_a_short_code": [
+        ("en", "Send SMS 48291 to activate the bundle, valid for 30 days."),
+        ("en", "Reply by SMS to 48291 within 10 minutes to confirm your order."),
+        ("de", "Senden Sie eine SMS an 48291, gültig bis 31.12."),
     ],
     "otp_or_token_inside_other_words": [
         ("ru-Latn", "Posylka 4821 otpravlena, trek-nomer RR123456789RU"),
