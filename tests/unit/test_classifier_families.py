@@ -254,6 +254,18 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("en", "Your Acme SMS is 482913 and is valid for 15 minutes.", ["482913"]),
         ("fr", "Votre SMS Acme est 552910, valable 10 minutes.", ["552910"]),
     ],
+    # Languages beyond the 24: their code nouns, compounds ending in one, "do not share".
+    "code_nouns_beyond_the_24_languages": [
+        ("et", "Teie kinnituskood on 482913. Ärge jagage seda.", ["482913"]),
+        ("lt", "Jūsų patvirtinimo kodas: 552910. Galioja 5 min.", ["552910"]),
+        ("lv", "Jūsu verifikācijas kods: 771204", ["771204"]),
+        ("sv", "Ditt registreringskod: 4821. Dela inte det.", ["4821"]),
+        ("no", "Gjenopprettingskode: 663019. Ikke del den.", ["663019"]),
+        ("ca", "El teu codi de verificació és 318204", ["318204"]),
+        ("ka", "თქვენი კოდი: 482913", ["482913"]),
+        ("kk", "Сіздің растау коды: 5521", ["5521"]),
+        ("ta", "உங்கள் சரிபார்ப்பு குறியீடு: 771204", ["771204"]),
+    ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
         ("th", "[PayBank] รหสยืนยนของคุณคือ 771204 ใช้ได้ภายใน 5 นาที", ["771204"]),
@@ -316,6 +328,12 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("de", "Ihr Ticketcode 552910 gilt für den Eingang B."),
         ("nl", "Uw postcode 4821 AB is gewijzigd."),
         ("tr", "Kargo takipkodu 771930 ile gönderiniz yolda."),
+    ],
+    "promotion_compounds_beyond_the_24_languages": [
+        ("no", "Din rabattkode 4821 gir 20% rabatt i nettbutikken."),
+        ("fi", "Alennuskoodi 552910 on voimassa sunnuntaihin asti."),
+        ("sv", "Använd kampanjkod 663019 i kassan."),
+        ("ca", "Codi postal 08019, Barcelona."),
     ],
     "masked_or_numbered_otherwise": [
         ("en", "Card 5264..1234 used for INR 500 at ACME"),
