@@ -3,11 +3,11 @@
 Every remaining candidate gets points for the evidence around it (``WEIGHTS``): OTP wording
 or a code word near it or elsewhere, what the code is for, "do not share", a validity
 period, the Android SMS Retriever shape (``<#>`` prefix, an 11-character app hash at the
-end), a brand and a code with little else, its place right after a code word, and its
-shape; promotions and other named codes count against it. A candidate that a word before
-it names as something else (order, card, promo code, call) is no code at all, unless OTP
-wording owns it through "is" or a colon in the same sentence. The origin-bound form
-("@example.com #123456") names its code outright.
+end), a brand and a code with little else or a code alone on its line, its place right
+after a code word, and its shape; promotions and other named codes count against it. A
+candidate that a word before it names as something else (order, card, promo code, call) is
+no code at all, unless OTP wording owns it through "is" or a colon in the same sentence. The
+origin-bound form ("@example.com #123456") names its code outright.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ WEIGHTS = {
     "origin_bound": 4.0,
     "brand_and_code": 2.0,
     "after_code_word": 1.0,
+    "alone_on_line": 0.5,
     "shape_6_digits": 0.5,
     "shape_split": 0.5,
     "shape_prefixed": 1.0,
@@ -85,6 +86,7 @@ _TIED = frozenset(
         "after_code_word",
         "validity_near",
         "brand_and_code",
+        "alone_on_line",
         "sms_retriever",
         "shape_6_digits",
         "shape_split",
@@ -270,6 +272,11 @@ class MessageEvidence:
             reasons.append("after_code_word")
         if len(self.candidates) == 1 and self._little_else(start, end):
             reasons.append("brand_and_code")
+        elif (start == 0 or self.text[start - 1] == "\n") and self.text[end : end + 1] in (
+            "\n",
+            "",
+        ):
+            reasons.append("alone_on_line")
         shaped = shape(self.text[start:end])
         if shaped is not None:
             reasons.append(shaped)

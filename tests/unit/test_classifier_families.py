@@ -254,6 +254,12 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("en", "Your Acme SMS is 482913 and is valid for 15 minutes.", ["482913"]),
         ("fr", "Votre SMS Acme est 552910, valable 10 minutes.", ["552910"]),
     ],
+    # A code on a line of its own, its validity on the next: nothing but the code to copy.
+    "code_alone_on_its_line": [
+        ("en", "46143020\nValid 5 minutes", ["46143020"]),
+        ("de", "4821\nGültig 5 Minuten", ["4821"]),
+        ("es", "48213377\nVálido por 5 minutos", ["48213377"]),
+    ],
     # Languages beyond the 24: their code nouns, compounds ending in one, "do not share".
     "code_nouns_beyond_the_24_languages": [
         ("et", "Teie kinnituskood on 482913. Ärge jagage seda.", ["482913"]),
@@ -303,6 +309,11 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "Ticket 4821 valid for 2 hours from activation."),
         ("en", "Offer valid for 3 days: use SAVE20 at checkout"),
         ("th", "ใส่โค้ด EAT99 ใช้ได้ถึง 5 มี.ค.เท่านั้น! โปรโมชั่นลด 50%"),
+    ],
+    "a_number_alone_that_a_word_names": [
+        ("en", "Your balance:\n48213377\nValid until 31 Dec"),
+        ("en", "Ticket\n48213377\nvalid for 2 hours"),
+        ("de", "Ihre Kundennummer\n48213377\nVielen Dank"),
     ],
     "sms_to_a_short_code": [
         ("en", "Send SMS 48291 to activate the bundle, valid for 30 days."),
