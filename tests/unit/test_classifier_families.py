@@ -80,6 +80,9 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("hi-Latn", "Aapka PayBank OTP 662910 hai. Kisi ke saath share na karein.", ["662910"]),
         ("vi", "Ma OTP PayBank cua ban la 302918", ["302918"]),
         ("id", "Kode OTP PayBank kamu 4419. JANGAN BERIKAN kode ini ke siapapun.", ["4419"]),
+        # European Portuguese and Dutch inflections.
+        ("pt", "Entre em PayBank com esta palavra-passe única 318174.", ["318174"]),
+        ("nl", "552910 is uw PayBank eenmalige wachtwoord. Deel het niet.", ["552910"]),
     ],
     "code_shapes": [
         ("en", "Your PayBank code is 482 913", ["482 913"]),
