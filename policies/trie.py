@@ -36,7 +36,11 @@ def trie_pattern(words: Iterable[str], bounded: Iterable[str] = (), bound: str =
             return "(?:" + "|".join([*branches, f"(?!{bound})"]) + ")"
         if not branches:
             return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
+        if "" in node:
+            # An empty last branch, not "(?:...)?": ``re`` compiles the optional group to a
+            # repeat, which allocates its context each time a term that begins a longer one
+            # matches (0.5 µs of the Latin trie's 7 in a 200-character alert).
+            return "(?:" + "|".join([*branches, ""]) + ")"
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
     return build(trie)
