@@ -55,9 +55,12 @@ def ascii_digits(text: str) -> str:
 
 
 # Every candidate starts with one character of [0-9A-Z] so that ``re`` can skip to the
-# next such character in C; the edge checks look behind that first character.
+# next such character in C; the edge checks look behind that first character. With "\x00"
+# (never a candidate: the look-behinds after it ask for a digit or a letter) the class has
+# three ranges, which ``re`` compiles to a bitmap; two it tests one by one at each character
+# (5.7 -> 4.9 µs in a 200-character text).
 _CANDIDATE = re.compile(
-    r"[0-9A-Z]"
+    r"[0-9A-Z\x00]"
     r"(?<![0-9A-Za-z].)(?<![0-9][.,/:\-].)"  # nothing alphanumeric, no decimal or date before
     r"(?:(?<=[0-9])(?:"  # after a digit
     r"[0-9]{2}[- ][0-9]{3}(?![- ][0-9])|"  # 123-456
