@@ -93,8 +93,10 @@ _UPPER_OR_MIXED = r"[A-Z]{4,10}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-
 _SLOT_BARE = re.compile(rf"\s+{_OPENING}({_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 # Digits glued to the next sentence by a template that forgot the space, right after a code
 # word: "Your code is 482913Valid for 5 minutes". A unit glued on ("100USD") is no word.
+# The copula as a branch or nothing, not an optional group: ``re`` compiles that to a repeat,
+# which allocates its context at each match (390 -> 310 ns a code word).
 _SLOT_GLUED = re.compile(
-    r"(?:\s+(?:is|es|é|ist|est|là)(?![A-Za-z]))?(?:\s*[:：=]\s*|\s+)"
+    r"(?:\s+(?:is|es|é|ist|est|là)(?![A-Za-z])|)(?:\s*[:：=]\s*|\s+)"
     r"([0-9]{4,8})(?=[A-Z][a-z]|[a-z]{3})"
 )
 _SLOT_MIXED = re.compile(
