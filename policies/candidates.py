@@ -135,6 +135,12 @@ _DIGIT_BY_LETTER = re.compile(r"[0-9](?:(?<=[A-Za-z].)|[A-Za-z])")
 _SLOT_AFTER_IS = re.compile(
     rf"\s+(?:is|es|é|ist|est|là)\s+{_OPENING}({_UPPER_OR_MIXED})(?![0-9A-Za-z])"
 )
+# The three looks right after a code word, in their order, as one regex: the first that
+# matches wins, as with a call of each (glued digits, then after a colon, then after "is"),
+# and its group (1, 2 or 3) is the code: one call where a code word had two or three.
+_SLOT_GLUED_COLON_IS = re.compile(
+    "|".join(f"(?:{slot.pattern})" for slot in (_SLOT_GLUED, _SLOT, _SLOT_AFTER_IS))
+)
 _MASKS = ("..", "…", "**", "xx", "XX", "*0", "*1", "*2", "*3", "*4", "*5", "*6", "*7", "*8", "*9")
 _MASK_FIRSTS = frozenset(mask[0] for mask in _MASKS)
 _URL = re.compile(
@@ -295,24 +301,26 @@ def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int
         if before is not None and before.start(1) not in taken:
             slots.append(before.span(1))
             taken = taken | {before.start(1)}
-        glued = _SLOT_GLUED.match(text, end)  # "code is 482913Please do not share"
-        if glued is not None:
-            if glued.start(1) not in taken:
-                slots.append(glued.span(1))
-            continue
-        m = _SLOT.match(text, end) or _SLOT_AFTER_IS.match(text, end)
+        group = 1  # the code's group in ``m``
+        m = _SLOT_GLUED_COLON_IS.match(text, end)
+        if m is not None:
+            group = m.lastindex or 1  # 1: glued digits, 2: after a colon, 3: after "is"
+            if group == 1:  # "code is 482913Please do not share"
+                if m.start(1) not in taken:
+                    slots.append(m.span(1))
+                continue
         if m is None and str_lower(text[end - 3 : end]) in (" is", " es", "ist", "est"):
             m = _SLOT_BARE.match(text, end)
         if m is None and term.kind == "otp":
             m = _SLOT_MIXED.match(text, end)  # "รหัส OTP zm8478"
-        if m is None or m.start(1) in taken:
+        if m is None or m.start(group) in taken:
             continue
-        token = m.group(1)
+        token = m.group(group)
         if token.isdigit() or not (token.isupper() or any(c.isdigit() for c in token)):
             continue
         if token.isalpha() and str_lower(token) in WORDINGS.lexicon.terms:
             continue
-        slots.append(m.span(1))
+        slots.append(m.span(group))
     return slots
 
 
