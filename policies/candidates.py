@@ -280,6 +280,11 @@ def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
 
 
 def shape(body: str) -> str | None:
+    # Most candidates are digits alone: nothing to count (0.66 -> 0.42 µs over a mix of shapes).
+    if body.isdigit():
+        return _DIGITS_SHAPES.get(len(body)) or (
+            "shape_year" if len(body) == 4 and "1950" <= body <= "2049" else None
+        )
     digits = sum(map(str.isdigit, body))
     if any(map(str.isalpha, body[2:])) or (digits and not body[0].isdigit() and "-" not in body):
         return "shape_alphanumeric"
@@ -294,6 +299,9 @@ def shape(body: str) -> str | None:
     if len(body) == 4 and "1950" <= body <= "2049":
         return "shape_year"
     return None
+
+
+_DIGITS_SHAPES = {6: "shape_6_digits", 9: "shape_9_digits"}
 
 
 def slot_possible(text: str) -> bool:
