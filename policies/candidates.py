@@ -61,7 +61,11 @@ def ascii_digits(text: str) -> str:
 # (5.7 -> 4.9 µs in a 200-character text).
 _CANDIDATE = re.compile(
     r"[0-9A-Z\x00]"
-    r"(?<![0-9A-Za-z].)(?<![0-9][.,/:\-].)"  # nothing alphanumeric, no decimal or date before
+    r"(?<![0-9A-Za-z].)"  # nothing alphanumeric before
+    # Every kind goes on with a digit, a capital or a dash: a capitalized word ("Dear") is let
+    # go after one look, not after the branches' (2.9 -> 2.5 µs in 120+ characters).
+    r"(?=[0-9A-Z\-])"
+    r"(?<![0-9][.,/:\-].)"  # no decimal or date before
     r"(?:(?<=[0-9])(?:"  # after a digit
     r"[0-9]{2}[- ][0-9]{3}(?![- ][0-9])|"  # 123-456
     r"[0-9]{3}[- ][0-9]{4}(?![- ][0-9])|"  # 4829-1302
@@ -413,7 +417,7 @@ _SENDER_TAG = re.compile(r"\s*(?:\[[^\]\n]{1,30}\]|【[^】\n]{1,30}】|[^\s:]{1
 
 def starts_with_retriever_prefix(lowered: str, prefixes: tuple[str, ...]) -> bool:
     """The SMS Retriever prefix ("<#>") starts the text, or follows a sender's tag there."""
-    stripped = lowered.lstrip()
+    stripped = lowered.lstrip() if lowered[:1].isspace() else lowered  # no copy of the text
     if stripped.startswith(prefixes):
         return True
     if "#" not in stripped[:48]:
