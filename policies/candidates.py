@@ -264,7 +264,12 @@ def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
         and text.find("-", start + 1, end - 1) < 0
     ):
         return True  # the last group of "0800 123 4567"
-    if following in (" ", "-") and text.find(" ", start, end) < 0 and _NEXT_GROUP.match(text, end):
+    if (
+        following in (" ", "-")
+        and "0" <= text[end + 1 : end + 2] <= "9"  # the regex only where a digit follows
+        and text.find(" ", start, end) < 0
+        and _NEXT_GROUP.match(text, end)
+    ):
         return True  # the first group of a longer number
     if "A" <= text[end - 1] <= "Z":
         unit = _NUMBER_WITH_UNIT.fullmatch(text, start, end)
