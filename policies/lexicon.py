@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from .compounds import CompoundEnds
 from .trie import trie_pattern
@@ -269,7 +270,7 @@ class Lexicon:
                 found.append((m.start(), m.end(), terms[m.group()]))
                 extra = True
         if extra:
-            found.sort(key=lambda m: m[0])
+            found.sort(key=itemgetter(0))  # by start, stable as before; no Python call each
         return found
 
     def _find_ends_and_signs(self, lowered: str, found: list[Match]) -> bool:
