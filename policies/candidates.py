@@ -97,6 +97,9 @@ _SLOT_GLUED = re.compile(
 _SLOT_MIXED = re.compile(
     rf"\s+{_OPENING}((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{{5,10}})(?![0-9A-Za-z])"
 )
+_SLOT_MIXED_BARE = re.compile(
+    r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])"
+)
 # Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
 _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 # Where ``slot_spans`` could find a code that is no candidate: after a colon, a token of
@@ -298,8 +301,11 @@ def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int
         m = _SLOT.match(text, end) or _SLOT_AFTER_IS.match(text, end)
         if m is None and str_lower(text[end - 3 : end]) in (" is", " es", "ist", "est"):
             m = _SLOT_BARE.match(text, end)
-        if m is None and term.kind == "otp":
-            m = _SLOT_MIXED.match(text, end)  # "รหัส OTP zm8478"
+        if m is None:
+            # "รหัส OTP zm8478", "Parol 33vmn3p9"; after a bare code noun, not in brackets:
+            # "dengan kode (ad25md47)" is a lottery's reference.
+            slot = _SLOT_MIXED if term.kind == "otp" else _SLOT_MIXED_BARE
+            m = slot.match(text, end)
         if m is None or m.start(1) in taken:
             continue
         token = m.group(1)

@@ -263,6 +263,25 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("de", "4821\nGültig 5 Minuten", ["4821"]),
         ("es", "48213377\nVálido por 5 minutos", ["48213377"]),
     ],
+    # Letters and digits in lower case right after a password or code noun.
+    "lower_case_code_after_a_code_noun": [
+        (
+            "ru-Latn",
+            "Podtverdite perevod na summu 123.00 RUR. Parol 33vmn3p9 . Alfa-Bank",
+            ["33vmn3p9"],
+        ),
+        ("vi", "VCB gui ban mat khau 48366c5091", ["48366c5091"]),
+        ("en", "PayBank: your password k7x2mq9 for the first login", ["k7x2mq9"]),
+    ],
+    # "lautet" completes a wording as "is" does, across a long clause.
+    "german_lautet": [
+        (
+            "de",
+            "Die TAN für ihre Überweisung über 100,00 Euro auf das Konto 12312312123 lautet 334855",
+            ["334855"],
+        ),
+        ("de", "Der Freigabecode für Ihre Zahlung von 49,90 EUR an Acme lautet 771204", ["771204"]),
+    ],
     # Languages beyond the 24: their code nouns, compounds ending in one, "do not share".
     "code_nouns_beyond_the_24_languages": [
         ("et", "Teie kinnituskood on 482913. Ärge jagage seda.", ["482913"]),
@@ -274,6 +293,8 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("ka", "თქვენი კოდი: 482913", ["482913"]),
         ("kk", "Сіздің растау коды: 5521", ["5521"]),
         ("ta", "உங்கள் சரிபார்ப்பு குறியீடு: 771204", ["771204"]),
+        ("hu", "Az Ön egyszer használatos jelszava: 76037367 PayBank", ["76037367"]),
+        ("hu", "Az E-szamla rendszerbe a kovetkezo koddal tudsz belepni: 612134.", ["612134"]),
     ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
@@ -317,6 +338,9 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "Your balance:\n48213377\nValid until 31 Dec"),
         ("en", "Ticket\n48213377\nvalid for 2 hours"),
         ("de", "Ihre Kundennummer\n48213377\nVielen Dank"),
+    ],
+    "a_bracketed_reference_after_a_code_noun": [
+        ("id", "Nomor anda terpilih dalam program pengundian dengan kode (ad25md47) u/info klik"),
     ],
     "sms_to_a_short_code": [
         ("en", "Send SMS 48291 to activate the bundle, valid for 30 days."),
