@@ -263,6 +263,15 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("de", "4821\nGültig 5 Minuten", ["4821"]),
         ("es", "48213377\nVálido por 5 minutos", ["48213377"]),
     ],
+    # Runs of spaces: a template's empty placeholder, padded columns, a sloppy sender.
+    "runs_of_spaces": [
+        ("en", "Your  verification  code  is  482913", ["482913"]),
+        ("en", "123  456  is  your  Instagram  code.  Don't  share  it.", ["123  456"]),
+        ("es", "Tu  código  de  verificación:   771204", ["771204"]),
+        ("de", "Ihr   Bestätigungscode   lautet   552910", ["552910"]),
+        ("en", "Hello!  Your  BuzzSumo  verification  code  is  823  815", ["823  815"]),
+        ("en", "TeamViewer  verification  code:  QGFDAE", ["QGFDAE"]),
+    ],
     # Letters and digits in lower case right after a password or code noun.
     "lower_case_code_after_a_code_noun": [
         (
