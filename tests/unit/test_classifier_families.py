@@ -190,6 +190,7 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
     ],
     # A number sign or quotes around the code.
     "code_behind_a_sign_or_in_quotes": [
+        ("en", "Account: *115557* is your Samsung account verification code.", ["115557"]),
         ("en", "Use code #482913 to sign in to PayBank", ["482913"]),
         ("en", 'Your PayBank code is "#521992"', ["521992"]),
         ("en", "PayBank verification code: “QKXPDE”", ["QKXPDE"]),
