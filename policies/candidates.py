@@ -260,10 +260,14 @@ def firmly_excluded(text: str, lowered: str, start: int, end: int) -> bool:
 
 def shape(body: str) -> str | None:
     digits = sum(map(str.isdigit, body))
+    prefix, dash, rest = body.partition("-")
+    code = rest.replace(" ", "").replace("-", "")
+    # "G-583920", "PRH-929890"; a longer prefix before fewer digits names a card or an ATM
+    # ("MIR-4821", "ATM-1234").
+    if dash and prefix.isalpha() and code.isdigit() and (len(prefix) <= 2 or len(code) >= 6):
+        return "shape_prefixed"
     if any(map(str.isalpha, body[2:])) or (digits and not body[0].isdigit() and "-" not in body):
         return "shape_alphanumeric"
-    if "-" in body and body[0].isalpha():
-        return "shape_prefixed"
     if " " in body or "-" in body:
         return "shape_split"
     if digits == 6:

@@ -95,6 +95,9 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("es", "Tu código PayBank: A7K9", ["A7K9"]),
         ("en", "Your PayBank verification code is 482913770", ["482913770"]),
         ("en", "G-481726 is your Google verification code.", ["G-481726"]),
+        # A longer prefix before six digits or more is a prefix too.
+        ("en", "To approve, use PRH-929890 within 3 min.", ["PRH-929890"]),
+        ("th", "ใช้ SMXY-520047 ภายใน 3 นาที", ["SMXY-520047"]),
         ("en", "Acme: Your pairing code is 4829-1302", ["4829-1302"]),
         ("en", "OTP-482913 for login to PayBank. Do not share.", ["482913"]),
         ("zh", "[Steam] 动态口令为 x7jH98mx", ["x7jH98mx"]),
@@ -390,6 +393,10 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "Ticket #4821 confirmed for 12 Jan"),
     ],
     "bank_alerts_and_notices": [
+        (
+            "en",
+            "Cash withdrawal at ATM-1234 of USD 200. Card MIR-4821. Thank you for banking with us.",
+        ),
         ("en", "Card **1234** used for Rs 500 at ACME on 02-12."),
         ("en", "Your card ending 4821** was charged USD 12.00"),
         (
