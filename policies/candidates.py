@@ -106,6 +106,9 @@ _SLOT_GLUED = re.compile(
 _SLOT_MIXED = re.compile(
     rf"\s+{_OPENING}((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{{5,10}})(?![0-9A-Za-z])"
 )
+_SLOT_MIXED_BARE = re.compile(
+    r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])"
+)
 # Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
 _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 # Where ``slot_spans`` could find a code that is no candidate: after a colon, a token of
@@ -297,10 +300,14 @@ def shape(body: str) -> str | None:
             "shape_year" if len(body) == 4 and "1950" <= body <= "2049" else None
         )
     digits = sum(map(str.isdigit, body))
+    prefix, dash, rest = body.partition("-")
+    code = rest.replace(" ", "").replace("-", "")
+    # "G-583920", "PRH-929890"; a longer prefix before fewer digits names a card or an ATM
+    # ("MIR-4821", "ATM-1234").
+    if dash and prefix.isalpha() and code.isdigit() and (len(prefix) <= 2 or len(code) >= 6):
+        return "shape_prefixed"
     if any(map(str.isalpha, body[2:])) or (digits and not body[0].isdigit() and "-" not in body):
         return "shape_alphanumeric"
-    if "-" in body and body[0].isalpha():
-        return "shape_prefixed"
     if " " in body or "-" in body:
         return "shape_split"
     if digits == 6:
@@ -343,8 +350,11 @@ def slot_spans(text: str, terms: list[Match], taken: set[int]) -> list[tuple[int
                 continue
         if m is None and str_lower(text[end - 3 : end]) in (" is", " es", "ist", "est"):
             m = _SLOT_BARE.match(text, end)
-        if m is None and term.kind == "otp":
-            m = _SLOT_MIXED.match(text, end)  # "รหัส OTP zm8478"
+        if m is None:
+            # "รหัส OTP zm8478", "Parol 33vmn3p9"; after a bare code noun, not in brackets:
+            # "dengan kode (ad25md47)" is a lottery's reference.
+            slot = _SLOT_MIXED if term.kind == "otp" else _SLOT_MIXED_BARE
+            m = slot.match(text, end)
         if m is None or m.start(group) in taken:
             continue
         token = m.group(group)

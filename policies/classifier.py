@@ -18,6 +18,8 @@ The rule, in four steps (each in its own module; docs/detection.md has the whole
 from __future__ import annotations
 
 import math
+import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from .candidates import (
@@ -57,6 +59,8 @@ def classify(
         return NOT_OTP
     if "\t" in text:
         text = text.replace("\t", " ")
+    if "  " in text:
+        return _with_spaces_squeezed(text, otp_only, threshold)
     if not text.isascii():
         text = ascii_digits(text)
     lowered = str_lower(text)
@@ -106,6 +110,31 @@ def classify(
         return Classification(False, (), best_language, score, best_reasons)
     # A copy of the code inside a link ("wa.me/123456") is redacted with it.
     return Classification(True, tuple(sorted(spans + in_urls)), best_language, score, best_reasons)
+
+
+# A run of spaces reads as one: the words are looked up with one space between them
+# ("Your  verification  code", a template's empty brand in "Your  code is 4821").
+_SPACE_RUN = re.compile(r"  +")
+
+
+def _with_spaces_squeezed(text: str, otp_only: bool, threshold: float) -> Classification:
+    """``classify`` of the text with each run of spaces as one, its spans in ``text``."""
+    # (the first squeezed index after a run, the characters removed up to there)
+    shifts: list[tuple[int, int]] = []
+    removed = 0
+    for run in _SPACE_RUN.finditer(text):
+        removed += run.end() - run.start() - 1
+        shifts.append((run.end() - removed, removed))
+    result = classify(_SPACE_RUN.sub(" ", text), otp_only=otp_only, threshold=threshold)
+    if not result.code_spans:
+        return result
+
+    def original(at: int) -> int:
+        i = bisect_right(shifts, (at, math.inf))
+        return at + (shifts[i - 1][1] if i else 0)
+
+    spans = tuple((original(s), original(e - 1) + 1) for s, e in result.code_spans)
+    return Classification(result.is_otp, spans, result.language, result.score, result.reasons)
 
 
 def redact(

@@ -384,10 +384,10 @@ _WEAK_PURPOSES = frozenset({"for your", "is your"})
 _PHONE_WORDS = frozenset({"mobile", "phone", "mobile number", "phone number", "mobile no"})
 _PHONE_DIGITS = 7
 _COPULA_BEFORE = re.compile(
-    r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are)|[:=：为是為]|será|คือ)\s*[#*\"'“‘«(\[]{0,2}\Z"
+    r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are|lautet|lauten)|[:=：为是為]|será|คือ)\s*[#*\"'“‘«(\[]{0,2}\Z"
 )
 _COPULA_AFTER = re.compile(
-    r"[\"'”’»)\]]?\s*(?:(?:is|as|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
+    r"[\"'”’»)\]*]?\s*(?:(?:is|as|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
 )
 # A full stop ends a sentence before a capital or a digit ("руб. картой" goes on), but not
 # after an abbreviation that bank alerts put before an amount, a number or a date ("Rs. 5000",

@@ -95,6 +95,9 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("es", "Tu código PayBank: A7K9", ["A7K9"]),
         ("en", "Your PayBank verification code is 482913770", ["482913770"]),
         ("en", "G-481726 is your Google verification code.", ["G-481726"]),
+        # A longer prefix before six digits or more is a prefix too.
+        ("en", "To approve, use PRH-929890 within 3 min.", ["PRH-929890"]),
+        ("th", "ใช้ SMXY-520047 ภายใน 3 นาที", ["SMXY-520047"]),
         ("en", "Acme: Your pairing code is 4829-1302", ["4829-1302"]),
         ("en", "OTP-482913 for login to PayBank. Do not share.", ["482913"]),
         ("zh", "[Steam] 动态口令为 x7jH98mx", ["x7jH98mx"]),
@@ -190,6 +193,7 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
     ],
     # A number sign or quotes around the code.
     "code_behind_a_sign_or_in_quotes": [
+        ("en", "Account: *115557* is your Samsung account verification code.", ["115557"]),
         ("en", "Use code #482913 to sign in to PayBank", ["482913"]),
         ("en", 'Your PayBank code is "#521992"', ["521992"]),
         ("en", "PayBank verification code: “QKXPDE”", ["QKXPDE"]),
@@ -263,6 +267,34 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("de", "4821\nGültig 5 Minuten", ["4821"]),
         ("es", "48213377\nVálido por 5 minutos", ["48213377"]),
     ],
+    # Runs of spaces: a template's empty placeholder, padded columns, a sloppy sender.
+    "runs_of_spaces": [
+        ("en", "Your  verification  code  is  482913", ["482913"]),
+        ("en", "123  456  is  your  Instagram  code.  Don't  share  it.", ["123  456"]),
+        ("es", "Tu  código  de  verificación:   771204", ["771204"]),
+        ("de", "Ihr   Bestätigungscode   lautet   552910", ["552910"]),
+        ("en", "Hello!  Your  BuzzSumo  verification  code  is  823  815", ["823  815"]),
+        ("en", "TeamViewer  verification  code:  QGFDAE", ["QGFDAE"]),
+    ],
+    # Letters and digits in lower case right after a password or code noun.
+    "lower_case_code_after_a_code_noun": [
+        (
+            "ru-Latn",
+            "Podtverdite perevod na summu 123.00 RUR. Parol 33vmn3p9 . Alfa-Bank",
+            ["33vmn3p9"],
+        ),
+        ("vi", "VCB gui ban mat khau 48366c5091", ["48366c5091"]),
+        ("en", "PayBank: your password k7x2mq9 for the first login", ["k7x2mq9"]),
+    ],
+    # "lautet" completes a wording as "is" does, across a long clause.
+    "german_lautet": [
+        (
+            "de",
+            "Die TAN für ihre Überweisung über 100,00 Euro auf das Konto 12312312123 lautet 334855",
+            ["334855"],
+        ),
+        ("de", "Der Freigabecode für Ihre Zahlung von 49,90 EUR an Acme lautet 771204", ["771204"]),
+    ],
     # Languages beyond the 24: their code nouns, compounds ending in one, "do not share".
     "code_nouns_beyond_the_24_languages": [
         ("et", "Teie kinnituskood on 482913. Ärge jagage seda.", ["482913"]),
@@ -274,6 +306,8 @@ OTP_FAMILIES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("ka", "თქვენი კოდი: 482913", ["482913"]),
         ("kk", "Сіздің растау коды: 5521", ["5521"]),
         ("ta", "உங்கள் சரிபார்ப்பு குறியீடு: 771204", ["771204"]),
+        ("hu", "Az Ön egyszer használatos jelszava: 76037367 PayBank", ["76037367"]),
+        ("hu", "Az E-szamla rendszerbe a kovetkezo koddal tudsz belepni: 612134.", ["612134"]),
     ],
     # Thai without the vowel mark U+0E31, as some routes deliver it.
     "thai_without_mai_han_akat": [
@@ -318,6 +352,9 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "Ticket\n48213377\nvalid for 2 hours"),
         ("de", "Ihre Kundennummer\n48213377\nVielen Dank"),
     ],
+    "a_bracketed_reference_after_a_code_noun": [
+        ("id", "Nomor anda terpilih dalam program pengundian dengan kode (ad25md47) u/info klik"),
+    ],
     "sms_to_a_short_code": [
         ("en", "Send SMS 48291 to activate the bundle, valid for 30 days."),
         ("en", "Reply by SMS to 48291 within 10 minutes to confirm your order."),
@@ -356,6 +393,10 @@ NOT_OTP_FAMILIES: dict[str, list[tuple[str, str]]] = {
         ("en", "Ticket #4821 confirmed for 12 Jan"),
     ],
     "bank_alerts_and_notices": [
+        (
+            "en",
+            "Cash withdrawal at ATM-1234 of USD 200. Card MIR-4821. Thank you for banking with us.",
+        ),
         ("en", "Card **1234** used for Rs 500 at ACME on 02-12."),
         ("en", "Your card ending 4821** was charged USD 12.00"),
         (

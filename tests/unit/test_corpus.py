@@ -14,7 +14,7 @@ _SOURCE = re.compile(r"github\.com/[^/\s]+/[^/\s]+/\S+|https?://\S+|[a-z0-9.-]+\
 
 def test_the_corpus_is_large_enough_to_measure() -> None:
     labels = Counter(r.label for r in RECORDS)
-    assert labels["otp"] >= 1500 and labels["not_otp"] >= 4000, labels
+    assert labels["otp"] >= 3000 and labels["not_otp"] >= 5000, labels
 
 
 def _problems(record: Record) -> list[str]:

@@ -12,13 +12,13 @@ from tests.corpus.corpus import classifier_judge, load, measure, side, table
 
 # The floors: what the held-back side measured, rounded down. Overall recall counts the
 # languages beyond the 24 supported ones too (one or two translated OTP templates each):
-# 97.2 % in all, English 475 of 482 (2026-12-03, sixth session).
-RECALL_FLOOR = 0.972
+# 98.0 % in all, English 860 of 868 (2026-12-03, sixth session).
+RECALL_FLOOR = 0.98
 CODE_ACCURACY_FLOOR = 0.995
 FALSE_POSITIVE_CEILING = 0.01
 HARD_FALSE_POSITIVE_CEILING = 0.02
 # Languages with 50 held-back OTPs or more, each held to its own floor.
-LANGUAGE_RECALL_FLOORS: dict[str, float] = {"en": 0.985, "zh": 0.99}
+LANGUAGE_RECALL_FLOORS: dict[str, float] = {"en": 0.99, "zh": 0.99}
 
 TALLIES = measure(side(load(), "heldout"), classifier_judge())
 
