@@ -13,7 +13,6 @@ origin-bound form ("@example.com #123456") names its code outright.
 from __future__ import annotations
 
 import re
-from operator import itemgetter
 
 from .candidates import DIGIT, ORIGIN_BOUND, ends_with_app_hash, shape, starts_with_retriever_prefix
 from .lexicon import Match
@@ -124,7 +123,7 @@ class MessageEvidence:
     ) -> None:
         self.text = text
         self.lowered = lowered
-        self.terms = sorted(terms, key=itemgetter(0))
+        self.terms = terms  # in order of position, as ``Lexicon.find`` gives them
         # The few terms each check below asks about, found once in one pass: a long
         # promotion's words looked at again for each of its numbers cost more than its points.
         self.unnaming: list[Match] = []
@@ -188,7 +187,8 @@ class MessageEvidence:
             if self.first_promotion >= 0
             else self.message_reasons
         )
-        origin = ORIGIN_BOUND.search(text.rstrip())
+        # "@example.com #123456": an "@" first, which most texts lack (a pass over them saved).
+        origin = ORIGIN_BOUND.search(text.rstrip()) if "@" in text else None
         self.origin_bound = -1 if origin is None else origin.start(1)
 
     def points(self, start: int, end: int) -> tuple[float, tuple[str, ...], str | None, bool]:
