@@ -25,7 +25,7 @@ import functools
 import sqlite3
 from collections import deque
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import sqlite_utils
 
@@ -44,6 +44,14 @@ class MappedMessage(NamedTuple):
     account: str
     registered_delivery: int
     created_at: float
+
+
+# A mapping as kept in memory: a plain tuple of MappedMessage's fields. The collector stops
+# tracking a plain tuple of strings and numbers once it has seen it, but walks a named tuple
+# for as long as it lives, here 120 s: the upkeep's full collection every 5 s walked the
+# 25,000 made since its last freeze at 5,000 messages a second, 10-20 ms with the loop stopped.
+_Kept = tuple[str, str, str, str, int, float]
+_CREATED_AT: Final = 5
 
 
 def _schema(db: sqlite_utils.Database) -> None:
@@ -115,9 +123,9 @@ class IdMap:
         self.ids = ids
         self.writer = SqliteWriter(path, synchronous="NORMAL", schema=_schema)
         self._memory_s = memory_s
-        self._by_upstream: dict[tuple[str, str], MappedMessage] = {}
-        self._by_gateway: dict[str, MappedMessage] = {}
-        self._order: deque[MappedMessage] = deque()
+        self._by_upstream: dict[tuple[str, str], _Kept] = {}
+        self._by_gateway: dict[str, _Kept] = {}
+        self._order: deque[_Kept] = deque()
         self._pending_rows: list[tuple[object, ...]] = []
         self._waiting: list[CommitCallback] = []
         self._flush_soon = False
@@ -140,9 +148,10 @@ class IdMap:
 
     def record(self, message: MappedMessage, on_commit: CommitCallback | None = None) -> None:
         """Keep the mapping; ``on_commit`` runs on the loop once its row is on disk."""
-        self._by_upstream[(message.route, message.upstream_id)] = message
-        self._by_gateway[message.gateway_id] = message
-        self._order.append(message)
+        kept = message[:]  # a plain tuple (see _Kept)
+        self._by_upstream[(message.route, message.upstream_id)] = kept
+        self._by_gateway[message.gateway_id] = kept
+        self._order.append(kept)
         if self._loop is not None:
             if on_commit is not None:
                 self._waiting.append(on_commit)
@@ -162,7 +171,7 @@ class IdMap:
             )
         )
         cutoff = message.created_at - self._memory_s
-        if self._order[0].created_at < cutoff:  # rarely: no call for nothing to forget
+        if self._order[0][_CREATED_AT] < cutoff:  # rarely: no call for nothing to forget
             self._forget_older_than(cutoff)
 
     def _flush(self, *, force: bool = False) -> None:
@@ -202,19 +211,20 @@ class IdMap:
 
     def _forget_older_than(self, cutoff: float) -> None:
         order = self._order
-        while order and order[0].created_at < cutoff:
-            old = order.popleft()
+        while order and order[0][_CREATED_AT] < cutoff:
+            old = MappedMessage._make(order.popleft())
             self._by_upstream.pop((old.route, old.upstream_id), None)
             self._by_gateway.pop(old.gateway_id, None)
 
     def recent_by_upstream(self, route: str, upstream_id: str) -> MappedMessage | None:
         """The mapping if it is still in memory (no disk access)."""
-        return self._by_upstream.get((route, upstream_id))
+        found = self._by_upstream.get((route, upstream_id))
+        return None if found is None else MappedMessage._make(found)
 
     async def by_upstream(self, route: str, upstream_id: str) -> MappedMessage | None:
         found = self._by_upstream.get((route, upstream_id))
         if found is not None:
-            return found
+            return MappedMessage._make(found)
 
         def read(conn: sqlite3.Connection) -> _Row | None:
             row: _Row | None = conn.execute(
@@ -230,7 +240,7 @@ class IdMap:
     async def by_gateway_id(self, gateway_id: str) -> MappedMessage | None:
         found = self._by_gateway.get(gateway_id)
         if found is not None:
-            return found
+            return MappedMessage._make(found)
         key = self.ids.parse(gateway_id)
         if key is None:
             return None
