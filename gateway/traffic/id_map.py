@@ -2,13 +2,20 @@
 
 Receipts and query_sm/cancel_sm need it. One row per message goes to a database of its own
 at ``synchronous=NORMAL`` in WAL mode (a process crash loses nothing committed; a power
-cut may lose the last rows, and with them receipts, never messages); rows are batched and
-committed by the writer thread. A row recorded with ``on_commit`` (the ESME waits for its
-id) goes to the writer at once, or, while a group of ours is being committed, with the next
-group as soon as that one is (it would wait behind it in the writer anyway, and one hand-off
-replaces many); its callback runs after the commit. Others wait up to 10 ms for company.
-Recent rows stay in memory so the common receipt, seconds after its message, never touches
-the disk.
+cut may lose the last rows, and with them receipts, never messages). Recent rows stay in
+memory so the common receipt, seconds after its message, never touches the disk.
+
+The ESME's submit_sm_resp waits for its row's commit, so that commit is on every message's
+path. The event loop commits the rows itself, on a connection of its own: at NORMAL a
+commit appends to the log without an fsync (~50 µs for a few rows), where handing them to
+the writer thread and back cost two thread wake-ups, each waiting for a core and the
+interpreter lock on a busy machine, and made most of the latency the gateway added (see
+docs/benchmarks.md, "Tail latency"). That connection never waits for a lock and never
+checkpoints (a checkpoint fsyncs): when the database is busy (the writer thread purging or
+writing audit rows) and for one group in ``_WRITER_EVERY``, the rows go to the writer thread
+as before, whose commit runs SQLite's automatic checkpoint while the loop writes nothing.
+Rows without a waiting ESME (``on_commit`` None) wait up to 10 ms for company; a row with
+one is committed in the next pass of the loop, with the rows that came in the same pass.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import functools
 import sqlite3
 from collections import deque
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import sqlite_utils
 
@@ -39,6 +46,14 @@ class MappedMessage(NamedTuple):
     created_at: float
 
 
+# A mapping as kept in memory: a plain tuple of MappedMessage's fields. The collector stops
+# tracking a plain tuple of strings and numbers once it has seen it, but walks a named tuple
+# for as long as it lives, here 120 s: the upkeep's full collection every 5 s walked the
+# 25,000 made since its last freeze at 5,000 messages a second, 10-20 ms with the loop stopped.
+_Kept = tuple[str, str, str, str, int, float]
+_CREATED_AT: Final = 5
+
+
 def _schema(db: sqlite_utils.Database) -> None:
     # Keyed by the gateway id's integer: ids grow with time, so inserts append to the table
     # and the retention purge is a range delete; the time of a row is read off its id.
@@ -54,6 +69,11 @@ def _schema(db: sqlite_utils.Database) -> None:
 _ROWS_PER_STATEMENT = 1000
 # Rows are batched for 10 ms: fewer, larger commits.
 _FLUSH_DELAY_S = 0.01
+# One group in this many is committed by the writer thread, whose connection checkpoints
+# once the log holds 1,000 pages (SQLite's default; a group adds 2-3): the log stays
+# bounded, and is folded in whole since the loop writes nothing meanwhile. Rare, since that
+# group pays the hand-offs again (about one a second at 5,000 messages a second).
+_WRITER_EVERY = 1000
 
 
 @functools.cache
@@ -74,33 +94,64 @@ def _insert_rows(rows: list[tuple[object, ...]], conn: sqlite3.Connection) -> No
         conn.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
 
 
+def _loop_connection(path: Path) -> sqlite3.Connection:
+    """The event loop's connection: it never waits for a lock (timeout 0: a busy database
+    raises at once) and never checkpoints."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    return conn
+
+
+def _commit_rows(rows: list[tuple[object, ...]], conn: sqlite3.Connection) -> None:
+    """Commit ``rows`` or nothing; sqlite3.Error when the database is busy or failing."""
+    if len(rows) <= _ROWS_PER_STATEMENT:
+        _insert_rows(rows, conn)  # one statement outside a transaction commits itself
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _insert_rows(rows, conn)
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 class IdMap:
     def __init__(self, path: Path, ids: MessageIdGenerator, *, memory_s: float = 120.0) -> None:
         self.ids = ids
         self.writer = SqliteWriter(path, synchronous="NORMAL", schema=_schema)
         self._memory_s = memory_s
-        self._by_upstream: dict[tuple[str, str], MappedMessage] = {}
-        self._by_gateway: dict[str, MappedMessage] = {}
-        self._order: deque[MappedMessage] = deque()
+        self._by_upstream: dict[tuple[str, str], _Kept] = {}
+        self._by_gateway: dict[str, _Kept] = {}
+        self._order: deque[_Kept] = deque()
         self._pending_rows: list[tuple[object, ...]] = []
         self._waiting: list[CommitCallback] = []
         self._flush_soon = False
         self._committing = False  # a group of ours is with the writer
+        self._groups = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: sqlite3.Connection | None = None
 
     def open(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self.writer.open(loop)
+        self.writer.open(loop)  # creates the schema and sets WAL mode
+        self._conn = _loop_connection(self.writer.path)
 
     def close(self) -> None:
         self._flush(force=True)
         self.writer.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def record(self, message: MappedMessage, on_commit: CommitCallback | None = None) -> None:
         """Keep the mapping; ``on_commit`` runs on the loop once its row is on disk."""
-        self._by_upstream[(message.route, message.upstream_id)] = message
-        self._by_gateway[message.gateway_id] = message
-        self._order.append(message)
+        kept = message[:]  # a plain tuple (see _Kept)
+        self._by_upstream[(message.route, message.upstream_id)] = kept
+        self._by_gateway[message.gateway_id] = kept
+        self._order.append(kept)
         if self._loop is not None:
             if on_commit is not None:
                 self._waiting.append(on_commit)
@@ -120,19 +171,37 @@ class IdMap:
             )
         )
         cutoff = message.created_at - self._memory_s
-        if self._order[0].created_at < cutoff:  # rarely: no call for nothing to forget
+        if self._order[0][_CREATED_AT] < cutoff:  # rarely: no call for nothing to forget
             self._forget_older_than(cutoff)
 
     def _flush(self, *, force: bool = False) -> None:
         self._flush_soon = False
-        if self._pending_rows and (force or not self._committing):
-            rows, self._pending_rows = self._pending_rows, []
-            waiting, self._waiting = self._waiting, []
-            self._committing = True
-            self.writer.write_fn(
-                functools.partial(_insert_rows, rows),
-                on_commit=functools.partial(self._committed, waiting),
-            )
+        if not self._pending_rows or (self._committing and not force):
+            return
+        rows, self._pending_rows = self._pending_rows, []
+        waiting, self._waiting = self._waiting, []
+        if not self._committing and self._commit_here(rows):
+            for callback in waiting:
+                tell(callback, None)
+            return
+        self._committing = True
+        self.writer.write_fn(
+            functools.partial(_insert_rows, rows),
+            on_commit=functools.partial(self._committed, waiting),
+        )
+
+    def _commit_here(self, rows: list[tuple[object, ...]]) -> bool:
+        """Commit on the loop; False leaves the rows to the writer thread."""
+        self._groups += 1
+        if self._conn is None or self._groups % _WRITER_EVERY == 0:
+            return False
+        try:
+            _commit_rows(rows, self._conn)
+        except sqlite3.Error:
+            # Busy (the writer thread holds the lock), or failing: the writer waits for the
+            # lock, and reports a failure to the callbacks and to /readyz.
+            return False
+        return True
 
     def _committed(self, waiting: list[CommitCallback], error: Exception | None) -> None:
         self._committing = False
@@ -142,19 +211,20 @@ class IdMap:
 
     def _forget_older_than(self, cutoff: float) -> None:
         order = self._order
-        while order and order[0].created_at < cutoff:
-            old = order.popleft()
+        while order and order[0][_CREATED_AT] < cutoff:
+            old = MappedMessage._make(order.popleft())
             self._by_upstream.pop((old.route, old.upstream_id), None)
             self._by_gateway.pop(old.gateway_id, None)
 
     def recent_by_upstream(self, route: str, upstream_id: str) -> MappedMessage | None:
         """The mapping if it is still in memory (no disk access)."""
-        return self._by_upstream.get((route, upstream_id))
+        found = self._by_upstream.get((route, upstream_id))
+        return None if found is None else MappedMessage._make(found)
 
     async def by_upstream(self, route: str, upstream_id: str) -> MappedMessage | None:
         found = self._by_upstream.get((route, upstream_id))
         if found is not None:
-            return found
+            return MappedMessage._make(found)
 
         def read(conn: sqlite3.Connection) -> _Row | None:
             row: _Row | None = conn.execute(
@@ -170,7 +240,7 @@ class IdMap:
     async def by_gateway_id(self, gateway_id: str) -> MappedMessage | None:
         found = self._by_gateway.get(gateway_id)
         if found is not None:
-            return found
+            return MappedMessage._make(found)
         key = self.ids.parse(gateway_id)
         if key is None:
             return None
