@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
+import time
 from collections import deque
 from pathlib import Path
 from typing import Final, NamedTuple
@@ -131,6 +132,7 @@ class IdMap:
         self._flush_soon = False
         self._committing = False  # a group of ours is with the writer
         self._groups = 0
+        self._loop_commit_s: float | None = None  # the last commit's, if on the loop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: sqlite3.Connection | None = None
 
@@ -195,16 +197,25 @@ class IdMap:
         self._groups += 1
         if self._conn is None or self._groups % _WRITER_EVERY == 0:
             return False
+        started = time.perf_counter()
         try:
             _commit_rows(rows, self._conn)
+            self._loop_commit_s = time.perf_counter() - started
         except sqlite3.Error:
             # Busy (the writer thread holds the lock), or failing: the writer waits for the
             # lock, and reports a failure to the callbacks and to /readyz.
             return False
         return True
 
+    @property
+    def last_commit_s(self) -> float:
+        """How long the last commit of mapping rows took, on the loop or in the writer."""
+        on_loop = self._loop_commit_s
+        return self.writer.last_commit_s if on_loop is None else on_loop
+
     def _committed(self, waiting: list[CommitCallback], error: Exception | None) -> None:
         self._committing = False
+        self._loop_commit_s = None
         for callback in waiting:
             tell(callback, error)
         self._flush()  # what came while this group was with the writer
