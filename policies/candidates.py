@@ -84,7 +84,7 @@ _CANDIDATE = re.compile(
 )
 # Marks that may wrap a code: quotes, brackets, bold asterisks, a number sign.
 _OPENING = r"[\"'“‘«(\[*#]?"
-_CLOSING = r"[\"'”’»)\]*]?"
+CLOSING = r"[\"'”’»)\]*]?"
 # A code right after a code word and a colon may take any case: "code: kXq7Zp".
 # A few Han characters may come between ("密码已经重置为k7Rm2xQ9": the password was reset to).
 _SLOT = re.compile(
@@ -103,12 +103,10 @@ _SLOT_GLUED = re.compile(
     r"(?:\s+(?:is|es|é|ist|est|là)(?![A-Za-z])|)(?:\s*[:：=]\s*|\s+)"
     r"([0-9]{4,8})(?=[A-Z][a-z]|[a-z]{3})"
 )
-_SLOT_MIXED = re.compile(
-    rf"\s+{_OPENING}((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{{5,10}})(?![0-9A-Za-z])"
-)
-_SLOT_MIXED_BARE = re.compile(
-    r"\s+((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])"
-)
+# Lower-case letters and digits, at least one of each: "zm8478", "33vmn3p9".
+_LOWER_MIXED = r"((?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]{5,10})(?![0-9A-Za-z])"
+_SLOT_MIXED = re.compile(rf"\s+{_OPENING}{_LOWER_MIXED}")
+_SLOT_MIXED_BARE = re.compile(rf"\s+{_LOWER_MIXED}")
 # Words glued to a code by a hyphen that name it rather than prefix it ("OTP-482913").
 _WORD_PREFIXES = frozenset({"otp", "pin", "tan", "kod", "code"})
 # Where ``slot_spans`` could find a code that is no candidate: after a colon, a token of
@@ -132,7 +130,7 @@ _SLOT_AT_START = re.compile(rf"{_OPENING}(?:{_UPPER_OR_MIXED})(?![0-9A-Za-z])")
 # "x7k2m9 is your PayBank code", "uk52q3s8 คือรหัสยืนยัน".
 _SLOT_BEFORE = re.compile(
     r"(?<![0-9A-Za-z])((?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{5,10})"
-    rf"{_CLOSING}\s*"
+    rf"{CLOSING}\s*"
     r"(?:(?:is|ist|es|est|è|é|là|adalah)(?![A-Za-z])|คือ|是|为|為|は|—|–)[^\n.!?。0-9]{0,30}\Z"
 )
 # A code of letters and digits has a digit next to a letter. ``_SLOT_BEFORE`` begins with a

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import re
 
-from .candidates import DIGIT, ORIGIN_BOUND, ends_with_app_hash, shape, starts_with_retriever_prefix
+from .candidates import (
+    CLOSING,
+    DIGIT,
+    ORIGIN_BOUND,
+    ends_with_app_hash,
+    shape,
+    starts_with_retriever_prefix,
+)
 from .lexicon import Match
 from .wordings import WORDINGS
 
@@ -272,10 +279,7 @@ class MessageEvidence:
             reasons.append("after_code_word")
         if len(self.candidates) == 1 and self._little_else(start, end):
             reasons.append("brand_and_code")
-        elif (start == 0 or self.text[start - 1] == "\n") and self.text[end : end + 1] in (
-            "\n",
-            "",
-        ):
+        elif self._alone_on_line(start, end):
             reasons.append("alone_on_line")
         shaped = shape(self.text[start:end])
         if shaped is not None:
@@ -361,6 +365,11 @@ class MessageEvidence:
         """A validity word in the clause right after the code: "482913 and is valid"."""
         return any(end <= t_start <= end + _EXPIRES_AFTER for t_start in self.validity_starts)
 
+    def _alone_on_line(self, start: int, end: int) -> bool:
+        """The candidate is its line: "46143020\nValid 5 minutes"."""
+        text = self.text
+        return (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in ("\n", "")
+
     def _little_else(self, start: int, end: int) -> bool:
         """A brand and a code with little else: "Uber 1234", "[Brand] 582013"."""
         rest = (self.text[:start] + self.text[end:]).strip()
@@ -387,7 +396,7 @@ _COPULA_BEFORE = re.compile(
     r"(?:(?<![^\W\d_])(?:is|es|é|e|est|ist|je|la|là|adalah|on|er|jest|are|lautet|lauten)|[:=：为是為]|será|คือ)\s*[#*\"'“‘«(\[]{0,2}\Z"
 )
 _COPULA_AFTER = re.compile(
-    r"[\"'”’»)\]*]?\s*(?:(?:is|as|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
+    rf"{CLOSING}\s*(?:(?:is|as|est|es|ist|là|la|adalah|é|e|er|jest|это|—|-|–)(?![^\W\d_])|คือ|是|为|為|は|:)\s*"
 )
 # A full stop ends a sentence before a capital or a digit ("руб. картой" goes on), but not
 # after an abbreviation that bank alerts put before an amount, a number or a date ("Rs. 5000",
