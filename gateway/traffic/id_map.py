@@ -223,9 +223,9 @@ class IdMap:
     def _forget_older_than(self, cutoff: float) -> None:
         order = self._order
         while order and order[0][_CREATED_AT] < cutoff:
-            old = MappedMessage._make(order.popleft())
-            self._by_upstream.pop((old.route, old.upstream_id), None)
-            self._by_gateway.pop(old.gateway_id, None)
+            route, upstream_id, gateway_id, *_ = order.popleft()
+            self._by_upstream.pop((route, upstream_id), None)
+            self._by_gateway.pop(gateway_id, None)
 
     def recent_by_upstream(self, route: str, upstream_id: str) -> MappedMessage | None:
         """The mapping if it is still in memory (no disk access)."""
