@@ -18,8 +18,11 @@ from gateway.traffic.message_ids import MessageIdGenerator
 pytestmark = pytest.mark.asyncio
 
 
-def _id_map(path: Path) -> IdMap:
-    return IdMap(path, MessageIdGenerator(1, lambda: int(time.time() * 1000)))
+def _opened_id_map(path: Path) -> IdMap:
+    """An id map on ``path``, open on the running loop."""
+    id_map = IdMap(path, MessageIdGenerator(1, lambda: int(time.time() * 1000)))
+    id_map.open(asyncio.get_running_loop())
+    return id_map
 
 
 def _message(id_map: IdMap, n: int) -> MappedMessage:
@@ -62,8 +65,7 @@ def _count_hand_offs(id_map: IdMap) -> list[int]:
 
 async def test_each_callback_runs_after_its_row_is_committed(tmp_path: Path) -> None:
     path = tmp_path / "map.sqlite"
-    id_map = _id_map(path)
-    id_map.open(asyncio.get_running_loop())
+    id_map = _opened_id_map(path)
     seen_on_disk, done, callback = _callbacks(path, 300)
     hand_offs = _count_hand_offs(id_map)
     try:
@@ -82,8 +84,7 @@ async def test_each_callback_runs_after_its_row_is_committed(tmp_path: Path) -> 
 
 async def test_a_busy_database_hands_the_rows_to_the_writer(tmp_path: Path) -> None:
     path = tmp_path / "map.sqlite"
-    id_map = _id_map(path)
-    id_map.open(asyncio.get_running_loop())
+    id_map = _opened_id_map(path)
     seen_on_disk, done, callback = _callbacks(path, 300)
     hand_offs = _count_hand_offs(id_map)
     other = sqlite3.connect(path, isolation_level=None)
@@ -107,8 +108,7 @@ async def test_a_busy_database_hands_the_rows_to_the_writer(tmp_path: Path) -> N
 
 async def test_the_log_stays_bounded(tmp_path: Path) -> None:
     path = tmp_path / "map.sqlite"
-    id_map = _id_map(path)
-    id_map.open(asyncio.get_running_loop())
+    id_map = _opened_id_map(path)
     try:
         for n in range(2500):  # ~2 pages each: 5,000 pages in the log without a checkpoint
             committed = asyncio.Event()
@@ -123,8 +123,7 @@ async def test_the_log_stays_bounded(tmp_path: Path) -> None:
 
 async def test_rows_still_waiting_are_written_at_close(tmp_path: Path) -> None:
     path = tmp_path / "map.sqlite"
-    id_map = _id_map(path)
-    id_map.open(asyncio.get_running_loop())
+    id_map = _opened_id_map(path)
     id_map.record(_message(id_map, 1), lambda error: None)  # waits for the next pass
     id_map.record(_message(id_map, 2), lambda error: None)
     id_map.record(_message(id_map, 3))  # waits for its 10 ms of company
@@ -133,8 +132,7 @@ async def test_rows_still_waiting_are_written_at_close(tmp_path: Path) -> None:
 
 
 async def test_a_broken_callback_does_not_silence_the_others(tmp_path: Path) -> None:
-    id_map = _id_map(tmp_path / "map.sqlite")
-    id_map.open(asyncio.get_running_loop())
+    id_map = _opened_id_map(tmp_path / "map.sqlite")
     called = asyncio.Event()
 
     def broken(error: Exception | None) -> None:
