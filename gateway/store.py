@@ -150,8 +150,13 @@ class SqliteWriter:
         the log still holds old pages). Runs between groups, outside any transaction."""
         assert self._loop is not None
         future: asyncio.Future[Any] = self._loop.create_future()
-        self._queue.put(_Op(_CHECKPOINT, None, False, None, future=future))
+        self._queue.put(_Op(_CHECKPOINT, "TRUNCATE", False, None, future=future))
         await future
+
+    def fold_log(self, on_done: CommitCallback) -> None:
+        """Copy the write-ahead log into the database without blocking other connections'
+        writes (a PASSIVE checkpoint); ``on_done`` runs on the loop after it."""
+        self._queue.put(_Op(_CHECKPOINT, "PASSIVE", False, on_done))
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread."""
@@ -185,7 +190,8 @@ class SqliteWriter:
             if checkpoints:
                 error: Exception | None = None
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    for mode in sorted({op.args for op in checkpoints}):  # PASSIVE, TRUNCATE
+                        conn.execute(f"PRAGMA wal_checkpoint({mode})")
                 except sqlite3.Error as failure:
                     error = StoreError(f"checkpoint failed: {failure}")
                 if self._loop is not None and not self._loop.is_closed():

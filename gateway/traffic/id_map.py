@@ -12,8 +12,11 @@ the writer thread and back cost two thread wake-ups, each waiting for a core and
 interpreter lock on a busy machine, and made most of the latency the gateway added (see
 docs/benchmarks.md, "Tail latency"). That connection never waits for a lock and never
 checkpoints (a checkpoint fsyncs): when the database is busy (the writer thread purging or
-writing audit rows) and for one group in ``_WRITER_EVERY``, the rows go to the writer thread
-as before, whose commit runs SQLite's automatic checkpoint while the loop writes nothing.
+writing audit rows) the rows go to the writer thread as before. The log is kept bounded in
+two steps every ``_FOLD_EVERY`` groups: the writer thread copies the log into the database
+while the loop goes on committing (a PASSIVE checkpoint, ~10 ms for 1,000 groups), then
+commits the next group itself, whose automatic checkpoint folds in the few pages added
+meanwhile while the loop writes nothing, so the log starts over from its beginning.
 Rows without a waiting ESME (``on_commit`` None) wait up to 10 ms for company; a row with
 one is committed in the next pass of the loop, with the rows that came in the same pass.
 """
@@ -70,11 +73,11 @@ def _schema(db: sqlite_utils.Database) -> None:
 _ROWS_PER_STATEMENT = 1000
 # Rows are batched for 10 ms: fewer, larger commits.
 _FLUSH_DELAY_S = 0.01
-# One group in this many is committed by the writer thread, whose connection checkpoints
-# once the log holds 1,000 pages (SQLite's default; a group adds 2-3): the log stays
-# bounded, and is folded in whole since the loop writes nothing meanwhile. Rare, since that
-# group pays the hand-offs again (about one a second at 5,000 messages a second).
-_WRITER_EVERY = 1000
+# Every this many groups the log is folded into the database (a group adds 2-3 pages; the
+# writer's connection checkpoints by itself at 1,000, SQLite's default). When the group
+# after the fold was the whole checkpoint, its rows waited 10-15 ms at 5,000 messages a
+# second, two or three times a second: most of the p99 the gateway added.
+_FOLD_EVERY = 1000
 
 
 @functools.cache
@@ -132,6 +135,9 @@ class IdMap:
         self._flush_soon = False
         self._committing = False  # a group of ours is with the writer
         self._groups = 0
+        # The fold: "copying" while the writer copies the log, "closing" once the next group
+        # is to go to the writer, None otherwise.
+        self._fold: str | None = None
         self._loop_commit_s: float | None = None  # the last commit's, if on the loop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: sqlite3.Connection | None = None
@@ -195,8 +201,12 @@ class IdMap:
     def _commit_here(self, rows: list[tuple[object, ...]]) -> bool:
         """Commit on the loop; False leaves the rows to the writer thread."""
         self._groups += 1
-        if self._conn is None or self._groups % _WRITER_EVERY == 0:
+        if self._conn is None or self._fold == "closing":
+            self._fold = None
             return False
+        if self._groups % _FOLD_EVERY == 0 and self._fold is None:
+            self._fold = "copying"
+            self.writer.fold_log(self._copied)
         started = time.perf_counter()
         try:
             _commit_rows(rows, self._conn)
@@ -206,6 +216,10 @@ class IdMap:
             # lock, and reports a failure to the callbacks and to /readyz.
             return False
         return True
+
+    def _copied(self, error: Exception | None) -> None:
+        # A failed fold is retried at the next one; the writer's own commits checkpoint too.
+        self._fold = "closing" if error is None else None
 
     @property
     def last_commit_s(self) -> float:

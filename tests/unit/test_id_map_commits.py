@@ -109,6 +109,15 @@ async def test_a_busy_database_hands_the_rows_to_the_writer(tmp_path: Path) -> N
 async def test_the_log_stays_bounded(tmp_path: Path) -> None:
     path = tmp_path / "map.sqlite"
     id_map = _opened_id_map(path)
+    hand_offs = _count_hand_offs(id_map)
+    folds = [0]
+    fold_log = id_map.writer.fold_log
+
+    def counted_fold_log(on_done) -> None:  # type: ignore[no-untyped-def]
+        folds[0] += 1
+        fold_log(on_done)
+
+    id_map.writer.fold_log = counted_fold_log  # type: ignore[method-assign]
     try:
         for n in range(2500):  # ~2 pages each: 5,000 pages in the log without a checkpoint
             committed = asyncio.Event()
@@ -117,6 +126,8 @@ async def test_the_log_stays_bounded(tmp_path: Path) -> None:
         wal_pages = (path.with_name(path.name + "-wal").stat().st_size - 32) // (4096 + 24)
         assert wal_pages < 3000
         assert len(_on_disk(path)) == 2500
+        # Two folds; the loop's rows waited for the writer only for the group closing each.
+        assert folds == [2] and hand_offs == [2]
     finally:
         id_map.close()
 
